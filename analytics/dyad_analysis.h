@@ -1,0 +1,141 @@
+// The rolling picture of one dyad and its rupture/repair alert events, computed from the
+// dyad's rating history alone. Deterministic: the same history in any order, with duplicates,
+// gives the same result, so replays and redeliveries cannot change or duplicate anything.
+#ifndef ALLIANCE_ANALYTICS_DYAD_ANALYSIS_H_
+#define ALLIANCE_ANALYTICS_DYAD_ANALYSIS_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analytics/instrument.h"
+#include "analytics/registry.h"
+#include "analytics/rules.h"
+#include "analytics/scoring.h"
+
+namespace alliance::analytics {
+
+struct DyadKey {
+  std::string tenant_id;
+  std::string therapist_id;
+  std::string client_id;
+};
+
+// One rating as stored. Identity is rating_id; for two ratings of one session by one rater on
+// one instrument, the one with the later session time (then the greater rating_id) wins.
+struct Rating {
+  std::string rating_id;
+  int session_number = 0;
+  int64_t session_time_ms = 0;  // Unix epoch milliseconds
+  Rater rater = Rater::kUnspecified;
+  std::string instrument_id;
+  std::vector<double> answers;  // by item: answers[i] is item i+1
+};
+
+// Values match alliance.v1 enums so conversions are a cast.
+enum class AlertKind { kRupture = 1, kRepaired = 2, kUnrepaired = 3 };
+enum class Reason {
+  kBelowCutoff = 1,
+  kReliableDrop = 2,
+  kDeflection = 3,
+  kDecline = 4,
+  kEpisodeFollowUp = 5
+};
+enum class Severity { kInfo = 1, kWarning = 2, kHigh = 3, kCritical = 4 };
+enum class Trend { kUnknown = 0, kImproving = 1, kStable = 2, kDeclining = 3 };
+
+struct Evidence {
+  std::string rule;
+  double before = 0;
+  double after = 0;
+  double threshold = 0;
+  double statistic = 0;
+};
+
+struct AlertEvent {
+  std::string alert_id;    // deterministic, see MakeAlertId
+  std::string episode_id;  // alert_id of the opening rupture
+  Rater rater = Rater::kUnspecified;
+  std::string instrument_id;
+  AlertKind kind = AlertKind::kRupture;
+  Reason reason = Reason::kBelowCutoff;
+  Severity severity = Severity::kWarning;
+  int session_number = 0;
+  int64_t session_time_ms = 0;
+  Evidence evidence;
+  std::vector<Reason> rules_fired;
+  std::string subscale_fell_most;  // empty if none fell
+  double subscale_drop_pomp = 0;
+  std::vector<std::string> factors;  // seed-article factors the subscale points to
+  std::string suggested_focus;
+};
+
+struct OpenRupture {
+  std::string episode_id;
+  Reason reason = Reason::kBelowCutoff;
+  int onset_session = 0;
+  double pre_rupture_level = 0;
+  int sessions_since_onset = 0;
+  bool escalated = false;
+};
+
+struct SeriesPicture {
+  Rater rater = Rater::kUnspecified;
+  std::string instrument_id;
+  int session_count = 0;
+  int last_session_number = 0;
+  double latest = 0;
+  double latest_pomp = 0;
+  double ewma = 0;
+  double recent_mean = 0;
+  double baseline = 0;
+  bool has_baseline = false;
+  double slope = 0;
+  double within_sd = 0;
+  Trend trend = Trend::kUnknown;
+  std::vector<SubscaleScore> latest_subscales;
+  std::optional<OpenRupture> open_rupture;
+  int rupture_count = 0;
+  int repaired_count = 0;
+  bool below_cutoff = false;
+};
+
+struct RaterGap {
+  int sessions_compared = 0;
+  double latest_gap_pomp = 0;  // client minus therapist
+  double mean_gap_pomp = 0;
+};
+
+struct TimelinePoint {
+  int session_number = 0;
+  int64_t session_time_ms = 0;
+  Rater rater = Rater::kUnspecified;
+  std::string instrument_id;
+  Score score;
+};
+
+struct DyadAnalysis {
+  std::vector<SeriesPicture> series;  // ordered by rater, then instrument id
+  std::optional<RaterGap> gap;
+  std::vector<AlertEvent> alerts;     // in session order within each series
+  std::vector<TimelinePoint> points;  // ordered by session number, rater, instrument
+  int ratings_applied = 0;            // distinct ratings after deduplication
+  int open_ruptures = 0;
+  bool at_risk = false;
+  bool unrepaired = false;
+};
+
+// Computes the picture from `history`. Ratings whose instrument is unknown to `registry` or
+// whose answers do not fit it are skipped (intake refuses them; this guards old entries).
+DyadAnalysis AnalyzeDyad(const InstrumentRegistry& registry, const RuleConfig& rules,
+                         const DyadKey& dyad, std::span<const Rating> history);
+
+// Stable id of an alert event: hex of a 128-bit hash of its identifying fields.
+std::string MakeAlertId(const DyadKey& dyad, Rater rater, std::string_view instrument_id,
+                        AlertKind kind, int session_number);
+
+}  // namespace alliance::analytics
+
+#endif  // ALLIANCE_ANALYTICS_DYAD_ANALYSIS_H_

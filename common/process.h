@@ -1,0 +1,36 @@
+// Process start-up and shutdown shared by the binaries: flags with environment-variable
+// equivalents, and waiting for SIGTERM/SIGINT.
+#ifndef ALLIANCE_COMMON_PROCESS_H_
+#define ALLIANCE_COMMON_PROCESS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace alliance {
+
+// Parses flags. Every flag `--foo_bar` defined in our sources may also be set by the
+// environment variable ALLIANCE_FOO_BAR; the command line wins over the environment.
+// A bad environment value is an error naming the variable. Returns positional arguments.
+std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, const char* usage);
+
+// Environment variable name for a flag: "redis_port" -> "ALLIANCE_REDIS_PORT".
+std::string EnvNameForFlag(const std::string& flag_name);
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later; call at
+// the top of main, before any thread exists.
+void BlockShutdownSignals();
+
+// Waits until SIGTERM or SIGINT arrives (or `timeout` passes; infinite by default) and
+// returns true if a signal arrived.
+bool WaitForShutdownSignal(absl::Duration timeout = absl::InfiniteDuration());
+
+// Reads a whole file (e.g. a password or key file). NOT_FOUND / PERMISSION_DENIED naming it.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+}  // namespace alliance
+
+#endif  // ALLIANCE_COMMON_PROCESS_H_

@@ -1,0 +1,92 @@
+// hiredis wrapper: timeouts everywhere, transport errors as UNAVAILABLE.
+#include "common/redis_connection.h"
+
+#include <sys/time.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+
+namespace alliance {
+absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
+    const RedisEndpoint& endpoint) {
+  redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
+                                                  absl::ToTimeval(endpoint.connect_timeout));
+  if (context == nullptr) return absl::UnavailableError("redis: out of memory allocating context");
+  if (context->err != 0) {
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("redis ", endpoint.host, ":", endpoint.port, ": ", context->errstr));
+    redisFree(context);
+    return status;
+  }
+  std::unique_ptr<RedisConnection> connection(new RedisConnection(context));
+  if (absl::Status s = connection->SetCommandTimeout(endpoint.command_timeout); !s.ok()) return s;
+  if (!endpoint.password.empty()) {
+    auto reply = connection->Command({"AUTH", endpoint.password});
+    if (!reply.ok()) return reply.status();
+    if ((*reply)->type == REDIS_REPLY_ERROR) {
+      return absl::UnauthenticatedError("redis: AUTH refused");
+    }
+  }
+  return connection;
+}
+
+RedisConnection::~RedisConnection() { redisFree(context_); }
+
+absl::Status RedisConnection::TransportError(std::string_view what) {
+  broken_ = true;
+  return absl::UnavailableError(
+      absl::StrCat("redis ", Absl(what), ": ", context_->errstr[0] ? context_->errstr : "failed"));
+}
+
+absl::Status RedisConnection::SetCommandTimeout(absl::Duration timeout) {
+  if (redisSetTimeout(context_, absl::ToTimeval(timeout)) != REDIS_OK) {
+    return TransportError("set timeout");
+  }
+  return absl::OkStatus();
+}
+
+void RedisConnection::Append(const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> argvlen;
+  argv.reserve(args.size());
+  argvlen.reserve(args.size());
+  for (std::string_view a : args) {
+    argv.push_back(a.data());
+    argvlen.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
+                             argvlen.data()) != REDIS_OK) {
+    broken_ = true;
+  }
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::GetReply() {
+  if (broken_) return absl::UnavailableError("redis connection is broken");
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+    return TransportError("read");
+  }
+  return RedisReplyPtr(static_cast<redisReply*>(raw));
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::Command(const std::vector<std::string_view>& args) {
+  Append(args);
+  return GetReply();
+}
+
+absl::Status ReplyStatus(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR) {
+    return absl::InternalError(absl::StrCat("redis: ", absl::string_view(reply.str, reply.len)));
+  }
+  return absl::OkStatus();
+}
+
+std::string_view ReplyString(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_STRING || reply.type == REDIS_REPLY_STATUS ||
+      reply.type == REDIS_REPLY_ERROR) {
+    return std::string_view(reply.str, reply.len);
+  }
+  return {};
+}
+
+}  // namespace alliance

@@ -1,0 +1,71 @@
+// A synchronous hiredis connection with timeouts on connect and on every command, and
+// pipelining. One connection belongs to one thread. Transport failures are UNAVAILABLE and
+// leave the connection broken (callers reconnect); Redis error replies are returned as replies.
+#ifndef ALLIANCE_COMMON_REDIS_CONNECTION_H_
+#define ALLIANCE_COMMON_REDIS_CONNECTION_H_
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace alliance {
+
+struct RedisEndpoint {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string password;  // empty: no AUTH
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration command_timeout = absl::Seconds(2);
+};
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using RedisReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+class RedisConnection {
+ public:
+  // Connects (and AUTHs when a password is set) within the connect timeout.
+  static absl::StatusOr<std::unique_ptr<RedisConnection>> Connect(const RedisEndpoint& endpoint);
+
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Sends one command and waits for its reply (bounded by the command timeout).
+  absl::StatusOr<RedisReplyPtr> Command(const std::vector<std::string_view>& args);
+
+  // Pipelining: queue commands with Append, then read one reply per command with GetReply.
+  void Append(const std::vector<std::string_view>& args);
+  absl::StatusOr<RedisReplyPtr> GetReply();
+
+  // Changes the read timeout, e.g. above the BLOCK time of XREADGROUP.
+  absl::Status SetCommandTimeout(absl::Duration timeout);
+
+  // True after a transport error: the connection must be replaced.
+  bool broken() const { return broken_; }
+
+ private:
+  explicit RedisConnection(redisContext* context) : context_(context) {}
+  absl::Status TransportError(std::string_view what);
+
+  redisContext* context_;
+  bool broken_ = false;
+};
+
+// Status of an error reply (INTERNAL naming the Redis message), OK otherwise.
+absl::Status ReplyStatus(const redisReply& reply);
+
+// Reply payload as a string_view (status, string, error replies); empty otherwise.
+std::string_view ReplyString(const redisReply& reply);
+
+}  // namespace alliance
+
+#endif  // ALLIANCE_COMMON_REDIS_CONNECTION_H_

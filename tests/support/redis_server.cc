@@ -1,0 +1,119 @@
+// Starts and stops a real redis-server for integration tests.
+#include "tests/support/redis_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace alliance::testing {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+RedisServer::RedisServer() : RedisServer(Options{}) {}
+
+RedisServer::RedisServer(Options options) : options_(options) {
+  char tmpl[] = "/tmp/alliance-redis-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+}
+
+RedisServer::~RedisServer() {
+  Kill();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+RedisEndpoint RedisServer::endpoint() const {
+  RedisEndpoint e;
+  e.host = "127.0.0.1";
+  e.port = port_;
+  return e;
+}
+
+absl::Status RedisServer::Start() {
+  if (port_ == 0) port_ = FreePort();
+  std::vector<std::string> args = {"redis-server", "--port",    std::to_string(port_),
+                                   "--bind",       "127.0.0.1", "--dir",
+                                   dir_,           "--save",    "",
+                                   "--daemonize",  "no",        "--loglevel",
+                                   "warning",      "--logfile", dir_ + "/redis.log"};
+  if (options_.appendonly) {
+    for (const char* a : {"--appendonly", "yes", "--appendfsync", "always"}) args.push_back(a);
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp("redis-server", argv.data());
+    _exit(127);
+  }
+  if (pid < 0) return absl::InternalError("fork failed");
+  pid_ = pid;
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    auto conn = RedisConnection::Connect(endpoint());
+    if (conn.ok()) {
+      auto reply = (*conn)->Command({"PING"});
+      if (reply.ok() && ReplyString(**reply) == "PONG") return absl::OkStatus();
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(
+          absl::StrCat("redis-server exited early; see ", dir_, "/redis.log"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("redis-server did not answer PING within 10 s");
+}
+
+void RedisServer::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void RedisServer::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  Kill();
+}
+
+absl::Status RedisServer::Restart() {
+  Stop();
+  return Start();
+}
+
+}  // namespace alliance::testing
