@@ -1,0 +1,48 @@
+// Flags every Alliance binary shares (Redis, partitions, ports, instrument and rule data), and
+// helpers that turn them into configuration. Each flag has an environment equivalent
+// ALLIANCE_<NAME> (see process.h), e.g. ALLIANCE_REDIS_HOST.
+#ifndef ALLIANCE_COMMON_FLAGS_H_
+#define ALLIANCE_COMMON_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "analytics/registry.h"
+#include "analytics/rules.h"
+#include "common/keys.h"
+#include "common/redis_connection.h"
+
+ABSL_DECLARE_FLAG(std::string, redis_host);
+ABSL_DECLARE_FLAG(int32_t, redis_port);
+ABSL_DECLARE_FLAG(std::string, redis_password_file);
+ABSL_DECLARE_FLAG(int32_t, redis_timeout_ms);
+ABSL_DECLARE_FLAG(int32_t, partitions);
+ABSL_DECLARE_FLAG(int32_t, health_port);
+ABSL_DECLARE_FLAG(int32_t, metrics_port);
+ABSL_DECLARE_FLAG(std::string, instruments_dir);
+ABSL_DECLARE_FLAG(std::string, rules_file);
+ABSL_DECLARE_FLAG(std::string, log_level);
+
+namespace alliance {
+
+// Redis endpoint from --redis_host, --redis_port, --redis_password_file, --redis_timeout_ms.
+absl::StatusOr<RedisEndpoint> RedisEndpointFromFlags();
+
+// Key layout from --partitions (1..1024).
+absl::StatusOr<KeyLayout> KeyLayoutFromFlags();
+
+// Built-in instruments plus every *.json file in --instruments_dir (if set). A bad file is an
+// error naming the file and the field.
+absl::StatusOr<analytics::InstrumentRegistry> InstrumentRegistryFromFlags();
+
+// Rule thresholds from --rules_file (JSON), or the documented defaults when unset.
+absl::StatusOr<analytics::RuleConfig> RuleConfigFromFlags();
+
+// Applies --log_level and names the component in every log line.
+absl::Status InitLogFromFlags(std::string_view component);
+
+}  // namespace alliance
+
+#endif  // ALLIANCE_COMMON_FLAGS_H_
