@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The main job, end to end on one machine: installs what is missing, builds, starts its own
+# redis-server (temporary folder, free loopback port) and the three services, feeds the sample
+# cohort through the intake over gRPC, prints the dyads and the alerts as they arrive on
+# WatchAlerts, then stops everything it started.
+# Usage: scripts/demo.sh            (BUILD_DIR defaults to ./build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build_dir=${BUILD_DIR:-$root/build}
+partitions=4
+tenant=demo-clinic
+
+scripts/install-deps.sh
+scripts/build.sh "$build_dir"
+bin=$build_dir/bin
+
+work=$(mktemp -d /tmp/alliance-demo-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {  # a loopback port nothing listens on
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo "no free port found" >&2; exit 1
+}
+wait_port() {  # port, name: wait up to 20 s for something to listen
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$2 did not start; its log:" >&2; cat "$work/$2.log" >&2 || true; exit 1
+}
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes \
+  --save '' --daemonize no --logfile "$work/redis.log" &
+pids+=($!)
+wait_port "$redis_port" redis
+
+intake_port=$(free_port) insights_port=$(free_port)
+common=(--redis_port="$redis_port" --partitions="$partitions")
+"$bin/alliance-intake" "${common[@]}" --grpc_port="$intake_port" 2>"$work/intake.log" &
+pids+=($!)
+"$bin/alliance-worker" "${common[@]}" --worker_id=demo-worker 2>"$work/worker.log" &
+pids+=($!)
+"$bin/alliance-insights" "${common[@]}" --grpc_port="$insights_port" 2>"$work/insights.log" &
+pids+=($!)
+wait_port "$intake_port" intake
+wait_port "$insights_port" insights
+
+ctl=("$bin/alliancectl" --intake="127.0.0.1:$intake_port" --insights="127.0.0.1:$insights_port"
+     --tenant="$tenant")
+
+echo "== Watching alerts live (WatchAlerts) while the sample cohort is submitted"
+"${ctl[@]}" watch --for=120s >"$work/alerts.txt" 2>"$work/watch.log" &
+watch_pid=$!
+pids+=($watch_pid)
+sleep 0.5
+
+"$bin/alliance-sample-cohort" --tenant="$tenant" >"$work/cohort.csv"
+echo "== Submitting $(($(wc -l <"$work/cohort.csv") - 1)) ratings of $(cut -d, -f3,4 "$work/cohort.csv" | tail -n +2 | sort -u | wc -l) dyads through the intake"
+"${ctl[@]}" submit --file="$work/cohort.csv"
+
+# The worker is done when every partition's consumer group has no lag and nothing pending.
+for _ in $(seq 1 300); do
+  outstanding=0
+  for p in $(seq 0 $((partitions - 1))); do
+    info=$(redis-cli -p "$redis_port" XINFO GROUPS "alliance:{p$p}:feedback" 2>/dev/null | tr '\n' ' ')
+    lag=$(sed -n 's/.*lag \([0-9]*\).*/\1/p' <<<"$info"); pending=$(sed -n 's/.*pending \([0-9]*\).*/\1/p' <<<"$info")
+    outstanding=$((outstanding + ${lag:-1} + ${pending:-1}))
+  done
+  ((outstanding == 0)) && break
+  sleep 0.2
+done
+sleep 1  # let the last alerts reach the watcher
+
+echo
+echo "== Alerts as they arrived on WatchAlerts"
+kill -TERM "$watch_pid" 2>/dev/null || true
+wait "$watch_pid" 2>/dev/null || true
+cat "$work/alerts.txt"
+echo
+echo "== Dyads (rolling picture per rater)"
+"${ctl[@]}" dyads --page-size=100
+echo
+echo "== Dyads at risk"
+"${ctl[@]}" dyads --at-risk --page-size=100
+echo
+echo "Done. Services, Redis and the temporary folder are stopped and removed on exit."

@@ -1,0 +1,271 @@
+// Scenario-driven generator of the sample cohort. Each dyad follows a planned path of
+// percent-of-maximum scores per session; answers are drawn around that path, snapped to the
+// instrument's scale and step. A splitmix/mt19937_64 stream with our own Gaussian keeps the
+// output identical on every platform for a given seed.
+#include "tools/cohort/cohort.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace alliance::cohort {
+namespace {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : engine_(seed) {}
+  double Uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  double Gaussian(double sd) {
+    // Box-Muller; the standard distributions are implementation-defined, this is not.
+    double u1 = std::max(Uniform(), 1e-12);
+    double u2 = Uniform();
+    return sd * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+  int Between(int lo, int hi) { return lo + static_cast<int>(engine_() % (hi - lo + 1)); }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+enum class Scenario {
+  kStable,
+  kCeiling,
+  kVRepaired,
+  kDeclineUnrepaired,
+  kGap,
+  kReliableDip,
+  kHaq,
+  kSai
+};
+
+struct Plan {
+  Scenario scenario;
+  std::string name;
+  std::string client_instrument;
+  std::string therapist_instrument;  // empty: the therapist does not rate
+  int min_sessions;
+};
+
+Plan PlanFor(int dyad_index) {
+  // 40 dyads by default: mostly stable, with every situation represented several times.
+  static const Scenario kCycle[] = {Scenario::kStable,
+                                    Scenario::kCeiling,
+                                    Scenario::kStable,
+                                    Scenario::kVRepaired,
+                                    Scenario::kStable,
+                                    Scenario::kGap,
+                                    Scenario::kCeiling,
+                                    Scenario::kDeclineUnrepaired,
+                                    Scenario::kStable,
+                                    Scenario::kReliableDip,
+                                    Scenario::kStable,
+                                    Scenario::kCeiling,
+                                    Scenario::kHaq,
+                                    Scenario::kVRepaired,
+                                    Scenario::kStable,
+                                    Scenario::kGap,
+                                    Scenario::kDeclineUnrepaired,
+                                    Scenario::kCeiling,
+                                    Scenario::kSai,
+                                    Scenario::kStable};
+  Scenario s = kCycle[dyad_index % (sizeof kCycle / sizeof kCycle[0])];
+  switch (s) {
+    case Scenario::kStable:
+      return {s, "stable", "srs", "wai-sr-t", 10};
+    case Scenario::kCeiling:
+      return {s, "ceiling-noise", "srs", "", 10};
+    case Scenario::kVRepaired:
+      return {s, "v-rupture-repaired", "srs", "wai-sr-t", 12};
+    case Scenario::kDeclineUnrepaired:
+      return {s, "decline-unrepaired", "wai-sr", "wai-sr-t", 15};
+    case Scenario::kGap:
+      return {s, "client-therapist-gap", "srs", "wai-sr-t", 10};
+    case Scenario::kReliableDip:
+      return {s, "reliable-dip-repaired", "wai-sr", "wai-sr-t", 12};
+    case Scenario::kHaq:
+      return {s, "stable-haq", "haq-ii", "", 10};
+    case Scenario::kSai:
+      return {s, "stable-sai", "sai", "", 10};
+  }
+  return {s, "stable", "srs", "", 10};
+}
+
+// Planned client POMP at session `n` (1-based) and the subscale that carries a dip, if any.
+struct Target {
+  double pomp;
+  double noise_sd;            // POMP units, per item
+  std::string weak_subscale;  // subscale pushed further down at a dip
+  double weak_extra = 0;      // extra POMP drop of that subscale
+};
+
+Target ClientTarget(Scenario s, int n, double level) {
+  switch (s) {
+    case Scenario::kStable:
+      return {level, 2.5, "", 0};
+    case Scenario::kCeiling:
+      return {std::clamp(level + 0, 91.0, 99.0), 3.0, "", 0};
+    case Scenario::kVRepaired:
+      if (n == 6) return {72, 1.0, "relationship", 12};  // sudden break in the bond
+      if (n == 7) return {86, 1.0, "relationship", 4};
+      return {level, 1.5, "", 0};  // back to (or above) the prior level
+    case Scenario::kDeclineUnrepaired: {
+      // Baseline, then a fall of ~4 POMP per session over six sessions, no recovery.
+      double fall = std::clamp(n - 4, 0, 6) * 4.2;
+      return {level - fall, 0.8, fall > 0 ? "goal" : "", fall > 0 ? 6.0 : 0};
+    }
+    case Scenario::kGap:
+      return {level, 1.5, "", 0};
+    case Scenario::kReliableDip:
+      if (n == 7) return {level - 19, 0.8, "task", 8};
+      if (n == 8) return {level - 6, 0.8, "task", 3};
+      return {level, 1.0, "", 0};
+    case Scenario::kHaq:
+    case Scenario::kSai:
+      return {level, 3.0, "", 0};
+  }
+  return {level, 2.0, "", 0};
+}
+
+double ClientLevel(Scenario s, Rng& rng) {
+  switch (s) {
+    case Scenario::kStable:
+      return 93 + rng.Uniform() * 4;
+    case Scenario::kCeiling:
+      return 95;
+    case Scenario::kVRepaired:
+      return 95 + rng.Uniform() * 2;
+    case Scenario::kDeclineUnrepaired:
+      return 82 + rng.Uniform() * 4;
+    case Scenario::kGap:
+      return 96 + rng.Uniform() * 2;
+    case Scenario::kReliableDip:
+      return 84 + rng.Uniform() * 4;
+    case Scenario::kHaq:
+      return 78 + rng.Uniform() * 6;
+    case Scenario::kSai:
+      return 80 + rng.Uniform() * 6;
+  }
+  return 90;
+}
+
+double TherapistPomp(Scenario s, int n) {
+  switch (s) {
+    case Scenario::kGap:
+      return 48;  // therapist far less positive than the client
+    case Scenario::kDeclineUnrepaired:
+      return 70 - std::clamp(n - 4, 0, 6) * 2.0;
+    case Scenario::kVRepaired:
+      return n == 6 ? 58 : 72;
+    default:
+      return 72;
+  }
+}
+
+std::vector<double> DrawAnswers(const analytics::Instrument& instrument, const Target& target,
+                                Rng& rng) {
+  std::map<int, double> extra_drop;
+  for (const auto& subscale : instrument.subscales) {
+    if (subscale.name == target.weak_subscale) {
+      for (int item : subscale.items) extra_drop[item] = target.weak_extra;
+    }
+  }
+  // Items outside the weak subscale carry a little more, so the total stays on plan.
+  double weak_items = static_cast<double>(extra_drop.size());
+  double compensation =
+      weak_items > 0 ? target.weak_extra * weak_items / (instrument.item_count - weak_items) : 0;
+  std::vector<double> answers;
+  answers.reserve(instrument.item_count);
+  const double range = instrument.item_max - instrument.item_min;
+  for (int item = 1; item <= instrument.item_count; ++item) {
+    auto it = extra_drop.find(item);
+    double pomp = target.pomp + (it == extra_drop.end() ? compensation : -it->second) +
+                  rng.Gaussian(target.noise_sd);
+    double raw = instrument.item_min + std::clamp(pomp, 0.0, 100.0) / 100.0 * range;
+    bool reverse = std::find(instrument.reverse_items.begin(), instrument.reverse_items.end(),
+                             item) != instrument.reverse_items.end();
+    if (reverse) raw = instrument.item_min + instrument.item_max - raw;
+    double steps = std::round((raw - instrument.item_min) / instrument.step);
+    double value = std::clamp(instrument.item_min + steps * instrument.step, instrument.item_min,
+                              instrument.item_max);
+    answers.push_back(std::round(value * 1000) / 1000);  // no binary noise in the CSV
+  }
+  return answers;
+}
+
+}  // namespace
+
+std::vector<SampleRating> GenerateCohort(const analytics::InstrumentRegistry& registry,
+                                         const CohortOptions& options) {
+  Rng rng(options.seed);
+  std::vector<SampleRating> out;
+  for (int d = 0; d < options.dyads; ++d) {
+    Plan plan = PlanFor(d);
+    const analytics::Instrument* client_form = registry.Find(plan.client_instrument);
+    const analytics::Instrument* therapist_form =
+        plan.therapist_instrument.empty() ? nullptr : registry.Find(plan.therapist_instrument);
+    if (client_form == nullptr) continue;
+    std::string therapist = absl::StrFormat("th-%02d", d / 5 + 1);
+    std::string client = absl::StrFormat("cl-%03d", d + 1);
+    int sessions = std::max(plan.min_sessions, rng.Between(10, 20));
+    double level = ClientLevel(plan.scenario, rng);
+    absl::Duration offset = absl::Hours(rng.Between(8, 18)) + absl::Minutes(15 * rng.Between(0, 3));
+    for (int n = 1; n <= sessions; ++n) {
+      absl::Time when =
+          options.last_session - absl::Hours(24 * 7) * (sessions - n) + offset - absl::Hours(24);
+      SampleRating base;
+      base.tenant_id = options.tenant_id;
+      base.therapist_id = therapist;
+      base.client_id = client;
+      base.session_id = absl::StrFormat("%s-s%02d", client, n);
+      base.session_number = n;
+      base.session_time = when;
+      base.scenario = plan.name;
+
+      SampleRating client_rating = base;
+      client_rating.rater = "client";
+      client_rating.instrument_id = client_form->id;
+      client_rating.idempotency_id = absl::StrCat(base.session_id, "-client");
+      client_rating.answers = DrawAnswers(*client_form, ClientTarget(plan.scenario, n, level), rng);
+      out.push_back(std::move(client_rating));
+
+      if (therapist_form != nullptr) {
+        SampleRating therapist_rating = base;
+        therapist_rating.rater = "therapist";
+        therapist_rating.instrument_id = therapist_form->id;
+        therapist_rating.idempotency_id = absl::StrCat(base.session_id, "-therapist");
+        therapist_rating.answers =
+            DrawAnswers(*therapist_form, Target{TherapistPomp(plan.scenario, n), 4.0, "", 0}, rng);
+        out.push_back(std::move(therapist_rating));
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const SampleRating& a, const SampleRating& b) {
+    return a.session_time < b.session_time;
+  });
+  return out;
+}
+
+std::string ToCsv(const std::vector<SampleRating>& ratings) {
+  std::ostringstream csv;
+  csv << "tenant_id,idempotency_id,therapist_id,client_id,session_id,session_number,"
+         "session_time,rater,instrument_id,answers\n";
+  for (const SampleRating& r : ratings) {
+    csv << r.tenant_id << ',' << r.idempotency_id << ',' << r.therapist_id << ',' << r.client_id
+        << ',' << r.session_id << ',' << r.session_number << ','
+        << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", r.session_time, absl::UTCTimeZone()) << ','
+        << r.rater << ',' << r.instrument_id << ','
+        << absl::StrJoin(
+               r.answers, " ",
+               [](std::string* s, double v) { absl::StrAppend(s, absl::StrFormat("%g", v)); })
+        << '\n';
+  }
+  return csv.str();
+}
+
+}  // namespace alliance::cohort
