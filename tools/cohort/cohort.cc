@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <random>
 #include <sstream>
 
@@ -32,6 +33,9 @@ class Rng {
  private:
   std::mt19937_64 engine_;
 };
+
+// How much single items vary around the session's level, in POMP points.
+constexpr double kItemSpreadPomp = 6.0;
 
 enum class Scenario {
   kStable,
@@ -169,31 +173,57 @@ double TherapistPomp(Scenario s, int n) {
 
 std::vector<double> DrawAnswers(const analytics::Instrument& instrument, const Target& target,
                                 Rng& rng) {
-  std::map<int, double> extra_drop;
-  for (const auto& subscale : instrument.subscales) {
-    if (subscale.name == target.weak_subscale) {
-      for (int item : subscale.items) extra_drop[item] = target.weak_extra;
+  // Work in "steps above the minimum" of the scored (not reversed) scale. The total is drawn
+  // first, around the planned level; the items then vary around it (the weak subscale lower)
+  // and are rounded by largest remainder so that they add up to exactly that total.
+  const int n = instrument.item_count;
+  const double steps_per_item =
+      std::round((instrument.item_max - instrument.item_min) / instrument.step);
+  const double pomp_total = std::clamp(target.pomp + rng.Gaussian(target.noise_sd), 0.0, 100.0);
+  const int total_steps = static_cast<int>(std::round(pomp_total / 100.0 * steps_per_item * n));
+
+  std::vector<double> ideal(n);
+  for (int item = 1; item <= n; ++item) {
+    double pomp = target.pomp + rng.Gaussian(kItemSpreadPomp);
+    for (const auto& subscale : instrument.subscales) {
+      if (subscale.name == target.weak_subscale &&
+          std::find(subscale.items.begin(), subscale.items.end(), item) != subscale.items.end()) {
+        pomp -= target.weak_extra;
+      }
+    }
+    ideal[item - 1] = pomp / 100.0 * steps_per_item;
+  }
+  double shift = (total_steps - std::accumulate(ideal.begin(), ideal.end(), 0.0)) / n;
+  std::vector<int> units(n);
+  std::vector<std::pair<double, int>> remainders;
+  int assigned = 0;
+  for (int i = 0; i < n; ++i) {
+    double v = std::clamp(ideal[i] + shift, 0.0, steps_per_item);
+    units[i] = static_cast<int>(std::floor(v));
+    assigned += units[i];
+    remainders.emplace_back(v - units[i], i);
+  }
+  std::sort(remainders.begin(), remainders.end(), std::greater<>());
+  // Hand out the missing steps (or take back extra ones) without leaving the scale.
+  for (int pass = 0; pass < 3 && assigned != total_steps; ++pass) {
+    for (const auto& [remainder, i] : remainders) {
+      if (assigned < total_steps && units[i] < steps_per_item) {
+        ++units[i];
+        ++assigned;
+      } else if (assigned > total_steps && units[i] > 0) {
+        --units[i];
+        --assigned;
+      }
     }
   }
-  // Items outside the weak subscale carry a little more, so the total stays on plan.
-  double weak_items = static_cast<double>(extra_drop.size());
-  double compensation =
-      weak_items > 0 ? target.weak_extra * weak_items / (instrument.item_count - weak_items) : 0;
-  std::vector<double> answers;
-  answers.reserve(instrument.item_count);
-  const double range = instrument.item_max - instrument.item_min;
-  for (int item = 1; item <= instrument.item_count; ++item) {
-    auto it = extra_drop.find(item);
-    double pomp = target.pomp + (it == extra_drop.end() ? compensation : -it->second) +
-                  rng.Gaussian(target.noise_sd);
-    double raw = instrument.item_min + std::clamp(pomp, 0.0, 100.0) / 100.0 * range;
+
+  std::vector<double> answers(n);
+  for (int i = 0; i < n; ++i) {
+    double scored = instrument.item_min + units[i] * instrument.step;
     bool reverse = std::find(instrument.reverse_items.begin(), instrument.reverse_items.end(),
-                             item) != instrument.reverse_items.end();
-    if (reverse) raw = instrument.item_min + instrument.item_max - raw;
-    double steps = std::round((raw - instrument.item_min) / instrument.step);
-    double value = std::clamp(instrument.item_min + steps * instrument.step, instrument.item_min,
-                              instrument.item_max);
-    answers.push_back(std::round(value * 1000) / 1000);  // no binary noise in the CSV
+                             i + 1) != instrument.reverse_items.end();
+    double answer = reverse ? instrument.item_min + instrument.item_max - scored : scored;
+    answers[i] = std::round(answer * 1000) / 1000;  // no binary noise in the CSV
   }
   return answers;
 }
@@ -240,7 +270,7 @@ std::vector<SampleRating> GenerateCohort(const analytics::InstrumentRegistry& re
         therapist_rating.instrument_id = therapist_form->id;
         therapist_rating.idempotency_id = absl::StrCat(base.session_id, "-therapist");
         therapist_rating.answers =
-            DrawAnswers(*therapist_form, Target{TherapistPomp(plan.scenario, n), 4.0, "", 0}, rng);
+            DrawAnswers(*therapist_form, Target{TherapistPomp(plan.scenario, n), 3.0, "", 0}, rng);
         out.push_back(std::move(therapist_rating));
       }
     }
