@@ -10,7 +10,12 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl procps iproute2
+  unzip shellcheck
 )
+# The deploy checks (scripts/check-deploy.sh) run on Node.js and npm; an existing installation
+# (of any origin) is kept rather than replaced by Debian's.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,34 @@
+// Test fixture for the manifest/flag consistency check: a binary that defines the agreed
+// conventions (shared flags, --grpc_port, --shutdown_timeout, --max_connection_age) and parses
+// them the way the services do (flags with ALLIANCE_* environment equivalents), then exits.
+// Built twice: as a gRPC service and, with ALLIANCE_FIXTURE_WORKER, as the worker.
+// It lets the checker's pass and fail paths be tested before and besides the real binaries.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+#include "common/process.h"
+
+ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host.");
+ABSL_FLAG(int32_t, redis_port, 6379, "Redis port.");
+ABSL_FLAG(std::string, redis_password_file, "", "Redis password file.");
+ABSL_FLAG(int32_t, redis_timeout_ms, 2000, "Redis timeout in ms.");
+ABSL_FLAG(int32_t, partitions, 8, "Feedback partitions.");
+ABSL_FLAG(int32_t, health_port, 0, "Plaintext gRPC health port.");
+ABSL_FLAG(int32_t, metrics_port, 0, "Prometheus port.");
+ABSL_FLAG(std::string, instruments_dir, "", "Extra instruments.");
+ABSL_FLAG(std::string, rules_file, "", "Rule thresholds.");
+ABSL_FLAG(std::string, log_level, "info", "Log level.");
+ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(20), "Drain time on SIGTERM.");
+#ifndef ALLIANCE_FIXTURE_WORKER  // the worker serves no gRPC API, only health
+ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(5), "gRPC connection age.");
+#endif
+
+int main(int argc, char** argv) {
+  alliance::ParseFlagsWithEnv(argc, argv, "flag fixture for the deploy checks");
+  std::printf("health_port=%d\n", absl::GetFlag(FLAGS_health_port));
+  return 0;
+}
