@@ -106,6 +106,7 @@ struct Target {
   double noise_sd;            // POMP units, per item
   std::string weak_subscale;  // subscale pushed further down at a dip
   double weak_extra = 0;      // extra POMP drop of that subscale
+  double floor_pomp = 0;      // the drawn total never goes below this (ceiling-bound scales)
 };
 
 Target ClientTarget(Scenario s, int n, double level) {
@@ -113,11 +114,11 @@ Target ClientTarget(Scenario s, int n, double level) {
     case Scenario::kStable:
       return {level, 2.5, "", 0};
     case Scenario::kCeiling:
-      return {std::clamp(level + 0, 91.0, 99.0), 3.0, "", 0};
+      return {level, 3.0, "", 0, 90.5};  // wanders 36.2-40 on SRS
     case Scenario::kVRepaired:
       if (n == 6) return {72, 1.0, "relationship", 12};  // sudden break in the bond
       if (n == 7) return {86, 1.0, "relationship", 4};
-      return {level, 1.5, "", 0};  // back to (or above) the prior level
+      return {n < 6 ? level : level + 1.5, 1.5, "", 0};  // back above the prior level
     case Scenario::kDeclineUnrepaired: {
       // Baseline, then a fall of ~4 POMP per session over six sessions, no recovery.
       double fall = std::clamp(n - 4, 0, 6) * 4.2;
@@ -128,7 +129,7 @@ Target ClientTarget(Scenario s, int n, double level) {
     case Scenario::kReliableDip:
       if (n == 7) return {level - 19, 0.8, "task", 8};
       if (n == 8) return {level - 6, 0.8, "task", 3};
-      return {level, 1.0, "", 0};
+      return {n < 7 ? level : level + 3, 1.0, "", 0};  // repaired above the prior level
     case Scenario::kHaq:
     case Scenario::kSai:
       return {level, 3.0, "", 0};
@@ -179,7 +180,8 @@ std::vector<double> DrawAnswers(const analytics::Instrument& instrument, const T
   const int n = instrument.item_count;
   const double steps_per_item =
       std::round((instrument.item_max - instrument.item_min) / instrument.step);
-  const double pomp_total = std::clamp(target.pomp + rng.Gaussian(target.noise_sd), 0.0, 100.0);
+  const double pomp_total =
+      std::clamp(target.pomp + rng.Gaussian(target.noise_sd), target.floor_pomp, 100.0);
   const int total_steps = static_cast<int>(std::round(pomp_total / 100.0 * steps_per_item * n));
 
   std::vector<double> ideal(n);
