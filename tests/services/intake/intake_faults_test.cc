@@ -210,12 +210,14 @@ class ConcurrentCalls {
   }
   bool WaitFor(const std::function<bool(int done, int exhausted)>& predicate) {
     absl::Time deadline = absl::Now() + absl::Seconds(60);
-    absl::MutexLock lock(&mu_);
-    while (!predicate(done_, exhausted_)) {
-      if (absl::Now() > deadline) return false;
-      mu_.AwaitWithTimeout(absl::Condition::kTrue, absl::Milliseconds(10));
+    while (absl::Now() < deadline) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (predicate(done_, exhausted_)) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
     }
-    return true;
+    return false;
   }
   struct Call {
     grpc::ClientContext context;

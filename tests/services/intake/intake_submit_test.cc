@@ -283,6 +283,20 @@ TEST_F(IntakeSubmitTest, HealthLivenessAndMetricsAreServed) {
   EXPECT_THAT(log, ::testing::Not(HasSubstr("answers")));
 }
 
+TEST_F(IntakeSubmitTest, ScriptCacheFlushedInRedisIsLoadedAgain) {
+  alliance::v1::SubmitFeedbackResponse ack;
+  ASSERT_TRUE(Submit(intake_.stub(), ValidFeedback("before-flush"), &ack).ok());
+  auto flushed = redis_conn_->Command({"SCRIPT", "FLUSH"});
+  ASSERT_TRUE(flushed.ok());
+  // Both writers meet NOSCRIPT on their next write, reload the script and write.
+  for (int i = 0; i < 8; ++i) {
+    grpc::Status status = Submit(intake_.stub(), ValidFeedback(absl::StrCat("after-", i)), &ack);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 9);
+  EXPECT_GE(intake_.Metric(R"(alliance_intake_redis_errors_total{kind="noscript"})"), 1);
+}
+
 // Flags have environment equivalents: ALLIANCE_MAX_CLOCK_SKEW widens the allowed skew.
 TEST(IntakeFlagsTest, EnvironmentVariablesSetFlags) {
   RedisServer redis;
