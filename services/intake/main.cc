@@ -3,11 +3,14 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -39,6 +42,17 @@ ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(15),
 
 namespace alliance::intake {
 namespace {
+
+// Linking gRPC's reflection library registers its plugin with every ServerBuilder at start-up,
+// which would serve reflection unconditionally; this option removes it when the flag is off.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins,
+                  [](const auto& plugin) { return plugin->name() == "proto_server_reflection"; });
+  }
+};
 
 int Fail(const absl::Status& status) {
   LogError("startup_failed", {{"error", Std(status.message())}});
@@ -113,6 +127,9 @@ int Run() {
   }
   grpc::ServerBuilder builder;
   ApplyServerOptionsFromFlags(builder);
+  if (!absl::GetFlag(FLAGS_enable_reflection)) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   int grpc_port = 0;
   int health_port = 0;
   builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)),

@@ -129,6 +129,50 @@ absl::Status IntakeProcess::WaitForMetric(const std::string& series, double valu
   return absl::DeadlineExceededError(absl::StrCat(series, " never reached ", value));
 }
 
+grpc::Status ReflectionListServices(std::shared_ptr<grpc::Channel> channel,
+                                    std::string* raw_response) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::CompletionQueue cq;
+  void* tag = nullptr;
+  bool ok = false;
+  auto next = [&] { return cq.Next(&tag, &ok) && ok; };
+  auto call = stub.Call(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                        &cq, reinterpret_cast<void*>(1));
+  grpc::Status status;
+  if (next()) {
+    // ServerReflectionRequest{list_services = "*"}: field 7, length-delimited.
+    std::string request_bytes = "\x3a\x01*";
+    grpc::Slice slice(request_bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    call->Write(request, reinterpret_cast<void*>(2));
+    if (next()) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      next();
+      grpc::ByteBuffer response;
+      call->Read(&response, reinterpret_cast<void*>(4));
+      if (next()) {
+        std::vector<grpc::Slice> slices;
+        if (response.Dump(&slices).ok()) {
+          for (const auto& s : slices) {
+            raw_response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+          }
+        }
+      }
+    }
+  }
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  // Drain every outstanding event (bounded by the call deadline).
+  while (cq.Next(&tag, &ok)) {
+    if (tag == reinterpret_cast<void*>(5)) break;
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
 grpc::Status Submit(alliance::v1::FeedbackIntake::Stub& stub, const alliance::v1::Feedback& f,
                     alliance::v1::SubmitFeedbackResponse* response, absl::Duration deadline) {
   grpc::ClientContext context;

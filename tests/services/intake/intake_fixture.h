@@ -59,6 +59,12 @@ class IntakeProcess {
   std::unique_ptr<alliance::v1::FeedbackIntake::Stub> stub_;
 };
 
+// Asks gRPC server reflection to list services (grpc.reflection.v1alpha, by hand: the
+// reflection protos are not installed). Returns the call status; on OK `raw_response` holds
+// the serialized ListServiceResponse, in which service names appear verbatim.
+grpc::Status ReflectionListServices(std::shared_ptr<grpc::Channel> channel,
+                                    std::string* raw_response);
+
 // One SubmitFeedback call with a deadline.
 grpc::Status Submit(alliance::v1::FeedbackIntake::Stub& stub, const alliance::v1::Feedback& f,
                     alliance::v1::SubmitFeedbackResponse* response,

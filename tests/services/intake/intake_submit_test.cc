@@ -165,15 +165,18 @@ TEST_F(IntakeSubmitTest, EveryValidationRuleIsInvalidArgumentNamingTheFieldAndWr
        "feedback.instrument_id: is required"},
       {"unknown instrument", [](auto& f) { f.set_instrument_id("phq-9"); },
        "feedback.instrument_id: unknown instrument 'phq-9'"},
-      {"missing item", [](auto& f) { f.mutable_answers()->RemoveLast(); }, "feedback.answers"},
-      {"extra item", [&](auto& f) { answer(f, 5, 9.0); }, "feedback.answers"},
-      {"duplicate item", [](auto& f) { f.mutable_answers(3)->set_item(1); }, "feedback.answers"},
+      {"missing item", [](auto& f) { f.mutable_answers()->RemoveLast(); },
+       "feedback.answers: item 4 of instrument srs is missing"},
+      {"extra item", [&](auto& f) { answer(f, 5, 9.0); },
+       "feedback.answers[4].item: 5 is outside 1..4"},
+      {"duplicate item", [](auto& f) { f.mutable_answers(3)->set_item(1); },
+       "feedback.answers[3].item: item 1 is answered twice"},
       {"answer off scale", [](auto& f) { f.mutable_answers(1)->set_value(10.5); },
-       "feedback.answers[1].value"},
+       "feedback.answers[1].value: 10.5 is outside 0..10"},
       {"answer below scale", [](auto& f) { f.mutable_answers(2)->set_value(-1); },
-       "feedback.answers[2].value"},
+       "feedback.answers[2].value: -1 is outside 0..10"},
       {"answer off step", [](auto& f) { f.mutable_answers(0)->set_value(9.05); },
-       "feedback.answers[0].value"},
+       "feedback.answers[0].value: 9.05 is not on the scale's step"},
       {"answer not a number", [](auto& f) { f.mutable_answers(0)->set_value(std::nan("")); },
        "feedback.answers[0].value: must be a finite number"},
   };
@@ -295,6 +298,24 @@ TEST_F(IntakeSubmitTest, ScriptCacheFlushedInRedisIsLoadedAgain) {
   }
   EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 9);
   EXPECT_GE(intake_.Metric(R"(alliance_intake_redis_errors_total{kind="noscript"})"), 1);
+}
+
+TEST_F(IntakeSubmitTest, ReflectionIsOffByDefault) {
+  std::string raw;
+  grpc::Status status = ReflectionListServices(intake_.channel(), &raw);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST(IntakeReflectionTest, EnableReflectionServesTheServiceList) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.Start().ok());
+  IntakeProcess intake;
+  ASSERT_TRUE(intake.Start(redis.port(), {"--enable_reflection"}).ok()) << intake.Log();
+  std::string raw;
+  grpc::Status status = ReflectionListServices(intake.channel(), &raw);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(raw, HasSubstr("alliance.v1.FeedbackIntake"));
+  EXPECT_THAT(raw, HasSubstr("grpc.health.v1.Health"));
 }
 
 // Flags have environment equivalents: ALLIANCE_MAX_CLOCK_SKEW widens the allowed skew.
