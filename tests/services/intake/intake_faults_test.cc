@@ -297,14 +297,21 @@ TEST(IntakeFaultsTest, DeadlineExpiredInTheQueueIsNotWritten) {
   ASSERT_TRUE(intake.WaitForMetric("alliance_intake_writes_in_flight", 1).ok());
   // B waits in the queue behind it and its caller gives up.
   alliance::v1::Feedback late = ValidFeedback("gives-up", "client-9");
-  alliance::v1::SubmitFeedbackResponse ack;
-  grpc::Status status = Submit(intake.stub(), late, &ack, absl::Milliseconds(300));
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  ConcurrentCalls second;
+  second.Fire(intake.stub(), {late}, absl::Seconds(3));
+  ASSERT_TRUE(intake.WaitForMetric("alliance_intake_queue_depth", 1).ok());
+  ASSERT_TRUE(second.WaitFor([](int done, int) { return done == 1; }));
+  EXPECT_EQ(second.calls_[0].status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server's copy of the deadline starts when the call arrives, a little after the
+  // client's; leave it ample margin to pass before the writer gets to B.
+  absl::SleepFor(absl::Seconds(1));
   UnpauseWrites(*conn);
   ASSERT_TRUE(first.WaitFor([](int done, int) { return done == 1; }));
   EXPECT_TRUE(first.calls_[0].status.ok()) << first.calls_[0].status.error_message();
   ASSERT_TRUE(
-      intake.WaitForMetric(R"(alliance_intake_writes_total{outcome="deadline_expired"})", 1).ok());
+      intake.WaitForMetric(R"(alliance_intake_writes_total{outcome="deadline_expired"})", 1).ok())
+      << "appended: " << *intake.Metric(R"(alliance_intake_writes_total{outcome="appended"})")
+      << " cancelled: " << *intake.Metric(R"(alliance_intake_writes_total{outcome="cancelled"})");
   KeyLayout layout = Layout();
   int p = layout.PartitionOf(late.tenant_id(), late.therapist_id(), late.client_id());
   auto exists =
