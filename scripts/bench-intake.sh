@@ -49,13 +49,15 @@ metric() {  # metric PORT NAME -> value of an unlabelled metric
   awk -v name="$2" '$1 == name { print $2 }' <&3
   exec 3<&-
 }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 result_field() { sed -n 's/.*RESULT.* '"$2"'=\([0-9.]*\).*/\1/p' "$1"; }
 
 redis_port=$(free_port)
 if [[ $appendonly == no ]]; then aof=(--appendonly no); else aof=(--appendonly yes --appendfsync "$appendonly"); fi
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' "${aof[@]}" \
   --daemonize no --logfile "$tmp/redis.log" &
-pids+=($!)
+redis_pid=$!
+pids+=($redis_pid)
 wait_port "$redis_port"
 
 intake_port=$(free_port)
@@ -67,7 +69,8 @@ intake_pid=$!
 pids+=($intake_pid)
 bare_port=$(free_port)
 "$bin/alliance-bare-server" --listen_host=127.0.0.1 --grpc_port="$bare_port" 2>"$tmp/bare.log" &
-pids+=($!)
+bare_pid=$!
+pids+=($bare_pid)
 wait_port "$intake_port"
 wait_port "$bare_port"
 wait_port "$metrics_port"
@@ -85,8 +88,21 @@ run() {  # run NAME PORT [extra loadgen flags...]
     | tee "$tmp/$name.out" >&2
 }
 
+# CPU time per acknowledged call (microseconds) of a process during a run: unlike QPS, this
+# hardly depends on what else the machine is doing.
+cpu_per_call() {  # cpu_per_call TICKS_BEFORE TICKS_AFTER OK_QPS
+  awk -v a="$1" -v b="$2" -v q="$3" -v hz="$(getconf CLK_TCK)" -v d="$duration_s" \
+    'BEGIN { if (q > 0) printf "%.1f", (b - a) / hz * 1e6 / (q * d); else print "n/a" }'
+}
+duration_s=$(awk -v d="$duration" 'BEGIN { n = d + 0; if (d ~ /m$/) n *= 60; print n }')
+bare_before=$(cpu_ticks "$bare_pid")
 run bare "$bare_port"
+bare_after=$(cpu_ticks "$bare_pid")
+intake_before=$(cpu_ticks "$intake_pid")
+redis_before=$(cpu_ticks "$redis_pid")
 run intake "$intake_port"
+intake_after=$(cpu_ticks "$intake_pid")
+redis_after=$(cpu_ticks "$redis_pid")
 bare_qps=$(result_field "$tmp/bare.out" ok_qps)
 intake_qps=$(result_field "$tmp/intake.out" ok_qps)
 half_rate=$(awk -v q="$intake_qps" 'BEGIN { printf "%.0f", q / 2 }')
@@ -107,6 +123,7 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 10485
 echo "settings: outstanding=$outstanding channels=$channels duration=$duration writers=$writers redis appendonly=$appendonly"
 echo "bare   ok_qps=$bare_qps"
 echo "intake ok_qps=$intake_qps (entries in Redis: $stream_entries)"
+echo "cpu per call (us, includes warm-up): bare server $(cpu_per_call "$bare_before" "$bare_after" "$bare_qps"), intake $(cpu_per_call "$intake_before" "$intake_after" "$intake_qps"), its redis $(cpu_per_call "$redis_before" "$redis_after" "$intake_qps")"
 echo "ratio intake/bare = $ratio (target >= 0.75: $(verdict "$ratio >= 0.75"))"
 echo "intake p99 at half load ($half_rate/s) = $p99_half ms (target < 10 ms: $(verdict "$p99_half < 10"))"
 echo "intake RSS = $((rss_kib / 1024)) MiB, peak $((hwm_kib / 1024)) MiB (target < 100 MiB: $(verdict "$hwm_kib < 102400"))"

@@ -58,6 +58,9 @@ absl::Status ValidateServerOptionFlags() {
 
 void ApplyServerOptionsFromFlags(grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
+  // gRPC binds with SO_REUSEPORT by default: a second process on the same port would start
+  // "successfully" and silently take half the connections. Fail at start-up instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, absl::GetFlag(FLAGS_keepalive_time_ms));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              absl::GetFlag(FLAGS_keepalive_timeout_ms));

@@ -318,6 +318,21 @@ TEST(IntakeReflectionTest, EnableReflectionServesTheServiceList) {
   EXPECT_THAT(raw, HasSubstr("grpc.health.v1.Health"));
 }
 
+TEST_F(IntakeSubmitTest, ASecondInstanceOnTheSamePortFailsToStart) {
+  ChildProcess second;
+  ASSERT_TRUE(
+      second
+          .Start(BinaryPath("alliance-intake"),
+                 {"--listen_host=127.0.0.1", absl::StrCat("--grpc_port=", intake_.grpc_port()),
+                  absl::StrCat("--redis_port=", redis_.port())},
+                 redis_.dir() + "/second-intake.log")
+          .ok());
+  std::optional<int> exit_code = second.Wait(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 1);
+  EXPECT_THAT(second.ReadLog(), HasSubstr(R"("event":"startup_failed")"));
+}
+
 // Flags have environment equivalents: ALLIANCE_MAX_CLOCK_SKEW widens the allowed skew.
 TEST(IntakeFlagsTest, EnvironmentVariablesSetFlags) {
   RedisServer redis;
