@@ -1,0 +1,167 @@
+// SubmitFeedback and SubmitFeedbackBatch handlers; see intake_service.h.
+#include "services/intake/intake_service.h"
+
+#include <atomic>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "alliance/internal/v1/records.pb.h"
+#include "analytics/hash.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "services/intake/content_hash.h"
+
+namespace alliance::intake {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void FillAck(const WriteResult& result, int partition, std::string accepted_id,
+             alliance::v1::SubmitFeedbackResponse* ack) {
+  ack->set_accepted_id(std::move(accepted_id));
+  ack->set_partition(partition);
+  ack->set_stream_id(result.stream_id);
+  ack->set_duplicate(result.duplicate);
+}
+
+// Completion state of one batch call: the last item to finish finishes the call.
+struct BatchCall {
+  grpc::ServerUnaryReactor* reactor;
+  alliance::v1::SubmitFeedbackBatchResponse* response;
+  IntakeMetrics* metrics;
+  Clock::time_point start;
+  std::atomic<int> remaining;
+
+  void ItemDone(int index, const absl::Status& status) {
+    auto* item = response->mutable_results(index);
+    item->set_code(static_cast<int>(status.code()));
+    if (!status.ok()) item->set_message(std::string(status.message()));
+    metrics->RecordBatchItem(static_cast<grpc::StatusCode>(status.code()));
+    Release();
+  }
+
+  void Release() {
+    if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      reactor->Finish(grpc::Status::OK);
+      metrics->RecordCall(Method::kSubmitFeedbackBatch, grpc::StatusCode::OK, SecondsSince(start));
+      delete this;
+    }
+  }
+};
+
+}  // namespace
+
+IntakeService::IntakeService(IntakeServiceOptions options,
+                             const analytics::InstrumentRegistry* registry, KeyLayout layout,
+                             WriterPool* pool, IntakeMetrics* metrics)
+    : options_(options),
+      registry_(registry),
+      layout_(std::move(layout)),
+      pool_(pool),
+      metrics_(metrics) {}
+
+absl::StatusOr<IntakeService::Prepared> IntakeService::Prepare(
+    const alliance::v1::Feedback& feedback, grpc::CallbackServerContext* context,
+    absl::Time now) const {
+  if (absl::Status s = ValidateFeedback(feedback, *registry_, options_.validation, now); !s.ok()) {
+    return s;
+  }
+  Prepared prepared;
+  prepared.partition =
+      layout_.PartitionOf(feedback.tenant_id(), feedback.therapist_id(), feedback.client_id());
+  auto job = std::make_unique<WriteJob>();
+  job->idempotency_key =
+      layout_.Idempotency(prepared.partition, feedback.tenant_id(), feedback.idempotency_id());
+  job->stream_key = layout_.FeedbackStream(prepared.partition);
+  job->content_hash = ContentHash(feedback);
+  job->accepted_id = analytics::Hash128Hex({feedback.tenant_id(), feedback.idempotency_id()});
+  job->tenant_id = feedback.tenant_id();
+  alliance::internal::v1::FeedbackEntry entry;
+  *entry.mutable_feedback() = feedback;
+  entry.set_accepted_id(job->accepted_id);
+  int64_t now_ns = absl::ToUnixNanos(now);
+  entry.mutable_accepted_at()->set_seconds(now_ns / 1'000'000'000);
+  entry.mutable_accepted_at()->set_nanos(static_cast<int32_t>(now_ns % 1'000'000'000));
+  entry.SerializeToString(&job->entry);
+  job->deadline = context->deadline();
+  job->context = context;
+  prepared.job = std::move(job);
+  return prepared;
+}
+
+grpc::ServerUnaryReactor* IntakeService::SubmitFeedback(
+    grpc::CallbackServerContext* context, const alliance::v1::SubmitFeedbackRequest* request,
+    alliance::v1::SubmitFeedbackResponse* response) {
+  Clock::time_point start = Clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  IntakeMetrics* metrics = metrics_;
+  auto finish = [reactor, metrics, start](const absl::Status& status) {
+    reactor->Finish(ToGrpcStatus(status));
+    metrics->RecordCall(Method::kSubmitFeedback, static_cast<grpc::StatusCode>(status.code()),
+                        SecondsSince(start));
+  };
+  if (!request->has_feedback()) {
+    finish(absl::InvalidArgumentError("feedback: is required"));
+    return reactor;
+  }
+  auto prepared = Prepare(request->feedback(), context, absl::Now());
+  if (!prepared.ok()) {
+    finish(PrefixFieldPath(prepared.status(), "feedback."));
+    return reactor;
+  }
+  int partition = prepared->partition;
+  std::unique_ptr<WriteJob>& job = prepared->job;
+  job->done = [finish, response, partition,
+               accepted_id = job->accepted_id](WriteResult result) mutable {
+    if (result.status.ok()) FillAck(result, partition, std::move(accepted_id), response);
+    finish(result.status);
+  };
+  if (absl::Status s = pool_->Submit(job); !s.ok()) finish(s);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* IntakeService::SubmitFeedbackBatch(
+    grpc::CallbackServerContext* context, const alliance::v1::SubmitFeedbackBatchRequest* request,
+    alliance::v1::SubmitFeedbackBatchResponse* response) {
+  Clock::time_point start = Clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const int n = request->feedback_size();
+  if (n == 0 || n > options_.max_batch_items) {
+    grpc::Status status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("feedback: a batch holds 1..", options_.max_batch_items,
+                                     " submissions, got ", n));
+    reactor->Finish(status);
+    metrics_->RecordCall(Method::kSubmitFeedbackBatch, status.error_code(), SecondsSince(start));
+    return reactor;
+  }
+  for (int i = 0; i < n; ++i) response->add_results()->set_index(i);
+  // One extra count held by this handler, so the call cannot finish while items are queued.
+  auto* call = new BatchCall{reactor, response, metrics_, start, n + 1};
+  absl::Time now = absl::Now();
+  for (int i = 0; i < n; ++i) {
+    auto prepared = Prepare(request->feedback(i), context, now);
+    if (!prepared.ok()) {
+      call->ItemDone(i, PrefixFieldPath(prepared.status(), absl::StrCat("feedback[", i, "].")));
+      continue;
+    }
+    int partition = prepared->partition;
+    std::unique_ptr<WriteJob>& job = prepared->job;
+    job->done = [call, i, partition, accepted_id = job->accepted_id](WriteResult result) mutable {
+      if (result.status.ok()) {
+        FillAck(result, partition, std::move(accepted_id),
+                call->response->mutable_results(i)->mutable_ack());
+      }
+      call->ItemDone(i, result.status);
+    };
+    if (absl::Status s = pool_->Submit(job); !s.ok()) call->ItemDone(i, s);
+  }
+  call->Release();
+  return reactor;
+}
+
+}  // namespace alliance::intake

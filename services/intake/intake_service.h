@@ -1,0 +1,55 @@
+// The FeedbackIntake gRPC service (callback API). Handlers validate, turn a submission into a
+// WriteJob and hand it to the WriterPool; they never touch Redis and never block. The call is
+// finished from the writer thread once Redis replied.
+#ifndef ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_
+#define ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_
+
+#include <memory>
+
+#include "alliance/v1/intake.grpc.pb.h"
+#include "analytics/registry.h"
+#include "common/keys.h"
+#include "services/intake/intake_metrics.h"
+#include "services/intake/validation.h"
+#include "services/intake/writer_pool.h"
+
+namespace alliance::intake {
+
+struct IntakeServiceOptions {
+  ValidationPolicy validation;
+  int max_batch_items = 500;
+};
+
+class IntakeService final : public alliance::v1::FeedbackIntake::CallbackService {
+ public:
+  IntakeService(IntakeServiceOptions options, const analytics::InstrumentRegistry* registry,
+                KeyLayout layout, WriterPool* pool, IntakeMetrics* metrics);
+
+  grpc::ServerUnaryReactor* SubmitFeedback(grpc::CallbackServerContext* context,
+                                           const alliance::v1::SubmitFeedbackRequest* request,
+                                           alliance::v1::SubmitFeedbackResponse* response) override;
+
+  grpc::ServerUnaryReactor* SubmitFeedbackBatch(
+      grpc::CallbackServerContext* context, const alliance::v1::SubmitFeedbackBatchRequest* request,
+      alliance::v1::SubmitFeedbackBatchResponse* response) override;
+
+ private:
+  struct Prepared {
+    std::unique_ptr<WriteJob> job;
+    int partition = 0;
+  };
+  // Validates `feedback` and builds its write job; INVALID_ARGUMENT naming the field (without
+  // a prefix) when it is not acceptable.
+  absl::StatusOr<Prepared> Prepare(const alliance::v1::Feedback& feedback,
+                                   grpc::CallbackServerContext* context, absl::Time now) const;
+
+  const IntakeServiceOptions options_;
+  const analytics::InstrumentRegistry* const registry_;
+  const KeyLayout layout_;
+  WriterPool* const pool_;
+  IntakeMetrics* const metrics_;
+};
+
+}  // namespace alliance::intake
+
+#endif  // ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_

@@ -1,0 +1,196 @@
+// alliance-intake: accepts session feedback over gRPC and makes it durable in Redis Streams.
+// Start-up wires flags, metrics, writers, health and the gRPC server; SIGTERM drains it.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/process.h"
+#include "common/strings.h"
+#include "services/intake/health_publisher.h"
+#include "services/intake/intake_metrics.h"
+#include "services/intake/intake_service.h"
+#include "services/intake/server_options.h"
+#include "services/intake/writer_pool.h"
+
+ABSL_FLAG(int32_t, writer_threads, 2, "Writer threads, each with its own Redis connection.");
+ABSL_FLAG(int32_t, queue_capacity, 4096,
+          "Submissions that may wait for a writer; beyond it calls get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, max_pipeline, 128, "Submissions one writer pipelines to Redis at once.");
+ABSL_FLAG(absl::Duration, idempotency_window, absl::Hours(24),
+          "How long an idempotency id is remembered: a retry within it returns the original "
+          "acknowledgement.");
+ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
+          "How far in the future a session_time may lie before it is refused.");
+ABSL_FLAG(int32_t, max_batch_items, 500, "Most submissions in one SubmitFeedbackBatch call.");
+ABSL_FLAG(bool, enable_reflection, false, "Serve gRPC server reflection (for grpcurl and co).");
+ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(15),
+          "Upper bound of a graceful shutdown: calls in flight get until then to finish.");
+
+namespace alliance::intake {
+namespace {
+
+// Linking gRPC's reflection library registers its plugin with every ServerBuilder at start-up,
+// which would serve reflection unconditionally; this option removes it when the flag is off.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins,
+                  [](const auto& plugin) { return plugin->name() == "proto_server_reflection"; });
+  }
+};
+
+int Fail(const absl::Status& status) {
+  LogError("startup_failed", {{"error", Std(status.message())}});
+  return 1;
+}
+
+absl::Status ValidateIntakeFlags() {
+  if (absl::Status s = ValidateServerOptionFlags(); !s.ok()) return s;
+  if (absl::GetFlag(FLAGS_writer_threads) < 1 || absl::GetFlag(FLAGS_writer_threads) > 64) {
+    return absl::InvalidArgumentError("--writer_threads must be 1..64");
+  }
+  if (absl::GetFlag(FLAGS_queue_capacity) < 1) {
+    return absl::InvalidArgumentError("--queue_capacity must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_max_pipeline) < 1) {
+    return absl::InvalidArgumentError("--max_pipeline must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_idempotency_window) < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("--idempotency_window must be at least 1s");
+  }
+  if (absl::GetFlag(FLAGS_max_clock_skew) < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_clock_skew must not be negative");
+  }
+  if (absl::GetFlag(FLAGS_max_batch_items) < 1) {
+    return absl::InvalidArgumentError("--max_batch_items must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_shutdown_timeout) < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("--shutdown_timeout must be at least 1s");
+  }
+  int health_port = absl::GetFlag(FLAGS_health_port);
+  if (health_port < 0 || health_port > 65535) {
+    return absl::InvalidArgumentError("--health_port must be 0..65535");
+  }
+  return absl::OkStatus();
+}
+
+int Run() {
+  if (absl::Status s = ValidateIntakeFlags(); !s.ok()) return Fail(s);
+  auto endpoint = RedisEndpointFromFlags();
+  if (!endpoint.ok()) return Fail(endpoint.status());
+  auto layout = KeyLayoutFromFlags();
+  if (!layout.ok()) return Fail(layout.status());
+  auto registry = InstrumentRegistryFromFlags();
+  if (!registry.ok()) return Fail(registry.status());
+
+  MetricsRegistry metrics_registry;
+  IntakeMetrics metrics(&metrics_registry);
+  MetricsServer metrics_server(&metrics_registry);
+  const std::string host = absl::GetFlag(FLAGS_listen_host);
+  if (absl::Status s = metrics_server.Start(host, absl::GetFlag(FLAGS_metrics_port)); !s.ok()) {
+    return Fail(s);
+  }
+
+  HealthPublisher health;
+  WriterPoolOptions pool_options;
+  pool_options.endpoint = *endpoint;
+  pool_options.threads = absl::GetFlag(FLAGS_writer_threads);
+  pool_options.queue_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_queue_capacity));
+  pool_options.max_pipeline = static_cast<size_t>(absl::GetFlag(FLAGS_max_pipeline));
+  pool_options.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
+  WriterPool pool(pool_options, &metrics, [&health](bool up) { health.SetRedisUp(up); });
+  pool.Start();
+
+  IntakeServiceOptions service_options;
+  service_options.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
+  service_options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  IntakeService service(service_options, &*registry, *layout, &pool, &metrics);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  if (absl::GetFlag(FLAGS_enable_reflection)) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  }
+  grpc::ServerBuilder builder;
+  ApplyServerOptionsFromFlags(builder);
+  if (!absl::GetFlag(FLAGS_enable_reflection)) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
+  int grpc_port = 0;
+  int health_port = 0;
+  builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)),
+                           grpc::InsecureServerCredentials(), &grpc_port);
+  if (absl::GetFlag(FLAGS_health_port) > 0) {
+    // A second plaintext port for probes; the same server answers on it.
+    builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_health_port)),
+                             grpc::InsecureServerCredentials(), &health_port);
+  }
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    pool.Shutdown(absl::Now());
+    return Fail(absl::UnavailableError(
+        absl::StrCat("cannot listen on ", ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)))));
+  }
+  health.Attach(server->GetHealthCheckService());
+  LogInfo("listening", {{"grpc_port", int64_t{grpc_port}},
+                        {"health_port", int64_t{health_port}},
+                        {"metrics_port", int64_t{absl::GetFlag(FLAGS_metrics_port)}},
+                        {"writer_threads", int64_t{pool_options.threads}},
+                        {"queue_capacity", static_cast<int64_t>(pool_options.queue_capacity)},
+                        {"partitions", int64_t{layout->partitions()}}});
+
+  WaitForShutdownSignal();
+  const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
+  const absl::Time started = absl::Now();
+  LogInfo("shutdown_started", {{"queued", static_cast<int64_t>(pool.queue_depth())}});
+  // Bound the whole shutdown even if something below misbehaves.
+  std::thread([timeout] {
+    absl::SleepFor(timeout);
+    LogError("shutdown_timed_out", {});
+    _exit(1);
+  }).detach();
+  health.SetShuttingDown();
+  // Calls in flight get most of the budget; after it they are failed UNAVAILABLE unwritten.
+  const absl::Time drain_deadline = started + timeout * 0.8;
+  // Stop accepting calls, and wait for the ones in flight: the writers complete them.
+  server->Shutdown(absl::ToChronoTime(drain_deadline));
+  pool.Shutdown(drain_deadline);
+  metrics_server.Stop();
+  LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});
+  return 0;
+}
+
+}  // namespace
+}  // namespace alliance::intake
+
+int main(int argc, char** argv) {
+  alliance::BlockShutdownSignals();
+  // Debian's Abseil checks every Mutex acquisition for lock-order cycles (a debugging aid that
+  // costs several percent of CPU in gRPC's hot paths); production binaries do not need it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  alliance::ParseFlagsWithEnv(argc, argv,
+                              "alliance-intake: accepts session feedback over gRPC and appends "
+                              "it to Redis Streams.\nEvery flag --name may be set as "
+                              "ALLIANCE_NAME in the environment.");
+  if (absl::Status s = alliance::InitLogFromFlags("intake"); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  return alliance::intake::Run();
+}
