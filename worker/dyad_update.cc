@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <tuple>
 
-#include "absl/container/flat_hash_set.h"
 #include "worker/record_convert.h"
 
 namespace alliance::worker {
@@ -29,15 +28,19 @@ void SortRatings(internal::v1::DyadRecord* record) {
 
 DyadUpdate UpdateDyad(const analytics::InstrumentRegistry& registry,
                       const analytics::RuleConfig& rules, const analytics::DyadKey& dyad,
-                      const internal::v1::DyadRecord& old,
-                      std::span<const DecodedFeedback> incoming,
+                      internal::v1::DyadRecord old, std::span<const DecodedFeedback> incoming,
                       const google::protobuf::Timestamp& now) {
   DyadUpdate update;
-  absl::flat_hash_set<std::string> known;
-  for (const internal::v1::StoredRating& r : old.ratings()) known.insert(r.rating_id());
-  update.record = old;
+  const int64_t old_version = old.version();
+  const int old_alerts = old.alerts_size();
+  update.record = std::move(old);
+  // Linear scans: a batch brings one or a few ratings per dyad, so building hash sets of the
+  // whole history would cost more than it saves.
   for (const DecodedFeedback& f : incoming) {
-    if (!known.insert(f.rating.rating_id).second) {
+    const auto& stored = update.record.ratings();
+    bool known = std::any_of(stored.begin(), stored.end(),
+                             [&](const auto& r) { return r.rating_id() == f.rating.rating_id; });
+    if (known) {
       ++update.duplicates;
       continue;
     }
@@ -50,22 +53,24 @@ DyadUpdate UpdateDyad(const analytics::InstrumentRegistry& registry,
   }
   update.changed = true;
   SortRatings(&update.record);
-  update.record.set_version(old.version() + 1);
+  update.record.set_version(old_version + 1);
   update.record.set_tenant_id(dyad.tenant_id);
   update.record.set_therapist_id(dyad.therapist_id);
   update.record.set_client_id(dyad.client_id);
 
   std::vector<analytics::Rating> history = RatingsOf(update.record);
   analytics::DyadAnalysis analysis = analytics::AnalyzeDyad(registry, rules, dyad, history);
-  *update.record.mutable_picture() = DyadFromAnalysis(dyad, analysis);
+  alliance::v1::Dyad picture = DyadFromAnalysis(dyad, analysis);
+  update.record.mutable_picture()->Swap(&picture);
   *update.record.mutable_picture()->mutable_updated_at() = now;
 
   // Alerts already raised stay in the record even if a late rating changes the analysis:
   // an emitted event is history, never retracted.
-  absl::flat_hash_set<std::string> raised;
-  for (const alliance::v1::Alert& a : old.alerts()) raised.insert(a.alert_id());
   for (const analytics::AlertEvent& event : analysis.alerts) {
-    if (!raised.insert(event.alert_id).second) continue;
+    const auto& raised = update.record.alerts();
+    bool known = std::any_of(raised.begin(), raised.begin() + old_alerts,
+                             [&](const auto& a) { return a.alert_id() == event.alert_id; });
+    if (known) continue;
     alliance::v1::Alert alert = AlertFromEvent(dyad, event);
     *alert.mutable_detected_at() = now;
     *update.record.add_alerts() = alert;

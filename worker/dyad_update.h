@@ -27,11 +27,11 @@ struct DyadUpdate {
   int duplicates = 0;
 };
 
-// `old` may be empty (a new dyad). `now` stamps picture.updated_at and new alerts' detected_at.
+// `old` may be empty (a new dyad); it is taken by value so callers can move it in. `now` stamps
+// picture.updated_at and new alerts' detected_at.
 DyadUpdate UpdateDyad(const analytics::InstrumentRegistry& registry,
                       const analytics::RuleConfig& rules, const analytics::DyadKey& dyad,
-                      const internal::v1::DyadRecord& old,
-                      std::span<const DecodedFeedback> incoming,
+                      internal::v1::DyadRecord old, std::span<const DecodedFeedback> incoming,
                       const google::protobuf::Timestamp& now);
 
 // Ratings of a record in the analytics library's form.

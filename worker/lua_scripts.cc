@@ -26,9 +26,11 @@ local r = redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[1], ARGV[3], ARGV[4],
 return {r[1], #r[2]}
 )lua";
 
-// The record's version is protobuf field 1 (varint, tag byte 0x08), which the C++ runtime
-// serializes first; a missing key is version 0.
-constexpr std::string_view kApplyDyad = R"lua(
+// Applies a batch of dyads of one partition. The record's version is protobuf field 1
+// (varint, tag byte 0x08), which the C++ runtime serializes first, so GETRANGE of the first
+// bytes is enough to check it; a missing key is version 0. Acknowledgements are sent in
+// slices because Lua's unpack() is limited to a few thousand values.
+constexpr std::string_view kApplyBatch = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local function version_of(v)
   if not v or string.byte(v, 1) ~= 8 then return 0 end
@@ -42,23 +44,44 @@ local function version_of(v)
   end
   return n
 end
-if ARGV[3] ~= '' and version_of(redis.call('GET', KEYS[2])) ~= tonumber(ARGV[3]) then
-  return -2
+local function ack(from, count)
+  local i = from
+  while i < from + count do
+    local last = math.min(i + 499, from + count - 1)
+    redis.call('XACK', KEYS[3], ARGV[2], unpack(ARGV, i, last))
+    i = last + 1
+  end
 end
-if ARGV[4] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[4])
-  redis.call('ZADD', KEYS[3], 0, ARGV[5])
+local results = {}
+local a = 4
+for d = 1, tonumber(ARGV[3]) do
+  local dyad_key, index_key = KEYS[2 + 2 * d], KEYS[3 + 2 * d]
+  local expected, record, member = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local tenant, therapist, client = ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local alerts_at = a + 7
+  a = alerts_at + 4 * tonumber(ARGV[a + 6])
+  local alerts_end = a - 1
+  local acks = tonumber(ARGV[a])
+  local acks_at = a + 1
+  a = acks_at + acks
+  if expected == '' or
+      version_of(redis.call('GETRANGE', dyad_key, 0, 11)) == tonumber(expected) then
+    if record ~= '' then redis.call('SET', dyad_key, record) end
+    if member ~= '' then redis.call('ZADD', index_key, 0, member) end
+    for i = alerts_at, alerts_end, 4 do
+      redis.call('XADD', KEYS[2], '*', 'v', '1', 'tenant', tenant, 'therapist', therapist,
+                 'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
+                 'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
+    end
+    if acks > 0 then ack(acks_at, acks) end
+    results[d] = 1
+  else
+    results[d] = -2
+  end
 end
-local n = tonumber(ARGV[9])
-local i = 10
-for _ = 1, n do
-  redis.call('XADD', KEYS[4], '*', 'v', '1', 'tenant', ARGV[6], 'therapist', ARGV[7],
-             'client', ARGV[8], 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
-             'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
-  i = i + 4
-end
-if i <= #ARGV then redis.call('XACK', KEYS[5], ARGV[2], unpack(ARGV, i)) end
-return 1
+local extra = tonumber(ARGV[a])
+if extra > 0 then ack(a + 1, extra) end
+return results
 )lua";
 
 constexpr std::string_view kDeadLetter = R"lua(
@@ -125,8 +148,8 @@ redis.call('XDEL', KEYS[1], ARGV[1])
 return 1
 )lua";
 
-constexpr std::string_view kAll[] = {kFencedRead, kFencedClaim,  kApplyDyad, kDeadLetter,
-                                     kLeaseKeep,  kLeaseRelease, kHeartbeat, kReplayDeadLetter};
+constexpr std::string_view kAll[] = {kFencedRead, kFencedClaim,  kApplyBatch, kDeadLetter,
+                                     kLeaseKeep,  kLeaseRelease, kHeartbeat,  kReplayDeadLetter};
 
 }  // namespace
 

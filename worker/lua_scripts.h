@@ -21,12 +21,13 @@ enum class Script {
   // KEYS lease, feedback | ARGV me, group, min_idle_ms, start, count
   // -> -1 lease lost | {next cursor, entries claimed}.
   kFencedClaim,
-  // KEYS lease, dyad, index, alerts, feedback
-  // ARGV me, group, expected version ('' = any), record ('' = write nothing), index member,
-  //      tenant,
-  //      therapist, client, alert count n, n * (alert_id, kind, severity, json), ids to ack...
-  // -> 1 applied | -1 lease lost | -2 the record's version is not the expected one.
-  kApplyDyad,
+  // KEYS lease, alerts, feedback, then per dyad: dyad, index
+  // ARGV me, group, dyad count, then per dyad: expected version ('' = any), record ('' = write
+  //      nothing), index member ('' = none), tenant, therapist, client, alert count n,
+  //      n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k more ids
+  //      to acknowledge unconditionally (deleted entries).
+  // -> -1 lease lost | per dyad: 1 applied, -2 version changed (nothing written or acked).
+  kApplyBatch,
   // KEYS lease, deadletter, feedback | ARGV me, group, source id, reason, attempts, then the
   // feedback entry's field/value pairs -> 1 | -1 lease lost.
   kDeadLetter,

@@ -2,10 +2,9 @@
 // state and a rupture reaches the alert stream; redelivered and replayed entries change
 // nothing; poison entries end in the dead-letter stream and can be replayed; SIGTERM releases
 // the leases and exits 0.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/child_process.h"
@@ -72,8 +71,8 @@ std::vector<Submission> RuptureSeries() {
   double levels[] = {92, 93, 91, 60, 92};  // session 4 falls below the SRS cutoff of 36/40
   std::mt19937 rng(7);
   for (int s = 1; s <= 5; ++s) {
-    Submission sub{"clinic-a", "th-1", "cl-1", absl::StrCat("acc-", s), kSrs, s, 1,
-                   AnswersAt(kSrs, levels[s - 1], 0, rng)};
+    Submission sub{"clinic-a", "th-1", "cl-1", absl::StrCat("acc-", s),
+                   kSrs,       s,      1,      AnswersAt(kSrs, levels[s - 1], 0, rng)};
     subs.push_back(sub);
   }
   return subs;
@@ -121,8 +120,8 @@ TEST_F(WorkerTest, RedeliveryAndReplayChangeNothing) {
   std::mt19937 rng(11);
   std::vector<Submission> subs;
   for (int d = 0; d < 20; ++d) {
-    auto series = ClientSeries("clinic-b", absl::StrCat("th-", d % 3), absl::StrCat("cl-", d),
-                               kSrs, 12, rng);
+    auto series =
+        ClientSeries("clinic-b", absl::StrCat("th-", d % 3), absl::StrCat("cl-", d), kSrs, 12, rng);
     subs.insert(subs.end(), series.begin(), series.end());
   }
   ASSERT_TRUE(Feed(*redis_, layout_, subs).ok());
@@ -140,7 +139,8 @@ TEST_F(WorkerTest, RedeliveryAndReplayChangeNothing) {
 
   // Redelivery: rewind the group so every entry is delivered again.
   for (int p = 0; p < kPartitions; ++p) {
-    auto r = redis_->Command({"XGROUP", "SETID", layout_.FeedbackStream(p), "alliance-worker", "0"});
+    auto r =
+        redis_->Command({"XGROUP", "SETID", layout_.FeedbackStream(p), "alliance-worker", "0"});
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE(ReplyStatus(**r).ok()) << ReplyString(**r);
   }
@@ -158,11 +158,15 @@ TEST_F(WorkerTest, PoisonEntriesGoToDeadLettersAndReplay) {
   unknown.accepted_id = "acc-unknown";
   int p = layout_.PartitionOf(unknown.tenant, unknown.therapist, unknown.client);
   ASSERT_TRUE(FeedRaw(*redis_, layout_, p,
-                      {{"v", "1"}, {"tenant", "clinic-a"}, {"accepted_id", "acc-garbage"},
+                      {{"v", "1"},
+                       {"tenant", "clinic-a"},
+                       {"accepted_id", "acc-garbage"},
                        {"entry", "\x01\x02not a protobuf"}})
                   .ok());
   ASSERT_TRUE(FeedRaw(*redis_, layout_, p,
-                      {{"v", "1"}, {"tenant", unknown.tenant}, {"accepted_id", "acc-unknown"},
+                      {{"v", "1"},
+                       {"tenant", unknown.tenant},
+                       {"accepted_id", "acc-unknown"},
                        {"entry", EncodeEntry(unknown)}})
                   .ok());
   ASSERT_TRUE(FeedRaw(*redis_, layout_, p, {{"v", "99"}, {"tenant", "clinic-a"}}).ok());

@@ -1,8 +1,8 @@
 // Feeding, process control, draining and the oracle for the worker tests (worker_fixture.h).
 #include "tests/worker/worker_fixture.h"
 
-#include <gtest/gtest.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,13 +58,12 @@ absl::Status Feed(RedisConnection& redis, const KeyLayout& layout,
                   const std::vector<Submission>& submissions) {
   std::vector<std::string> streams, entries;
   for (const Submission& s : submissions) {
-    streams.push_back(
-        layout.FeedbackStream(layout.PartitionOf(s.tenant, s.therapist, s.client)));
+    streams.push_back(layout.FeedbackStream(layout.PartitionOf(s.tenant, s.therapist, s.client)));
     entries.push_back(EncodeEntry(s));
   }
   for (size_t i = 0; i < submissions.size(); ++i) {
-    redis.Append({"XADD", streams[i], "*", "v", "1", "tenant", submissions[i].tenant,
-                  "accepted_id", submissions[i].accepted_id, "entry", entries[i]});
+    redis.Append({"XADD", streams[i], "*", "v", "1", "tenant", submissions[i].tenant, "accepted_id",
+                  submissions[i].accepted_id, "entry", entries[i]});
   }
   for (size_t i = 0; i < submissions.size(); ++i) {
     absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
@@ -116,9 +115,9 @@ std::vector<Submission> ClientSeries(const std::string& tenant, const std::strin
   std::vector<Submission> out;
   for (int s = 1; s <= sessions; ++s) {
     double level = base;
-    if (shape == 1 && s == onset) level = base - 35;             // V-shaped rupture...
+    if (shape == 1 && s == onset) level = base - 35;                   // V-shaped rupture...
     if (shape == 2 && s >= onset) level = base - 9 * (s - onset + 1);  // ...or a decline
-    if (shape == 3) level = 97;                                    // ceiling
+    if (shape == 3) level = 97;                                        // ceiling
     level = std::max(level, 20.0);
     Submission sub;
     sub.tenant = tenant;
@@ -215,8 +214,7 @@ absl::Status WaitForDrained(const RedisEndpoint& endpoint, const KeyLayout& layo
   return absl::DeadlineExceededError("feedback streams did not drain");
 }
 
-absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis,
-                                                    const KeyLayout& layout,
+absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, const KeyLayout& layout,
                                                     const std::string& tenant,
                                                     const std::string& therapist,
                                                     const std::string& client) {
@@ -234,8 +232,8 @@ absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis,
   return record;
 }
 
-absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(
-    RedisConnection& redis, const std::string& key) {
+absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(RedisConnection& redis,
+                                                                           const std::string& key) {
   absl::StatusOr<RedisReplyPtr> reply = redis.Command({"XRANGE", key, "-", "+"});
   if (!reply.ok()) return reply.status();
   std::vector<std::map<std::string, std::string>> out;

@@ -25,7 +25,7 @@ namespace alliance::testing {
 struct Submission {
   std::string tenant, therapist, client, accepted_id, instrument_id;
   int session_number = 0;
-  int rater = 1;  // alliance.v1.Rater
+  int rater = 1;                // alliance.v1.Rater
   std::vector<double> answers;  // by item
 };
 
@@ -64,15 +64,14 @@ absl::Status WaitForDrained(const RedisEndpoint& endpoint, const KeyLayout& layo
                             absl::Duration timeout);
 
 // The stored record of a dyad (NOT_FOUND when absent).
-absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis,
-                                                    const KeyLayout& layout,
+absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, const KeyLayout& layout,
                                                     const std::string& tenant,
                                                     const std::string& therapist,
                                                     const std::string& client);
 
 // Every entry of a stream as field maps, in order.
-absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(
-    RedisConnection& redis, const std::string& key);
+absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(RedisConnection& redis,
+                                                                           const std::string& key);
 
 // Recomputes every dyad from `submitted` (duplicates allowed) and checks, with gtest
 // expectations: each stored record holds exactly the submitted ratings and its picture
