@@ -16,6 +16,9 @@ struct EmbeddedFile {
 // analytics/instruments/*.json, in file-name order.
 std::span<const EmbeddedFile> BuiltInInstrumentFiles();
 
+// analytics/factors.json (exactly one file).
+std::span<const EmbeddedFile> BuiltInFactorFiles();
+
 }  // namespace alliance::analytics
 
 #endif  // ALLIANCE_ANALYTICS_EMBEDDED_DATA_H_
