@@ -124,9 +124,15 @@ TEST_F(WorkerTest, RedeliveryAndReplayChangeNothing) {
         ClientSeries("clinic-b", absl::StrCat("th-", d % 3), absl::StrCat("cl-", d), kSrs, 12, rng);
     subs.insert(subs.end(), series.begin(), series.end());
   }
-  ASSERT_TRUE(Feed(*redis_, layout_, subs).ok());
+  // Two halves, so every dyad is recomputed with alerts already in its record.
+  std::vector<Submission> early, late;
+  for (const Submission& s : subs) (s.session_number <= 6 ? early : late).push_back(s);
   ASSERT_TRUE(StartWorker(worker_, Args("w-redeliver"), "redeliver").ok());
+  ASSERT_TRUE(Feed(*redis_, layout_, early).ok());
   Drain();
+  ASSERT_TRUE(Feed(*redis_, layout_, late).ok());
+  Drain();
+  ExpectMatchesOracle(*redis_, layout_, subs);
   auto before = Records(subs);
   int64_t alerts_before = AlertCount();
   ASSERT_EQ(before.size(), 20u);
