@@ -45,4 +45,6 @@ std::string KeyLayout::AlertStatus(std::string_view tenant_id, std::string_view 
   return absl::StrCat(prefix_, ":alertstatus:", Absl(tenant_id), ":", Absl(alert_id));
 }
 
+std::string KeyLayout::WorkerMembers() const { return absl::StrCat(prefix_, ":workers"); }
+
 }  // namespace alliance

@@ -46,6 +46,9 @@ class KeyLayout {
   // Hash of an alert's workflow status (status, who, when). Written by insights only, outside
   // any partition script, so it needs no partition tag.
   std::string AlertStatus(std::string_view tenant_id, std::string_view alert_id) const;
+  // Sorted set of live workers (score: expiry in ms on the Redis clock), from which each
+  // worker derives its fair share of partitions. Outside any partition.
+  std::string WorkerMembers() const;
 
  private:
   int partitions_;

@@ -1,0 +1,272 @@
+// Applying one batch: decode entries, group them by dyad, load the dyad records (pipelined
+// GETs), recompute each dyad, then write state + index + new alerts + acknowledgements with
+// one fenced script per partition and slice of dyads, which checks every dyad's version.
+// Entries that cannot be processed stay pending for later passes and are parked as dead
+// letters after --max_attempts deliveries.
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "worker/dyad_update.h"
+#include "worker/pipeline.h"
+#include "worker/record_convert.h"
+#include "worker/worker.h"
+
+namespace alliance::worker {
+namespace {
+
+// Commands in flight per pipeline window, and dyads per apply script (bounds the time Redis
+// spends in one script and the size of one command).
+constexpr size_t kGetWindow = 256;
+constexpr size_t kScriptWindow = 8;
+constexpr size_t kDyadsPerScript = 128;
+
+struct DyadWork {
+  int partition = 0;
+  std::string key;
+  std::vector<DecodedFeedback> items;
+  internal::v1::DyadRecord record;
+  bool record_ok = true;
+};
+
+struct Failure {
+  int partition = 0;
+  const StreamEntry* entry = nullptr;
+  std::string reason;
+  int64_t attempts = 0;
+};
+
+// One script call whose arguments must outlive the pipelined send.
+struct Call {
+  Script script;
+  int partition = 0;
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  // kApplyBatch: per dyad in the call, the counts to book when it is applied.
+  struct Booking {
+    int ratings = 0, duplicates = 0, alerts = 0, acked = 0;
+  };
+  std::vector<Booking> bookings;
+  int extra_acks = 0;
+  const Failure* failure = nullptr;  // kDeadLetter
+};
+
+void Queue(RedisConnection& redis, const ScriptShas& shas, const Call& call) {
+  std::vector<std::string_view> keys(call.keys.begin(), call.keys.end());
+  std::vector<std::string_view> args(call.args.begin(), call.args.end());
+  shas.Append(redis, call.script, keys, args);
+}
+
+}  // namespace
+
+absl::Status Worker::ApplyBatch(const Batch& batch) {
+  const std::string group(kWorkerGroup);
+  std::vector<DyadWork> dyads;
+  absl::flat_hash_map<std::string, size_t> dyad_index;
+  std::vector<Failure> failures;
+  std::map<int, std::vector<std::string>> ack_only;  // deleted entries: nothing to apply
+
+  for (const auto& [p, entries] : batch) {
+    for (const StreamEntry& entry : entries) {
+      if (entry.deleted) {
+        ack_only[p].push_back(entry.id);
+        continue;
+      }
+      absl::StatusOr<DecodedFeedback> decoded = DecodeFeedback(entry, *registry_);
+      if (!decoded.ok()) {
+        failures.push_back({p, &entry, std::string(decoded.status().message()), 0});
+        continue;
+      }
+      const analytics::DyadKey& d = decoded->dyad;
+      if (layout_.PartitionOf(d.tenant_id, d.therapist_id, d.client_id) != p) {
+        failures.push_back({p, &entry, "dyad belongs to another partition", 0});
+        continue;
+      }
+      std::string key = layout_.DyadState(p, d.tenant_id, d.therapist_id, d.client_id);
+      auto [it, inserted] = dyad_index.try_emplace(key, dyads.size());
+      if (inserted) {
+        dyads.emplace_back();
+        dyads.back().partition = p;
+        dyads.back().key = std::move(key);
+      }
+      dyads[it->second].items.push_back(*std::move(decoded));
+    }
+  }
+
+  // The current records.
+  absl::Status loaded = RunPipelined(
+      *redis_, dyads.size(), kGetWindow,
+      [&](size_t i) {
+        redis_->Append({"GET", dyads[i].key});
+      },
+      [&](size_t i, const redisReply& r) {
+        if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+        if (r.type == REDIS_REPLY_STRING &&
+            !dyads[i].record.ParseFromArray(r.str, static_cast<int>(r.len))) {
+          dyads[i].record_ok = false;
+        }
+        return absl::OkStatus();
+      });
+  if (!loaded.ok()) return loaded;
+
+  google::protobuf::Timestamp now = google::protobuf::util::TimeUtil::GetCurrentTime();
+  std::vector<Call> calls;
+  std::map<int, size_t> open_call;  // partition -> index of the apply call being filled
+  auto apply_call = [&](int p) -> Call& {
+    auto it = open_call.find(p);
+    if (it == open_call.end() || calls[it->second].bookings.size() >= kDyadsPerScript) {
+      calls.push_back({Script::kApplyBatch,
+                       p,
+                       {layout_.Lease(p), layout_.AlertStream(p), layout_.FeedbackStream(p)},
+                       {config_.worker_id, group, "0"},
+                       {},
+                       0,
+                       nullptr});
+      open_call[p] = calls.size() - 1;
+      return calls.back();
+    }
+    return calls[it->second];
+  };
+
+  for (DyadWork& w : dyads) {
+    if (!w.record_ok) {
+      // A stored record we cannot read: leave its entries pending as failures, so they end
+      // in the dead-letter stream instead of overwriting the record.
+      for (const StreamEntry& e : batch.at(w.partition)) {
+        for (const DecodedFeedback& f : w.items) {
+          if (f.stream_id == e.id) {
+            failures.push_back({w.partition, &e, "stored dyad record is undecodable", 0});
+          }
+        }
+      }
+      continue;
+    }
+    const analytics::DyadKey d = w.items.front().dyad;
+    const int64_t version = w.record.version();
+    DyadUpdate update = UpdateDyad(*registry_, rules_, d, std::move(w.record), w.items, now);
+    Call& call = apply_call(w.partition);
+    call.keys.push_back(w.key);
+    call.keys.push_back(layout_.DyadIndex(w.partition, d.tenant_id));
+    call.args.push_back(std::to_string(version));
+    call.args.push_back(update.changed ? update.record.SerializeAsString() : std::string());
+    // The index member is added with the first write of the record; later writes skip it.
+    call.args.push_back(update.changed && version == 0
+                            ? absl::StrCat(d.therapist_id, ":", d.client_id)
+                            : std::string());
+    call.args.push_back(d.tenant_id);
+    call.args.push_back(d.therapist_id);
+    call.args.push_back(d.client_id);
+    call.args.push_back(std::to_string(update.new_alerts.size()));
+    for (const alliance::v1::Alert& a : update.new_alerts) {
+      call.args.push_back(a.alert_id());
+      call.args.emplace_back(AlertKindName(a.kind()));
+      call.args.emplace_back(SeverityName(a.severity()));
+      call.args.push_back(AlertJson(a));
+    }
+    call.args.push_back(std::to_string(w.items.size()));
+    for (const DecodedFeedback& f : w.items) call.args.push_back(f.stream_id);
+    call.bookings.push_back({update.ratings_added, update.duplicates,
+                             static_cast<int>(update.new_alerts.size()),
+                             static_cast<int>(w.items.size())});
+  }
+  for (auto& [p, ids] : ack_only) {
+    Call& call = apply_call(p);
+    call.extra_acks = static_cast<int>(ids.size());
+    call.args.push_back(std::to_string(ids.size()));
+    call.args.insert(call.args.end(), ids.begin(), ids.end());
+  }
+  for (Call& call : calls) {
+    if (call.script != Script::kApplyBatch) continue;
+    call.args[2] = std::to_string(call.bookings.size());
+    if (call.extra_acks == 0) call.args.push_back("0");
+  }
+
+  // Delivery counts of the failing entries (only when there are failures).
+  absl::Status counted = RunPipelined(
+      *redis_, failures.size(), kGetWindow,
+      [&](size_t i) {
+        const Failure& f = failures[i];
+        redis_->Append({"XPENDING", layout_.FeedbackStream(f.partition), group, f.entry->id,
+                        f.entry->id, "1"});
+      },
+      [&](size_t i, const redisReply& r) {
+        if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+        if (r.type == REDIS_REPLY_ARRAY && r.elements == 1 && r.element[0]->elements == 4) {
+          failures[i].attempts = r.element[0]->element[3]->integer;
+        }
+        return absl::OkStatus();
+      });
+  if (!counted.ok()) return counted;
+  for (const Failure& f : failures) {
+    metrics_->processing_failures->Increment();
+    if (f.attempts == 0) continue;  // no longer pending for us (acked or claimed meanwhile)
+    if (f.attempts < config_.max_attempts) {
+      Partition& part = partitions_[f.partition];
+      if (!part.pending_mode) {
+        part.pending_mode = true;
+        part.pel_cursor = std::string(1, '0');
+      }
+      part.pass_had_failures = true;
+      continue;
+    }
+    Call call{Script::kDeadLetter,
+              f.partition,
+              {layout_.Lease(f.partition), layout_.DeadLetterStream(f.partition),
+               layout_.FeedbackStream(f.partition)},
+              {config_.worker_id, group, f.entry->id, f.reason, std::to_string(f.attempts)},
+              {},
+              0,
+              &f};
+    for (const auto& [k, v] : f.entry->fields) {
+      call.args.push_back(k);
+      call.args.push_back(v);
+    }
+    calls.push_back(std::move(call));
+  }
+
+  // Every write of the batch; each script is atomic on its own.
+  return RunPipelined(
+      *redis_, calls.size(), kScriptWindow, [&](size_t i) { Queue(*redis_, scripts_, calls[i]); },
+      [&](size_t i, const redisReply& r) {
+        const Call& call = calls[i];
+        if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+        if (r.type == REDIS_REPLY_INTEGER && r.integer == -1) {
+          LosePartition(call.partition, "write refused");
+          return absl::OkStatus();
+        }
+        if (call.script == Script::kDeadLetter) {
+          metrics_->partition[call.partition].dead_letters->Increment();
+          metrics_->entries_acked->Increment();
+          LogWarning("dead_letter", {{"partition", int64_t{call.partition}},
+                                     {"source_id", call.failure->entry->id},
+                                     {"reason", call.failure->reason},
+                                     {"attempts", call.failure->attempts}});
+          return absl::OkStatus();
+        }
+        if (r.type != REDIS_REPLY_ARRAY || r.elements != call.bookings.size()) {
+          return absl::InternalError("unexpected apply reply");
+        }
+        metrics_->entries_acked->Increment(call.extra_acks);
+        for (size_t d = 0; d < call.bookings.size(); ++d) {
+          if (r.element[d]->integer != 1) {
+            // Someone else wrote the record meanwhile: nothing of this dyad was written or
+            // acknowledged; re-read the pending entries and apply them on the fresh record.
+            metrics_->version_conflicts->Increment();
+            Partition& part = partitions_[call.partition];
+            part.pending_mode = true;
+            part.pel_cursor = std::string(1, '0');
+            continue;
+          }
+          const Call::Booking& b = call.bookings[d];
+          metrics_->ratings_applied->Increment(b.ratings);
+          metrics_->duplicates_skipped->Increment(b.duplicates);
+          metrics_->alerts_emitted->Increment(b.alerts);
+          metrics_->entries_acked->Increment(b.acked);
+        }
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace alliance::worker

@@ -1,0 +1,45 @@
+// Dead-letter replay (see dead_letter_replay.h).
+#include "worker/dead_letter_replay.h"
+
+#include <string>
+#include <vector>
+
+#include "worker/lua_scripts.h"
+
+namespace alliance::worker {
+
+absl::StatusOr<int64_t> ReplayDeadLetters(RedisConnection& redis, const KeyLayout& layout,
+                                          int partition) {
+  ScriptShas scripts;
+  if (absl::Status s = scripts.Load(redis); !s.ok()) return s;
+  int64_t moved = 0;
+  for (int p = 0; p < layout.partitions(); ++p) {
+    if (partition >= 0 && p != partition) continue;
+    std::string dead = layout.DeadLetterStream(p), feedback = layout.FeedbackStream(p);
+    // Pages of ids; each move deletes the entry, so every page starts from the beginning.
+    // Bounded: 100,000 pages of 500.
+    for (int page = 0; page < 100000; ++page) {
+      absl::StatusOr<RedisReplyPtr> range =
+          redis.Command({"XRANGE", dead, "-", "+", "COUNT", "500"});
+      if (!range.ok()) return range.status();
+      if (absl::Status s = ReplyStatus(**range); !s.ok()) return s;
+      const redisReply& r = **range;
+      if (r.elements == 0) break;
+      std::vector<std::string> ids;
+      for (size_t i = 0; i < r.elements; ++i)
+        ids.emplace_back(ReplyString(*r.element[i]->element[0]));
+      for (const std::string& id : ids) {
+        scripts.Append(redis, Script::kReplayDeadLetter, {dead, feedback}, {id});
+      }
+      for (size_t i = 0; i < ids.size(); ++i) {
+        absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
+        if (!reply.ok()) return reply.status();
+        if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+        moved += (*reply)->integer;
+      }
+    }
+  }
+  return moved;
+}
+
+}  // namespace alliance::worker

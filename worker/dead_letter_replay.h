@@ -1,0 +1,22 @@
+// Replays dead letters: moves every entry of the dead-letter streams back to the end of its
+// partition's feedback stream (same tenant, accepted_id and entry), one atomic script per
+// entry, so a replay that is interrupted and rerun never duplicates or loses an entry. Ratings
+// already applied are deduplicated by the worker.
+#ifndef ALLIANCE_WORKER_DEAD_LETTER_REPLAY_H_
+#define ALLIANCE_WORKER_DEAD_LETTER_REPLAY_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "common/keys.h"
+#include "common/redis_connection.h"
+
+namespace alliance::worker {
+
+// partition < 0: all partitions. Returns the number of entries moved.
+absl::StatusOr<int64_t> ReplayDeadLetters(RedisConnection& redis, const KeyLayout& layout,
+                                          int partition);
+
+}  // namespace alliance::worker
+
+#endif  // ALLIANCE_WORKER_DEAD_LETTER_REPLAY_H_

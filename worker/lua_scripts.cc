@@ -1,0 +1,189 @@
+// Sources of the worker's Lua scripts (see lua_scripts.h for their contracts).
+#include "worker/lua_scripts.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+
+namespace alliance::worker {
+namespace {
+
+constexpr std::string_view kFencedRead = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3],
+                     'STREAMS', KEYS[2], ARGV[4])
+if r and r[1] and #r[1][2] > 0 then return {1, r[1][2]} end
+if ARGV[4] ~= '>' then return {1, {}} end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #last > 0 then return {0, last[1][1]} end
+return {0, '0-0'}
+)lua";
+
+constexpr std::string_view kFencedClaim = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local r = redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[1], ARGV[3], ARGV[4],
+                     'COUNT', ARGV[5], 'JUSTID')
+return {r[1], #r[2]}
+)lua";
+
+// Applies a batch of dyads of one partition. The record's version is protobuf field 1
+// (varint, tag byte 0x08), which the C++ runtime serializes first, so GETRANGE of the first
+// bytes is enough to check it; a missing key is version 0. Acknowledgements are sent in
+// slices because Lua's unpack() is limited to a few thousand values.
+constexpr std::string_view kApplyBatch = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local function version_of(v)
+  if not v or string.byte(v, 1) ~= 8 then return 0 end
+  local n, mul, i = 0, 1, 2
+  while i <= #v do
+    local b = string.byte(v, i)
+    n = n + (b % 128) * mul
+    if b < 128 then break end
+    mul = mul * 128
+    i = i + 1
+  end
+  return n
+end
+local function ack(from, count)
+  local i = from
+  while i < from + count do
+    local last = math.min(i + 499, from + count - 1)
+    redis.call('XACK', KEYS[3], ARGV[2], unpack(ARGV, i, last))
+    i = last + 1
+  end
+end
+local results = {}
+local a = 4
+for d = 1, tonumber(ARGV[3]) do
+  local dyad_key, index_key = KEYS[2 + 2 * d], KEYS[3 + 2 * d]
+  local expected, record, member = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local tenant, therapist, client = ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local alerts_at = a + 7
+  a = alerts_at + 4 * tonumber(ARGV[a + 6])
+  local alerts_end = a - 1
+  local acks = tonumber(ARGV[a])
+  local acks_at = a + 1
+  a = acks_at + acks
+  if expected == '' or
+      version_of(redis.call('GETRANGE', dyad_key, 0, 11)) == tonumber(expected) then
+    if record ~= '' then redis.call('SET', dyad_key, record) end
+    if member ~= '' then redis.call('ZADD', index_key, 0, member) end
+    for i = alerts_at, alerts_end, 4 do
+      redis.call('XADD', KEYS[2], '*', 'v', '1', 'tenant', tenant, 'therapist', therapist,
+                 'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
+                 'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
+    end
+    if acks > 0 then ack(acks_at, acks) end
+    results[d] = 1
+  else
+    results[d] = -2
+  end
+end
+local extra = tonumber(ARGV[a])
+if extra > 0 then ack(a + 1, extra) end
+return results
+)lua";
+
+constexpr std::string_view kDeadLetter = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local fields = {'v', '1', 'source_id', ARGV[3], 'reason', ARGV[4], 'attempts', ARGV[5]}
+for i = 6, #ARGV, 2 do
+  local name = ARGV[i]
+  if name == 'tenant' or name == 'accepted_id' or name == 'entry' then
+    table.insert(fields, name)
+    table.insert(fields, ARGV[i + 1])
+  end
+end
+redis.call('XADD', KEYS[2], '*', unpack(fields))
+redis.call('XACK', KEYS[3], ARGV[2], ARGV[3])
+return 1
+)lua";
+
+constexpr std::string_view kLeaseKeep = R"lua(
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if owner then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+)lua";
+
+constexpr std::string_view kLeaseRelease = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+)lua";
+
+// Member scores are expiry times in ms on the Redis server's clock, so workers need no
+// synchronized clocks.
+constexpr std::string_view kHeartbeat = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if ARGV[3] == '1' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+end
+return redis.call('ZCARD', KEYS[1])
+)lua";
+
+constexpr std::string_view kReplayDeadLetter = R"lua(
+local r = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #r == 0 then return 0 end
+local f = r[1][2]
+local out = {'v', '1'}
+for i = 1, #f, 2 do
+  if f[i] == 'tenant' or f[i] == 'accepted_id' or f[i] == 'entry' then
+    table.insert(out, f[i])
+    table.insert(out, f[i + 1])
+  end
+end
+redis.call('XADD', KEYS[2], '*', unpack(out))
+redis.call('XDEL', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+constexpr std::string_view kAll[] = {kFencedRead, kFencedClaim,  kApplyBatch, kDeadLetter,
+                                     kLeaseKeep,  kLeaseRelease, kHeartbeat,  kReplayDeadLetter};
+
+}  // namespace
+
+std::string_view ScriptSource(Script script) { return kAll[static_cast<size_t>(script)]; }
+
+absl::Status ScriptShas::Load(RedisConnection& redis) {
+  std::vector<std::string> shas;
+  for (std::string_view source : kAll) redis.Append({"SCRIPT", "LOAD", source});
+  for (size_t i = 0; i < std::size(kAll); ++i) {
+    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+    shas.emplace_back(ReplyString(**reply));
+  }
+  shas_ = std::move(shas);
+  return absl::OkStatus();
+}
+
+void ScriptShas::Append(RedisConnection& redis, Script script,
+                        const std::vector<std::string_view>& keys,
+                        const std::vector<std::string_view>& args) const {
+  std::string key_count = std::to_string(keys.size());
+  std::vector<std::string_view> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(sha(script));
+  argv.push_back(key_count);
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  redis.Append(argv);
+}
+
+bool IsNoScript(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_ERROR && absl::StartsWith(Absl(ReplyString(reply)), "NOSCRIPT");
+}
+
+}  // namespace alliance::worker

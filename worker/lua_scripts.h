@@ -1,0 +1,67 @@
+// The Lua scripts through which the worker changes Redis. Every script that reads or
+// acknowledges feedback, or writes derived state, first checks that the partition lease still
+// names this worker (fencing): a worker that lost its partition cannot read, write or
+// acknowledge anything there, even if it has not noticed the loss yet.
+#ifndef ALLIANCE_WORKER_LUA_SCRIPTS_H_
+#define ALLIANCE_WORKER_LUA_SCRIPTS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/redis_connection.h"
+
+namespace alliance::worker {
+
+enum class Script {
+  // KEYS lease, feedback | ARGV me, group, count, id ('>' or a PEL cursor).
+  // -> -1 lease lost | {1, entries} | {0, last stream id or "0-0"} when '>' found nothing.
+  kFencedRead,
+  // KEYS lease, feedback | ARGV me, group, min_idle_ms, start, count
+  // -> -1 lease lost | {next cursor, entries claimed}.
+  kFencedClaim,
+  // KEYS lease, alerts, feedback, then per dyad: dyad, index
+  // ARGV me, group, dyad count, then per dyad: expected version ('' = any), record ('' = write
+  //      nothing), index member ('' = none), tenant, therapist, client, alert count n,
+  //      n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k more ids
+  //      to acknowledge unconditionally (deleted entries).
+  // -> -1 lease lost | per dyad: 1 applied, -2 version changed (nothing written or acked).
+  kApplyBatch,
+  // KEYS lease, deadletter, feedback | ARGV me, group, source id, reason, attempts, then the
+  // feedback entry's field/value pairs -> 1 | -1 lease lost.
+  kDeadLetter,
+  // KEYS lease | ARGV me, ttl_ms -> 1 renewed or newly taken | 0 held by another worker.
+  kLeaseKeep,
+  // KEYS lease | ARGV me -> 1 released | 0 not ours.
+  kLeaseRelease,
+  // KEYS members | ARGV me, ttl_ms, leave ('1' removes me) -> live member count.
+  kHeartbeat,
+  // KEYS deadletter, feedback | ARGV dead-letter id -> 1 moved | 0 gone.
+  kReplayDeadLetter,
+};
+
+// Source text of a script.
+std::string_view ScriptSource(Script script);
+
+// SHA1s of the scripts once loaded into a Redis server (SCRIPT LOAD). Reload after every
+// reconnect: a restarted Redis has an empty script cache.
+class ScriptShas {
+ public:
+  absl::Status Load(RedisConnection& redis);
+  const std::string& sha(Script script) const { return shas_[static_cast<size_t>(script)]; }
+
+  // Queues EVALSHA of `script` on `redis` (pipelining).
+  void Append(RedisConnection& redis, Script script, const std::vector<std::string_view>& keys,
+              const std::vector<std::string_view>& args) const;
+
+ private:
+  std::vector<std::string> shas_;
+};
+
+// True when an error reply says the script cache lost our scripts (reload and retry).
+bool IsNoScript(const redisReply& reply);
+
+}  // namespace alliance::worker
+
+#endif  // ALLIANCE_WORKER_LUA_SCRIPTS_H_

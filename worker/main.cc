@@ -1,0 +1,90 @@
+// alliance-worker: the analytics worker (see docs/worker.md). Also replays dead letters with
+// --replay_dead_letters.
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/process.h"
+#include "common/strings.h"
+#include "worker/dead_letter_replay.h"
+#include "worker/health_server.h"
+#include "worker/worker.h"
+#include "worker/worker_config.h"
+#include "worker/worker_metrics.h"
+
+ABSL_FLAG(bool, replay_dead_letters, false,
+          "Move every dead letter back to its feedback stream, print the count and exit.");
+ABSL_FLAG(int32_t, replay_partition, -1, "With --replay_dead_letters: only this partition.");
+
+namespace {
+
+int Fail(std::string_view event, const absl::Status& status) {
+  alliance::LogError(event, {{"error", alliance::Std(status.message())}});
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace alliance;
+  BlockShutdownSignals();
+  ParseFlagsWithEnv(argc, argv, "alliance-worker: applies feedback to dyad state and alerts");
+  if (absl::Status s = InitLogFromFlags("worker"); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<RedisEndpoint> endpoint = RedisEndpointFromFlags();
+  if (!endpoint.ok()) return Fail("bad_flags", endpoint.status());
+  absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
+  if (!layout.ok()) return Fail("bad_flags", layout.status());
+
+  if (absl::GetFlag(FLAGS_replay_dead_letters)) {
+    absl::StatusOr<std::unique_ptr<RedisConnection>> redis = RedisConnection::Connect(*endpoint);
+    if (!redis.ok()) return Fail("redis_unavailable", redis.status());
+    absl::StatusOr<int64_t> moved =
+        worker::ReplayDeadLetters(**redis, *layout, absl::GetFlag(FLAGS_replay_partition));
+    if (!moved.ok()) return Fail("replay_failed", moved.status());
+    LogInfo("dead_letters_replayed", {{"entries", *moved}});
+    std::printf("%lld\n", static_cast<long long>(*moved));
+    return 0;
+  }
+
+  absl::StatusOr<analytics::InstrumentRegistry> registry = InstrumentRegistryFromFlags();
+  if (!registry.ok()) return Fail("bad_instruments", registry.status());
+  absl::StatusOr<analytics::RuleConfig> rules = RuleConfigFromFlags();
+  if (!rules.ok()) return Fail("bad_rules", rules.status());
+  absl::StatusOr<worker::WorkerConfig> config = worker::WorkerConfigFromFlags();
+  if (!config.ok()) return Fail("bad_flags", config.status());
+
+  MetricsRegistry metrics_registry;
+  worker::WorkerMetrics metrics(&metrics_registry, layout->partitions());
+  MetricsServer metrics_server(&metrics_registry);
+  if (absl::Status s = metrics_server.Start(config->metrics_host, config->metrics_port); !s.ok()) {
+    return Fail("metrics_unavailable", s);
+  }
+  worker::HealthServer health;
+  if (absl::Status s = health.Start(config->health_port); !s.ok()) {
+    return Fail("health_unavailable", s);
+  }
+
+  LogInfo("starting", {{"worker_id", config->worker_id},
+                       {"partitions", int64_t{layout->partitions()}},
+                       {"batch_size", int64_t{config->batch_size}},
+                       {"lease_ms", absl::ToInt64Milliseconds(config->lease)}});
+  std::atomic<bool> stop{false};
+  worker::Worker worker(*config, *layout, *endpoint, &*registry, *rules, &metrics,
+                        [&health](bool up) { health.SetRedisUp(up); });
+  std::thread loop([&] { worker.Run(stop); });
+  WaitForShutdownSignal();
+  LogInfo("stopping", {});
+  stop.store(true);
+  loop.join();
+  health.Stop();
+  metrics_server.Stop();
+  LogInfo("stopped", {});
+  return 0;
+}

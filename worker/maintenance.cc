@@ -1,0 +1,138 @@
+// Periodic work of the partitions a worker owns: lag / pending / length metrics and retention.
+// Retention trims with XTRIM MINID, never above the oldest entry the group still needs: the
+// oldest pending entry, or, with nothing pending, the group's last-delivered id (everything
+// before it was delivered and acknowledged). Within that bound, acknowledged entries are kept
+// for --retain_ms unless the stream is longer than --max_stream_length.
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "worker/worker.h"
+
+namespace alliance::worker {
+namespace {
+
+using StreamId = std::pair<uint64_t, uint64_t>;
+
+bool ParseId(std::string_view text, StreamId* id) {
+  std::vector<absl::string_view> parts = absl::StrSplit(Absl(text), '-');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], &id->first) &&
+         absl::SimpleAtoi(parts[1], &id->second);
+}
+
+struct GroupInfo {
+  bool found = false;
+  int64_t lag = -1;  // -1: Redis cannot tell
+  int64_t pending = 0;
+  std::string last_delivered = "0-0";
+};
+
+// XINFO GROUPS reply (RESP2: one flat field/value array per group).
+GroupInfo FindGroup(const redisReply& reply, std::string_view name) {
+  GroupInfo info;
+  if (reply.type != REDIS_REPLY_ARRAY) return info;
+  for (size_t g = 0; g < reply.elements; ++g) {
+    const redisReply* group = reply.element[g];
+    GroupInfo candidate;
+    bool match = false;
+    for (size_t i = 0; i + 1 < group->elements; i += 2) {
+      std::string_view field = ReplyString(*group->element[i]);
+      const redisReply* v = group->element[i + 1];
+      if (field == "name") match = ReplyString(*v) == name;
+      if (field == "pending") candidate.pending = v->integer;
+      if (field == "last-delivered-id") candidate.last_delivered = std::string(ReplyString(*v));
+      if (field == "lag" && v->type == REDIS_REPLY_INTEGER) candidate.lag = v->integer;
+    }
+    if (match) {
+      candidate.found = true;
+      return candidate;
+    }
+  }
+  return info;
+}
+
+}  // namespace
+
+absl::Status Worker::Maintenance() {
+  absl::Time now = absl::Now();
+  double applied = metrics_->ratings_applied->Value();
+  double seconds = absl::ToDoubleSeconds(now - last_rate_time_);
+  if (seconds > 0) metrics_->ratings_per_second->Set((applied - applied_at_last_rate_) / seconds);
+  applied_at_last_rate_ = applied;
+  last_rate_time_ = now;
+
+  const std::string group(kWorkerGroup);
+  std::vector<int> owned = OwnedPartitions();
+  for (int p : owned) {
+    std::string stream = layout_.FeedbackStream(p);
+    redis_->Append({"XINFO", "GROUPS", stream});
+    redis_->Append({"XPENDING", stream, group});
+    redis_->Append({"XLEN", stream});
+    redis_->Append({"XLEN", layout_.DeadLetterStream(p)});
+  }
+  struct Trim {
+    int partition;
+    std::string min_id;
+  };
+  std::vector<Trim> trims;
+  for (int p : owned) {
+    RedisReplyPtr replies[4];
+    for (RedisReplyPtr& r : replies) {
+      absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+      if (!reply.ok()) return reply.status();
+      if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+      r = *std::move(reply);
+    }
+    GroupInfo info = FindGroup(*replies[0], group);
+    const redisReply& pending = *replies[1];
+    int64_t length = replies[2]->integer;
+    PartitionMetrics& m = metrics_->partition[p];
+    m.lag->Set(static_cast<double>(info.lag));
+    m.pending->Set(static_cast<double>(info.pending));
+    m.stream_length->Set(static_cast<double>(length));
+    m.dead_letter_length->Set(static_cast<double>(replies[3]->integer));
+    bool alarm = config_.max_stream_length > 0 &&
+                 std::max<int64_t>(info.lag, 0) + info.pending > config_.max_stream_length;
+    m.backlog_alarm->Set(alarm ? 1 : 0);
+
+    if (!info.found) continue;
+    // The oldest entry the group still needs.
+    StreamId safe;
+    if (info.pending > 0) {
+      if (pending.type != REDIS_REPLY_ARRAY || pending.elements < 2 ||
+          !ParseId(ReplyString(*pending.element[1]), &safe)) {
+        continue;
+      }
+    } else if (!ParseId(info.last_delivered, &safe)) {
+      continue;
+    }
+    StreamId target = safe;
+    bool over_length = config_.max_stream_length > 0 && length > config_.max_stream_length;
+    if (!over_length) {
+      int64_t keep_from_ms = absl::ToUnixMillis(now - config_.retain);
+      StreamId by_age{static_cast<uint64_t>(std::max<int64_t>(keep_from_ms, 0)), 0};
+      target = std::min(safe, by_age);
+    }
+    if (target == StreamId{0, 0}) continue;
+    trims.push_back({p, absl::StrCat(target.first, "-", target.second)});
+  }
+  // "~" lets Redis drop only whole internal nodes: cheap, and it never removes an entry at or
+  // above MINID.
+  for (const Trim& t : trims) {
+    redis_->Append({"XTRIM", layout_.FeedbackStream(t.partition), "MINID", "~", t.min_id});
+  }
+  for (const Trim& t : trims) {
+    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+    if ((*reply)->integer > 0) metrics_->partition[t.partition].trimmed->Increment();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace alliance::worker

@@ -1,0 +1,233 @@
+// The worker's main loop: connection and reconnect with backoff, fenced batch reads, the
+// blocking wait for new entries, and the graceful shutdown.
+#include "worker/worker.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace alliance::worker {
+
+Worker::Worker(WorkerConfig config, KeyLayout layout, RedisEndpoint endpoint,
+               const analytics::InstrumentRegistry* registry, analytics::RuleConfig rules,
+               WorkerMetrics* metrics, std::function<void(bool)> on_redis_health)
+    : config_(std::move(config)),
+      layout_(std::move(layout)),
+      endpoint_(std::move(endpoint)),
+      registry_(registry),
+      rules_(rules),
+      metrics_(metrics),
+      on_redis_health_(std::move(on_redis_health)),
+      partitions_(layout_.partitions()),
+      members_key_(layout_.WorkerMembers()),
+      backoff_(config_.backoff_min) {}
+
+std::vector<int> Worker::OwnedPartitions() const {
+  std::vector<int> owned;
+  for (int p = 0; p < static_cast<int>(partitions_.size()); ++p) {
+    if (partitions_[p].owned) owned.push_back(p);
+  }
+  return owned;
+}
+
+void Worker::LosePartition(int p, std::string_view why) {
+  if (!partitions_[p].owned) return;
+  partitions_[p] = Partition{};
+  PartitionMetrics& m = metrics_->partition[p];
+  m.owned->Set(0);
+  m.lag->Set(0);
+  m.pending->Set(0);
+  m.backlog_alarm->Set(0);
+  metrics_->leases_lost->Increment();
+  metrics_->partitions_owned->Set(static_cast<double>(OwnedPartitions().size()));
+  LogWarning("lease_lost", {{"partition", int64_t{p}}, {"why", why}});
+}
+
+absl::Status Worker::Connect() {
+  RedisEndpoint endpoint = endpoint_;
+  // Blocking reads wait up to --block_ms on top of the usual command time.
+  endpoint.command_timeout = endpoint_.command_timeout + config_.block;
+  absl::StatusOr<std::unique_ptr<RedisConnection>> conn = RedisConnection::Connect(endpoint);
+  if (!conn.ok()) return conn.status();
+  if (absl::Status s = scripts_.Load(**conn); !s.ok()) return s;
+  std::string group(kWorkerGroup);
+  std::vector<std::string> streams;
+  for (int p = 0; p < layout_.partitions(); ++p) streams.push_back(layout_.FeedbackStream(p));
+  for (const std::string& stream : streams) {
+    (*conn)->Append({"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"});
+  }
+  for (size_t i = 0; i < streams.size(); ++i) {
+    absl::StatusOr<RedisReplyPtr> reply = (*conn)->GetReply();
+    if (!reply.ok()) return reply.status();
+    if ((*reply)->type == REDIS_REPLY_ERROR &&
+        !absl::StartsWith(Absl(ReplyString(**reply)), "BUSYGROUP")) {
+      return ReplyStatus(**reply);
+    }
+  }
+  redis_ = *std::move(conn);
+  // Whatever was in flight may or may not have been applied: re-read our pending entries.
+  for (Partition& part : partitions_) {
+    part.pending_mode = part.owned;
+    part.pel_cursor = std::string(1, '0');
+    part.pass_had_failures = false;
+  }
+  return absl::OkStatus();
+}
+
+void Worker::Run(const std::atomic<bool>& stop) {
+  bool ever_connected = false;
+  while (!stop.load()) {
+    if (redis_ == nullptr || redis_->broken()) {
+      redis_.reset();
+      on_redis_health_(false);
+      metrics_->redis_up->Set(0);
+      if (absl::Status s = Connect(); !s.ok()) {
+        LogWarning("redis_connect_failed", {{"error", Std(s.message())},
+                                            {"retry_ms", absl::ToInt64Milliseconds(backoff_)}});
+        // Sleep in short slices so SIGTERM is honoured promptly.
+        absl::Time until = absl::Now() + backoff_;
+        while (!stop.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+        backoff_ = std::min(backoff_ * 2, config_.backoff_max);
+        continue;
+      }
+      if (ever_connected) metrics_->redis_reconnects->Increment();
+      ever_connected = true;
+      backoff_ = config_.backoff_min;
+      on_redis_health_(true);
+      metrics_->redis_up->Set(1);
+      LogInfo("redis_connected", {{"worker_id", config_.worker_id}});
+    }
+    if (absl::Status s = Step(stop); !s.ok()) {
+      metrics_->redis_errors->Increment();
+      LogWarning("redis_error", {{"error", Std(s.message())}});
+      // Any failure resets the connection: the reconnect reloads scripts and groups and
+      // re-reads pending entries, so nothing half-done is acknowledged.
+      redis_.reset();
+    }
+  }
+  Shutdown();
+}
+
+absl::Status Worker::Step(const std::atomic<bool>& stop) {
+  absl::Time now = absl::Now();
+  if (now >= next_lease_round_) {
+    if (absl::Status s = LeaseRound(); !s.ok()) return s;
+    next_lease_round_ = now + config_.lease / 3;
+  }
+  if (now >= next_maintenance_) {
+    if (absl::Status s = Maintenance(); !s.ok()) return s;
+    next_maintenance_ = now + config_.maintenance_interval;
+  }
+  if (OwnedPartitions().empty()) {
+    absl::Duration wait = std::min(config_.block, next_lease_round_ - absl::Now());
+    if (wait > absl::ZeroDuration() && !stop.load()) absl::SleepFor(wait);
+    return absl::OkStatus();
+  }
+  absl::Time start = absl::Now();
+  Batch batch;
+  bool idle = false;
+  if (absl::Status s = ReadBatch(&batch, &idle); !s.ok()) return s;
+  if (!batch.empty()) {
+    absl::Status s = ApplyBatch(batch);
+    size_t entries = 0;
+    for (const auto& [p, list] : batch) entries += list.size();
+    metrics_->batch_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_->batch_size->Observe(static_cast<double>(entries));
+    return s;
+  }
+  if (idle && !stop.load()) return WaitForEntries();
+  return absl::OkStatus();
+}
+
+absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
+  std::vector<int> owned = OwnedPartitions();
+  bool pending = std::any_of(owned.begin(), owned.end(),
+                             [this](int p) { return partitions_[p].pending_mode; });
+  std::vector<int> targets;
+  for (int p : owned) {
+    if (!pending || partitions_[p].pending_mode) targets.push_back(p);
+  }
+  std::string group(kWorkerGroup);
+  std::string count = std::to_string(config_.batch_size);
+  for (int p : targets) {
+    std::string lease = layout_.Lease(p), stream = layout_.FeedbackStream(p);
+    std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
+    scripts_.Append(*redis_, Script::kFencedRead, {lease, stream},
+                    {config_.worker_id, group, count, from});
+  }
+  *idle = !pending;
+  for (int p : targets) {
+    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    if (!reply.ok()) return reply.status();
+    const redisReply& r = **reply;
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+    if (r.type == REDIS_REPLY_INTEGER) {
+      LosePartition(p, "fenced read refused");
+      continue;
+    }
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) {
+      return absl::InternalError("unexpected fenced read reply");
+    }
+    Partition& part = partitions_[p];
+    if (r.element[0]->integer == 0) {
+      part.last_id = std::string(ReplyString(*r.element[1]));
+      continue;
+    }
+    absl::StatusOr<std::vector<StreamEntry>> entries = ParseEntries(*r.element[1]);
+    if (!entries.ok()) return entries.status();
+    if (pending) {
+      if (entries->empty()) {
+        // End of a pass over our pending entries. Another pass when some failed (each pass
+        // counts one more delivery, so failing entries reach --max_attempts); else new entries.
+        part.pel_cursor = std::string(1, '0');
+        part.pending_mode = part.pass_had_failures;
+        part.pass_had_failures = false;
+        continue;
+      }
+      part.pel_cursor = entries->back().id;
+    }
+    if (!entries->empty()) {
+      *idle = false;
+      (*batch)[p] = *std::move(entries);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Worker::WaitForEntries() {
+  std::vector<int> owned = OwnedPartitions();
+  std::vector<std::string> args = {
+      "XREAD",  "COUNT", "1", "BLOCK", std::to_string(absl::ToInt64Milliseconds(config_.block)),
+      "STREAMS"};
+  for (int p : owned) args.push_back(layout_.FeedbackStream(p));
+  for (int p : owned) args.push_back(partitions_[p].last_id);
+  std::vector<std::string_view> views(args.begin(), args.end());
+  absl::StatusOr<RedisReplyPtr> reply = redis_->Command(views);
+  if (!reply.ok()) return reply.status();
+  return ReplyStatus(**reply);
+}
+
+void Worker::Shutdown() {
+  if (redis_ == nullptr || redis_->broken()) return;
+  std::vector<int> owned = OwnedPartitions();
+  for (int p : owned) {
+    scripts_.Append(*redis_, Script::kLeaseRelease, {layout_.Lease(p)}, {config_.worker_id});
+  }
+  scripts_.Append(
+      *redis_, Script::kHeartbeat, {members_key_},
+      {config_.worker_id, std::to_string(absl::ToInt64Milliseconds(config_.lease)), "1"});
+  for (size_t i = 0; i <= owned.size(); ++i) {
+    if (!redis_->GetReply().ok()) break;
+  }
+  for (int p : owned) {
+    partitions_[p] = Partition{};
+    metrics_->partition[p].owned->Set(0);
+  }
+  LogInfo("leases_released", {{"partitions", static_cast<int64_t>(owned.size())}});
+}
+
+}  // namespace alliance::worker

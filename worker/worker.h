@@ -1,0 +1,92 @@
+// The analytics worker: owns partitions through leases, reads their feedback streams in
+// batches through fenced scripts, applies each dyad's ratings with one atomic script (state,
+// index, new alerts, acknowledgement), parks poison entries, trims, and survives Redis
+// outages by reconnecting with backoff. Single-threaded: one Redis connection, one loop.
+#ifndef ALLIANCE_WORKER_WORKER_H_
+#define ALLIANCE_WORKER_WORKER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "analytics/registry.h"
+#include "analytics/rules.h"
+#include "common/keys.h"
+#include "common/redis_connection.h"
+#include "worker/lua_scripts.h"
+#include "worker/stream_entry.h"
+#include "worker/worker_config.h"
+#include "worker/worker_metrics.h"
+
+namespace alliance::worker {
+
+class Worker {
+ public:
+  Worker(WorkerConfig config, KeyLayout layout, RedisEndpoint endpoint,
+         const analytics::InstrumentRegistry* registry, analytics::RuleConfig rules,
+         WorkerMetrics* metrics, std::function<void(bool)> on_redis_health);
+
+  // Runs until `stop` becomes true, then finishes the batch in hand, releases its leases and
+  // leaves the member set. Returns after that.
+  void Run(const std::atomic<bool>& stop);
+
+ private:
+  struct Partition {
+    bool owned = false;
+    // Re-reading this worker's pending entries (after acquisition, a failure or a reconnect)
+    // before any new entry, so a dyad's ratings are applied in stream order.
+    bool pending_mode = false;
+    std::string pel_cursor = "0";
+    bool pass_had_failures = false;
+    // Last stream id seen by an empty read: where the blocking wait starts.
+    std::string last_id = "0-0";
+  };
+  using Batch = std::map<int, std::vector<StreamEntry>>;  // partition -> entries in order
+
+  // worker.cc
+  absl::Status Connect();
+  absl::Status Step(const std::atomic<bool>& stop);
+  absl::Status ReadBatch(Batch* batch, bool* idle);
+  absl::Status WaitForEntries();
+  void Shutdown();
+  void LosePartition(int p, std::string_view why);
+  std::vector<int> OwnedPartitions() const;
+
+  // batch_apply.cc
+  absl::Status ApplyBatch(const Batch& batch);
+
+  // lease_round.cc
+  absl::Status LeaseRound();
+  absl::Status ClaimPending(int p, absl::Duration min_idle, bool* claimed_any);
+
+  // maintenance.cc
+  absl::Status Maintenance();
+
+  WorkerConfig config_;
+  KeyLayout layout_;
+  RedisEndpoint endpoint_;
+  const analytics::InstrumentRegistry* registry_;
+  analytics::RuleConfig rules_;
+  WorkerMetrics* metrics_;
+  std::function<void(bool)> on_redis_health_;
+
+  std::unique_ptr<RedisConnection> redis_;
+  ScriptShas scripts_;
+  std::vector<Partition> partitions_;
+  std::string members_key_;
+  absl::Time next_lease_round_ = absl::InfinitePast();
+  absl::Time next_maintenance_ = absl::InfinitePast();
+  absl::Duration backoff_;
+  int live_workers_ = 1;
+  double applied_at_last_rate_ = 0;
+  absl::Time last_rate_time_ = absl::Now();
+};
+
+}  // namespace alliance::worker
+
+#endif  // ALLIANCE_WORKER_WORKER_H_

@@ -1,0 +1,52 @@
+// Configuration of the analytics worker, built from its command-line flags (each with an
+// ALLIANCE_<NAME> environment equivalent).
+#ifndef ALLIANCE_WORKER_WORKER_CONFIG_H_
+#define ALLIANCE_WORKER_WORKER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace alliance::worker {
+
+struct WorkerConfig {
+  // Consumer name in the group and value of the partition leases; unique per process.
+  std::string worker_id;
+  // Entries read per partition per XREADGROUP.
+  int batch_size = 256;
+  // How long an idle read blocks waiting for new entries.
+  absl::Duration block = absl::Milliseconds(100);
+  // Partition lease time-to-live; renewed every lease/3. Bounds takeover after a crash.
+  absl::Duration lease = absl::Seconds(5);
+  // Minimum idle time of another consumer's pending entry before an owned partition's
+  // periodic claim takes it (claims at lease acquisition take everything: the lease fences).
+  absl::Duration claim_idle = absl::Seconds(1);
+  // Failed processing attempts (deliveries) before an entry is parked as a dead letter.
+  int max_attempts = 5;
+  // Retention: acknowledged feedback entries are kept this long...
+  absl::Duration retain = absl::Hours(24);
+  // ...unless the stream is longer than this many entries (0: no length limit). Unprocessed
+  // entries are never trimmed; a backlog above this raises the backlog alarm gauge.
+  int64_t max_stream_length = 1000000;
+  // How often retention trimming and the lag/pending metrics run.
+  absl::Duration maintenance_interval = absl::Seconds(1);
+  // Health service name "" follows Redis; "liveness" is always SERVING.
+  int health_port = 0;
+  int metrics_port = 0;
+  std::string metrics_host = "0.0.0.0";
+  // Bounds of the reconnect backoff.
+  absl::Duration backoff_min = absl::Milliseconds(50);
+  absl::Duration backoff_max = absl::Seconds(2);
+};
+
+// Builds the configuration from the worker's flags, validating ranges.
+absl::StatusOr<WorkerConfig> WorkerConfigFromFlags();
+
+// "<hostname>-<pid>": the default worker id.
+std::string DefaultWorkerId();
+
+}  // namespace alliance::worker
+
+#endif  // ALLIANCE_WORKER_WORKER_CONFIG_H_

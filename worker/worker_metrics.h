@@ -1,0 +1,47 @@
+// The worker's Prometheus metrics. Per-partition gauges are reported by the partition's
+// current owner (0 elsewhere), so summing over workers gives the cluster-wide value.
+#ifndef ALLIANCE_WORKER_WORKER_METRICS_H_
+#define ALLIANCE_WORKER_WORKER_METRICS_H_
+
+#include <vector>
+
+#include "common/metrics.h"
+
+namespace alliance::worker {
+
+struct PartitionMetrics {
+  Gauge* owned;               // 1 while this worker holds the lease
+  Gauge* lag;                 // entries not yet delivered to the group
+  Gauge* pending;             // delivered, not yet acknowledged
+  Gauge* stream_length;       // feedback stream length after trimming
+  Gauge* dead_letter_length;  // entries in the dead-letter stream
+  Gauge* backlog_alarm;       // 1 when lag + pending exceeds --max_stream_length
+  Counter* dead_letters;      // entries parked by this worker
+  Counter* trimmed;           // XTRIM calls that removed entries
+};
+
+struct WorkerMetrics {
+  WorkerMetrics(MetricsRegistry* registry, int partitions);
+
+  std::vector<PartitionMetrics> partition;
+  Counter* ratings_applied;
+  Counter* duplicates_skipped;
+  Counter* entries_acked;
+  Counter* alerts_emitted;
+  Counter* processing_failures;
+  Counter* version_conflicts;
+  Counter* leases_lost;
+  Counter* leases_acquired;
+  Counter* redis_reconnects;
+  Counter* redis_errors;
+  Gauge* ratings_per_second;
+  Gauge* partitions_owned;
+  Gauge* live_workers;
+  Gauge* redis_up;
+  Histogram* batch_seconds;
+  Histogram* batch_size;
+};
+
+}  // namespace alliance::worker
+
+#endif  // ALLIANCE_WORKER_WORKER_METRICS_H_
