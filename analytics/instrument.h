@@ -50,14 +50,26 @@ struct Instrument {
   double reliability = 0;
   // An item answer below this is worth a check-in (SRS: ~9); informational only.
   std::optional<double> item_check_below;
+  // Names of fields whose values are literature defaults marked "(check)": an operator should
+  // confirm them for their population (replace the definition by id to change them).
+  std::vector<std::string> check_fields;
+  std::string references;  // free-text citation of the figures above
 
   double TotalMin() const { return item_min * item_count; }
   double TotalMax() const { return item_max * item_count; }
   bool AllowsRater(Rater rater) const;
 };
 
+// Lowercase name used in JSON and logs: "client", "therapist", "observer", "unspecified".
+std::string_view RaterName(Rater rater);
+
 // Parses one definition. Errors name `source` (a file name) and the offending field, e.g.
 // "wai.json: field 'subscales[1].items[2]': item 13 is outside 1..12".
+// Format (unknown keys are refused; see docs/analytics.md for the full description):
+//   id, name, raters ["client"|"therapist"|"observer"], item_count, item_min, item_max, step,
+//   reverse_items [int], subscales [{name, items [int], factor, cutoff?}],
+//   total_cutoff? {value, direction "below"|"at_or_below"}, population_sd, reliability,
+//   item_check_below?, check? [field names], references?
 absl::StatusOr<Instrument> ParseInstrumentJson(std::string_view json, std::string_view source);
 
 }  // namespace alliance::analytics

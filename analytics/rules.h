@@ -31,18 +31,24 @@ struct RuleConfig {
   double deflection_k = 1.0;
   double within_sd_floor_fraction = 0.05;  // floor = fraction * (total max - total min)
 
-  // decline: one-sided CUSUM on (baseline - x) / SD, slack per session, alarm at limit.
+  // decline: one-sided CUSUM on (baseline - x) / SD (SD as for deflection), slack per
+  // session, alarm at limit, summed afresh over the last `decline_max_sessions` sessions after
+  // the baseline (and after the last repaired episode). Slack 0.5 SD is Page's choice for a
+  // 1-SD shift; it also keeps SRS scores wandering 36-40 (at most 0.8 SD) from ever alarming.
   bool decline_enabled = true;
-  double cusum_slack = 0.25;
+  double cusum_slack = 0.5;
   double cusum_limit = 3.0;
   int decline_max_sessions = 6;  // a decline is judged over at most this many sessions
 
   // Repair: back to at least the pre-rupture level within this many sessions, else escalate.
   int repair_window_sessions = 3;
+
+  bool operator==(const RuleConfig&) const = default;
 };
 
 // Parses a JSON object whose keys are the field names above; absent keys keep defaults.
-// Unknown keys and out-of-range values are INVALID_ARGUMENT naming the key.
+// Unknown keys and out-of-range values are INVALID_ARGUMENT naming the key. A "$comment" key
+// (any value) is ignored, so operators can annotate their copy of analytics/rules.default.json.
 absl::StatusOr<RuleConfig> ParseRuleConfigJson(std::string_view json, std::string_view source);
 
 }  // namespace alliance::analytics

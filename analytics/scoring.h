@@ -22,12 +22,16 @@ struct SubscaleScore {
   std::string name;
   double score = 0;
   double pomp = 0;
+
+  bool operator==(const SubscaleScore&) const = default;
 };
 
 struct Score {
   double total = 0;
   double pomp = 0;
   std::vector<SubscaleScore> subscales;  // in definition order
+
+  bool operator==(const Score&) const = default;
 };
 
 // Checks answers as submitted: every item exactly once, each inside the scale and on its step.
