@@ -1,0 +1,92 @@
+// Alert status hashes. Fields: status ("acknowledged" | "resolved"), by and at of the latest
+// change, and acknowledged_by/_at, resolved_by/_at so that both steps keep their who and when.
+// Times are RFC 3339 UTC.
+#include "services/insights/alert_status.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <string>
+
+#include "absl/time/clock.h"
+
+namespace alliance::insights {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr const char* kAcknowledgeScript = R"lua(
+if not redis.call('HGET', KEYS[1], 'status') then
+  redis.call('HSET', KEYS[1], 'status', 'acknowledged', 'by', ARGV[1], 'at', ARGV[2],
+             'acknowledged_by', ARGV[1], 'acknowledged_at', ARGV[2])
+end
+return redis.call('HGETALL', KEYS[1])
+)lua";
+
+constexpr const char* kResolveScript = R"lua(
+if redis.call('HGET', KEYS[1], 'status') ~= 'resolved' then
+  redis.call('HSET', KEYS[1], 'status', 'resolved', 'by', ARGV[1], 'at', ARGV[2],
+             'resolved_by', ARGV[1], 'resolved_at', ARGV[2])
+end
+return redis.call('HGETALL', KEYS[1])
+)lua";
+
+void SetTime(std::string_view text, google::protobuf::Timestamp* out) {
+  google::protobuf::Timestamp parsed;
+  if (TimeUtil::FromString(std::string(text), &parsed)) *out = parsed;
+}
+
+// Applies an HGETALL reply ([field, value, ...]) to `alert`.
+void ApplyHash(const redisReply& reply, alliance::v1::Alert* alert) {
+  alert->set_status(alliance::v1::ALERT_STATUS_OPEN);
+  if (reply.type != REDIS_REPLY_ARRAY) return;
+  for (size_t i = 0; i + 1 < reply.elements; i += 2) {
+    std::string_view field = ReplyString(*reply.element[i]);
+    std::string_view value = ReplyString(*reply.element[i + 1]);
+    if (field == "status") {
+      if (value == "acknowledged") alert->set_status(alliance::v1::ALERT_STATUS_ACKNOWLEDGED);
+      if (value == "resolved") alert->set_status(alliance::v1::ALERT_STATUS_RESOLVED);
+    } else if (field == "acknowledged_by") {
+      alert->set_acknowledged_by(std::string(value));
+    } else if (field == "acknowledged_at") {
+      SetTime(value, alert->mutable_acknowledged_at());
+    } else if (field == "resolved_by") {
+      alert->set_resolved_by(std::string(value));
+    } else if (field == "resolved_at") {
+      SetTime(value, alert->mutable_resolved_at());
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status OverlayStatuses(RedisConnection& redis, const KeyLayout& layout,
+                             std::string_view tenant,
+                             const std::vector<alliance::v1::Alert*>& alerts) {
+  if (alerts.empty()) return absl::OkStatus();
+  for (const alliance::v1::Alert* alert : alerts) {
+    std::string key = layout.AlertStatus(tenant, alert->alert_id());
+    redis.Append({"HGETALL", key});
+  }
+  for (alliance::v1::Alert* alert : alerts) {
+    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+    ApplyHash(**reply, alert);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyTransition(RedisConnection& redis, const KeyLayout& layout,
+                             std::string_view tenant, std::string_view actor, Transition transition,
+                             alliance::v1::Alert* alert) {
+  std::string key = layout.AlertStatus(tenant, alert->alert_id());
+  std::string now = TimeUtil::ToString(TimeUtil::GetCurrentTime());
+  const char* script = transition == Transition::kAcknowledge ? kAcknowledgeScript : kResolveScript;
+  absl::StatusOr<RedisReplyPtr> reply = redis.Command({"EVAL", script, "1", key, actor, now});
+  if (!reply.ok()) return reply.status();
+  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  ApplyHash(**reply, alert);
+  return absl::OkStatus();
+}
+
+}  // namespace alliance::insights

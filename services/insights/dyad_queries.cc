@@ -1,0 +1,148 @@
+// Dyad reads. The listing walks the per-partition sorted sets (all scores 0, so ordered by
+// member) with ZRANGE BYLEX from the page token, merges them, and keeps only members below the
+// smallest "last member" of any partition that returned a full batch: beyond that point
+// another partition may still hold smaller members.
+#include "services/insights/dyad_queries.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "services/insights/tokens.h"
+
+namespace alliance::insights {
+namespace {
+
+using alliance::internal::v1::DyadRecord;
+
+struct Member {
+  std::string text;  // "therapist:client"
+  int partition = 0;
+};
+
+bool Keep(const DyadListQuery& query, const alliance::v1::Dyad& dyad) {
+  if (query.at_risk_only && !dyad.at_risk()) return false;
+  if (query.open_rupture_only && dyad.open_ruptures() == 0) return false;
+  if (query.unrepaired_only && !dyad.unrepaired()) return false;
+  return true;
+}
+
+// One merged batch of index members after `lower` (a ZRANGE BYLEX bound). `complete` is set
+// when no partition has members beyond the batch.
+absl::StatusOr<std::vector<Member>> NextMembers(RedisConnection& redis, const KeyLayout& layout,
+                                                const DyadListQuery& query,
+                                                const std::string& lower, int batch,
+                                                bool* complete) {
+  std::string upper = query.therapist.empty() ? "+" : absl::StrCat("(", query.therapist, ";");
+  std::string count = std::to_string(batch);
+  std::vector<std::string> keys;
+  for (int p = 0; p < layout.partitions(); ++p) {
+    keys.push_back(layout.DyadIndex(p, query.tenant));
+    redis.Append({"ZRANGE", keys.back(), lower, upper, "BYLEX", "LIMIT", "0", count});
+  }
+  std::vector<Member> merged;
+  std::optional<std::string> bound;  // members above this are not safe to return yet
+  for (int p = 0; p < layout.partitions(); ++p) {
+    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+    const redisReply& r = **reply;
+    if (r.type != REDIS_REPLY_ARRAY) continue;
+    for (size_t i = 0; i < r.elements; ++i) {
+      merged.push_back({std::string(ReplyString(*r.element[i])), p});
+    }
+    if (static_cast<int>(r.elements) == batch && r.elements > 0) {
+      std::string last(ReplyString(*r.element[r.elements - 1]));
+      if (!bound || last < *bound) bound = std::move(last);
+    }
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const Member& a, const Member& b) { return a.text < b.text; });
+  if (bound) {
+    merged.erase(std::upper_bound(merged.begin(), merged.end(), *bound,
+                                  [](const std::string& v, const Member& m) { return v < m.text; }),
+                 merged.end());
+  }
+  *complete = !bound.has_value();
+  return merged;
+}
+
+}  // namespace
+
+absl::StatusOr<DyadRecord> LoadDyad(RedisConnection& redis, const KeyLayout& layout,
+                                    std::string_view tenant, std::string_view therapist,
+                                    std::string_view client) {
+  int partition = layout.PartitionOf(tenant, therapist, client);
+  std::string key = layout.DyadState(partition, tenant, therapist, client);
+  absl::StatusOr<RedisReplyPtr> reply = redis.Command({"GET", key});
+  if (!reply.ok()) return reply.status();
+  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  DyadRecord record;
+  if ((*reply)->type != REDIS_REPLY_STRING) return absl::NotFoundError("dyad not found");
+  if (!record.ParseFromArray((*reply)->str, static_cast<int>((*reply)->len))) {
+    return absl::DataLossError("dyad state is not a readable DyadRecord");
+  }
+  if (record.tenant_id() != tenant) return absl::NotFoundError("dyad not found");
+  return record;
+}
+
+absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
+                           const DyadListQuery& query, alliance::v1::ListDyadsResponse* response) {
+  std::string lower;
+  if (!query.after.empty()) {
+    lower = absl::StrCat("(", query.after);
+  } else if (!query.therapist.empty()) {
+    lower = absl::StrCat("[", query.therapist, ":");
+  } else {
+    lower = "-";
+  }
+  const bool filtered = query.at_risk_only || query.open_rupture_only || query.unrepaired_only;
+  const int batch = filtered ? std::max(query.page_size, 200) : query.page_size + 1;
+  int examined = 0;
+  std::string last_examined;
+  // Bounded: every round examines at least one member or ends the walk.
+  while (examined < query.max_examined) {
+    bool complete = false;
+    absl::StatusOr<std::vector<Member>> members =
+        NextMembers(redis, layout, query, lower, batch, &complete);
+    if (!members.ok()) return members.status();
+    if (members->empty()) return absl::OkStatus();  // walked to the end: no token
+    for (const Member& m : *members) {
+      size_t colon = m.text.find(':');
+      std::string therapist = m.text.substr(0, colon);
+      std::string client = colon == std::string::npos ? "" : m.text.substr(colon + 1);
+      redis.Append({"GET", layout.DyadState(m.partition, query.tenant, therapist, client)});
+    }
+    std::vector<RedisReplyPtr> replies;
+    for (size_t i = 0; i < members->size(); ++i) {
+      absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
+      if (!reply.ok()) return reply.status();
+      replies.push_back(*std::move(reply));
+    }
+    for (size_t i = 0; i < members->size(); ++i) {
+      const std::string& member = (*members)[i].text;
+      if (response->dyads_size() == query.page_size) {
+        // A further member exists: the page ends before it.
+        response->set_next_page_token(EncodeDyadPageToken(last_examined));
+        return absl::OkStatus();
+      }
+      last_examined = member;
+      ++examined;
+      const redisReply& r = *replies[i];
+      if (r.type != REDIS_REPLY_STRING) continue;  // indexed but not yet written: skip
+      DyadRecord record;
+      if (!record.ParseFromArray(r.str, static_cast<int>(r.len))) continue;
+      if (record.tenant_id() != query.tenant) continue;
+      if (!Keep(query, record.picture())) continue;
+      *response->add_dyads() = record.picture();
+    }
+    if (complete) return absl::OkStatus();
+    lower = absl::StrCat("(", last_examined);
+  }
+  response->set_next_page_token(EncodeDyadPageToken(last_examined));
+  return absl::OkStatus();
+}
+
+}  // namespace alliance::insights

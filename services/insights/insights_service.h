@@ -1,0 +1,75 @@
+// AllianceInsights over the gRPC callback API. Unary handlers validate, resolve the tenant and
+// hand the query to the Redis pool; the pool thread fills the response and finishes the call.
+// WatchAlerts returns one WatchReactor per stream.
+#ifndef ALLIANCE_SERVICES_INSIGHTS_INSIGHTS_SERVICE_H_
+#define ALLIANCE_SERVICES_INSIGHTS_INSIGHTS_SERVICE_H_
+
+#include <functional>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "alliance/v1/insights.grpc.pb.h"
+#include "analytics/registry.h"
+#include "common/keys.h"
+#include "services/insights/redis_pool.h"
+#include "services/insights/service_metrics.h"
+#include "services/insights/watch_reactor.h"
+
+namespace alliance::insights {
+
+struct QueryLimits {
+  int dyad_max_examined = 5000;      // ListDyads: index members examined per call
+  int alert_max_examined = 20000;    // ListAlerts: stream entries examined per call
+  int lookup_max_examined = 100000;  // Acknowledge/Resolve without dyad hint: entries searched
+};
+
+class InsightsService final : public alliance::v1::AllianceInsights::CallbackService {
+ public:
+  InsightsService(RedisPool* pool, const KeyLayout* layout,
+                  const analytics::InstrumentRegistry* registry, ServiceMetrics* metrics,
+                  WatchEnvironment* watch, QueryLimits limits);
+
+  grpc::ServerUnaryReactor* GetDyad(grpc::CallbackServerContext* context,
+                                    const alliance::v1::GetDyadRequest* request,
+                                    alliance::v1::GetDyadResponse* response) override;
+  grpc::ServerUnaryReactor* ListDyads(grpc::CallbackServerContext* context,
+                                      const alliance::v1::ListDyadsRequest* request,
+                                      alliance::v1::ListDyadsResponse* response) override;
+  grpc::ServerUnaryReactor* GetDyadTimeline(
+      grpc::CallbackServerContext* context, const alliance::v1::GetDyadTimelineRequest* request,
+      alliance::v1::GetDyadTimelineResponse* response) override;
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* context,
+                                       const alliance::v1::ListAlertsRequest* request,
+                                       alliance::v1::ListAlertsResponse* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeAlert(
+      grpc::CallbackServerContext* context, const alliance::v1::AcknowledgeAlertRequest* request,
+      alliance::v1::AcknowledgeAlertResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveAlert(grpc::CallbackServerContext* context,
+                                         const alliance::v1::ResolveAlertRequest* request,
+                                         alliance::v1::ResolveAlertResponse* response) override;
+  grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* WatchAlerts(
+      grpc::CallbackServerContext* context,
+      const alliance::v1::WatchAlertsRequest* request) override;
+
+ private:
+  using Query = std::function<absl::Status(RedisConnection&)>;
+  // Finishes with `invalid` if it is an error; otherwise runs `query` on the Redis pool.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, std::string_view method,
+                                absl::Status invalid, Query query);
+  grpc::ServerUnaryReactor* ChangeStatus(grpc::CallbackServerContext* context,
+                                         std::string_view method, std::string_view tenant_id,
+                                         std::string_view alert_id, std::string_view actor,
+                                         std::string_view therapist, std::string_view client,
+                                         bool resolve, alliance::v1::Alert* out);
+
+  RedisPool* const pool_;
+  const KeyLayout* const layout_;
+  const analytics::InstrumentRegistry* const registry_;
+  ServiceMetrics* const metrics_;
+  WatchEnvironment* const watch_;
+  const QueryLimits limits_;
+};
+
+}  // namespace alliance::insights
+
+#endif  // ALLIANCE_SERVICES_INSIGHTS_INSIGHTS_SERVICE_H_

@@ -1,0 +1,177 @@
+// alliance-insights: the read side of Alliance. Serves AllianceInsights (dyads, timelines,
+// alerts, alert workflow, live alert streams) from Redis over gRPC.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/process.h"
+#include "common/strings.h"
+#include "services/insights/health.h"
+#include "services/insights/insights_service.h"
+#include "services/insights/redis_pool.h"
+#include "services/insights/service_metrics.h"
+#include "services/insights/watch_hub.h"
+#include "services/insights/watch_reactor.h"
+
+ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.");
+ABSL_FLAG(bool, reflection, false, "Serve gRPC server reflection (for grpcurl).");
+ABSL_FLAG(int32_t, keepalive_time_ms, 60000, "Server keepalive ping interval, in ms.");
+ABSL_FLAG(int32_t, keepalive_timeout_ms, 20000, "Keepalive ping ack timeout, in ms.");
+ABSL_FLAG(int32_t, max_connection_age_ms, 0,
+          "Close connections older than this (ms) so clients rebalance; 0 disables. Watch "
+          "streams cut this way resume from their cursor.");
+ABSL_FLAG(int32_t, max_connection_age_grace_ms, 30000,
+          "Time open calls get after max_connection_age, in ms.");
+ABSL_FLAG(int32_t, redis_threads, 4, "Threads (and Redis connections) serving queries.");
+ABSL_FLAG(int32_t, max_queued_queries, 10000,
+          "Queries waiting for a Redis thread before RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, watch_buffer, 1024,
+          "Messages buffered per watcher; a watcher that falls further behind is ended with "
+          "RESOURCE_EXHAUSTED and a resume cursor.");
+ABSL_FLAG(int32_t, heartbeat_ms, 15000, "Idle time after which a watch stream gets a heartbeat.");
+ABSL_FLAG(int32_t, max_watchers, 2000, "Concurrent WatchAlerts streams per process.");
+ABSL_FLAG(int32_t, shutdown_grace_ms, 5000, "Time open calls get to finish on SIGTERM, in ms.");
+
+namespace alliance::insights {
+namespace {
+
+constexpr char kUsage[] =
+    "alliance-insights: AllianceInsights gRPC service (dyads, alerts, live alert streams).\n"
+    "Every flag has an environment equivalent, e.g. --grpc_port / ALLIANCE_GRPC_PORT.";
+
+int Fail(std::string_view event, const absl::Status& status) {
+  LogError(event, {{"error", Std(status.message())}});
+  return 2;
+}
+
+bool Positive(std::string_view name, int value) {
+  if (value > 0) return true;
+  LogError("invalid_flag", {{"flag", name}, {"error", std::string_view("must be positive")}});
+  return false;
+}
+
+int Main(int argc, char** argv) {
+  BlockShutdownSignals();
+  ParseFlagsWithEnv(argc, argv, kUsage);
+  if (absl::Status s = InitLogFromFlags("insights"); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<RedisEndpoint> endpoint = RedisEndpointFromFlags();
+  if (!endpoint.ok()) return Fail("invalid_redis_flags", endpoint.status());
+  absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
+  if (!layout.ok()) return Fail("invalid_partitions", layout.status());
+  absl::StatusOr<analytics::InstrumentRegistry> registry = InstrumentRegistryFromFlags();
+  if (!registry.ok()) return Fail("invalid_instruments", registry.status());
+  const int grpc_port = absl::GetFlag(FLAGS_grpc_port);
+  const int health_port = absl::GetFlag(FLAGS_health_port);
+  if (!Positive("redis_threads", absl::GetFlag(FLAGS_redis_threads)) ||
+      !Positive("max_queued_queries", absl::GetFlag(FLAGS_max_queued_queries)) ||
+      !Positive("watch_buffer", absl::GetFlag(FLAGS_watch_buffer)) ||
+      !Positive("heartbeat_ms", absl::GetFlag(FLAGS_heartbeat_ms)) ||
+      !Positive("max_watchers", absl::GetFlag(FLAGS_max_watchers)) ||
+      !Positive("grpc_port", grpc_port)) {
+    return 2;
+  }
+
+  MetricsRegistry metrics_registry;
+  ServiceMetrics metrics(&metrics_registry);
+  MetricsServer metrics_server(&metrics_registry);
+  if (absl::Status s = metrics_server.Start("0.0.0.0", absl::GetFlag(FLAGS_metrics_port));
+      !s.ok()) {
+    return Fail("metrics_server_failed", s);
+  }
+
+  HealthPublisher health;
+  RedisPool pool(*endpoint, absl::GetFlag(FLAGS_redis_threads),
+                 static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_queries)));
+  pool.Start();
+  const absl::Duration heartbeat = absl::Milliseconds(absl::GetFlag(FLAGS_heartbeat_ms));
+  WatchHubOptions hub_options;
+  hub_options.block = std::min(absl::Milliseconds(500), heartbeat / 2);
+  hub_options.tick = std::min(absl::Milliseconds(100), heartbeat / 4);
+  // One fan-out batch fills at most half of a watcher's buffer (every partition may return a
+  // full batch), so only a watcher that reads slower than alerts arrive is cut off.
+  hub_options.read_count =
+      std::clamp(absl::GetFlag(FLAGS_watch_buffer) / (2 * layout->partitions()), 1, 1000);
+  WatchHub hub(*endpoint, *layout, hub_options, [&health](bool ok) { health.SetRedisOk(ok); });
+  hub.Start();
+
+  WatchEnvironment watch;
+  watch.hub = &hub;
+  watch.pool = &pool;
+  watch.layout = &*layout;
+  watch.metrics = &metrics;
+  watch.options.buffer = static_cast<size_t>(absl::GetFlag(FLAGS_watch_buffer));
+  watch.options.heartbeat = heartbeat;
+  watch.options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, QueryLimits{});
+
+  grpc::EnableDefaultHealthCheckService(true);
+  if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(absl::StrCat("0.0.0.0:", grpc_port), grpc::InsecureServerCredentials(),
+                           &bound_port);
+  builder.RegisterService(&service);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, absl::GetFlag(FLAGS_keepalive_time_ms));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             absl::GetFlag(FLAGS_keepalive_timeout_ms));
+  // Clients may ping idle watch streams to keep them open through proxies.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  if (int age = absl::GetFlag(FLAGS_max_connection_age_ms); age > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, age);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               absl::GetFlag(FLAGS_max_connection_age_grace_ms));
+  }
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    return Fail("grpc_listen_failed", absl::UnavailableError(absl::StrCat("port ", grpc_port)));
+  }
+  health.AddServer(server.get());
+
+  std::unique_ptr<grpc::Server> health_server;
+  if (health_port > 0) {
+    grpc::ServerBuilder health_builder;
+    int health_bound = 0;
+    health_builder.AddListeningPort(absl::StrCat("0.0.0.0:", health_port),
+                                    grpc::InsecureServerCredentials(), &health_bound);
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr || health_bound == 0) {
+      return Fail("health_listen_failed",
+                  absl::UnavailableError(absl::StrCat("port ", health_port)));
+    }
+    health.AddServer(health_server.get());
+  }
+  LogInfo("started", {{"grpc_port", static_cast<int64_t>(grpc_port)},
+                      {"health_port", static_cast<int64_t>(health_port)},
+                      {"partitions", static_cast<int64_t>(layout->partitions())}});
+
+  WaitForShutdownSignal();
+  LogInfo("shutting_down");
+  health.SetShuttingDown();
+  hub.Stop();  // ends every watch stream with UNAVAILABLE and its resume cursor
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  server->Shutdown(absl::ToChronoTime(deadline));
+  if (health_server != nullptr) health_server->Shutdown(absl::ToChronoTime(deadline));
+  pool.Stop();
+  metrics_server.Stop();
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace alliance::insights
+
+int main(int argc, char** argv) { return alliance::insights::Main(argc, argv); }

@@ -1,0 +1,84 @@
+// Redis worker threads: one connection each, reconnecting after transport failures, with a
+// short back-off so that an unreachable Redis fails queries fast instead of piling them up.
+#include "services/insights/redis_pool.h"
+
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace alliance::insights {
+namespace {
+// After a failed connect, jobs fail fast for this long before the next attempt.
+constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(250);
+}  // namespace
+
+RedisPool::RedisPool(RedisEndpoint endpoint, int threads, size_t max_queued)
+    : endpoint_(std::move(endpoint)), thread_count_(threads), max_queued_(max_queued) {}
+
+RedisPool::~RedisPool() { Stop(); }
+
+void RedisPool::Start() {
+  for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+void RedisPool::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  std::deque<Job> left;
+  {
+    absl::MutexLock lock(&mu_);
+    left.swap(queue_);
+  }
+  for (Job& job : left) job(absl::UnavailableError("service is shutting down"));
+}
+
+bool RedisPool::Submit(Job job) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= max_queued_) return false;
+  queue_.push_back(std::move(job));
+  return true;
+}
+
+size_t RedisPool::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+void RedisPool::Run() {
+  std::unique_ptr<RedisConnection> connection;
+  absl::Time next_connect = absl::InfinitePast();
+  while (true) {
+    Job job;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]()
+                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+      if (stopping_) return;
+      if (queue_.empty()) continue;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (connection != nullptr && connection->broken()) connection.reset();
+    if (connection == nullptr && absl::Now() >= next_connect) {
+      absl::StatusOr<std::unique_ptr<RedisConnection>> fresh = RedisConnection::Connect(endpoint_);
+      if (fresh.ok()) {
+        connection = *std::move(fresh);
+      } else {
+        next_connect = absl::Now() + kReconnectBackoff;
+        LogWarning("redis_connect_failed", {{"error", Std(fresh.status().message())}});
+      }
+    }
+    if (connection == nullptr) {
+      job(absl::UnavailableError("Redis is unreachable"));
+    } else {
+      job(connection.get());
+    }
+  }
+}
+
+}  // namespace alliance::insights

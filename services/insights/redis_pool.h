@@ -1,0 +1,54 @@
+// A fixed pool of threads, each owning one Redis connection, that runs queries handed over by
+// gRPC handlers. Handlers never block on Redis: they submit a job and return; the job runs on
+// a pool thread (pipelining its commands) and completes the handler's reactor.
+#ifndef ALLIANCE_SERVICES_INSIGHTS_REDIS_POOL_H_
+#define ALLIANCE_SERVICES_INSIGHTS_REDIS_POOL_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/redis_connection.h"
+
+namespace alliance::insights {
+
+class RedisPool {
+ public:
+  // Receives a live connection, or UNAVAILABLE when Redis cannot be reached (or the pool is
+  // stopping). Runs exactly once for every accepted job.
+  using Job = std::function<void(absl::StatusOr<RedisConnection*>)>;
+
+  RedisPool(RedisEndpoint endpoint, int threads, size_t max_queued);
+  ~RedisPool();
+  RedisPool(const RedisPool&) = delete;
+  RedisPool& operator=(const RedisPool&) = delete;
+
+  void Start();
+  // Runs the queued jobs with UNAVAILABLE and joins the threads.
+  void Stop();
+
+  // False when the queue is full or the pool stopped; the job is then not run.
+  bool Submit(Job job);
+
+  size_t queued() const;
+
+ private:
+  void Run();
+
+  const RedisEndpoint endpoint_;
+  const int thread_count_;
+  const size_t max_queued_;
+  mutable absl::Mutex mu_;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace alliance::insights
+
+#endif  // ALLIANCE_SERVICES_INSIGHTS_REDIS_POOL_H_

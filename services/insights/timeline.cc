@@ -1,0 +1,53 @@
+// Timeline building from a DyadRecord. Answers stay inside this function: only scores leave.
+#include "services/insights/timeline.h"
+
+#include <algorithm>
+#include <span>
+
+#include "analytics/scoring.h"
+
+namespace alliance::insights {
+
+alliance::v1::GetDyadTimelineResponse BuildTimeline(
+    const alliance::internal::v1::DyadRecord& record,
+    const analytics::InstrumentRegistry& registry) {
+  std::vector<const alliance::internal::v1::StoredRating*> ratings;
+  for (const auto& rating : record.ratings()) ratings.push_back(&rating);
+  std::stable_sort(ratings.begin(), ratings.end(), [](const auto* a, const auto* b) {
+    if (a->session_number() != b->session_number()) {
+      return a->session_number() < b->session_number();
+    }
+    return a->rater() < b->rater();
+  });
+  alliance::v1::GetDyadTimelineResponse response;
+  for (const auto* rating : ratings) {
+    alliance::v1::TimelinePoint* point = response.add_points();
+    point->set_session_number(rating->session_number());
+    *point->mutable_session_time() = rating->session_time();
+    point->set_rater(rating->rater());
+    point->set_instrument_id(rating->instrument_id());
+    if (const analytics::Instrument* instrument = registry.Find(rating->instrument_id())) {
+      std::span<const double> answers(rating->answers().data(), rating->answers().size());
+      absl::StatusOr<analytics::Score> score = analytics::ScoreAnswers(*instrument, answers);
+      if (score.ok()) {
+        point->set_total(score->total);
+        point->set_pomp(score->pomp);
+        for (const analytics::SubscaleScore& sub : score->subscales) {
+          alliance::v1::SubscaleScore* out = point->add_subscales();
+          out->set_name(sub.name);
+          out->set_score(sub.score);
+          out->set_pomp(sub.pomp);
+        }
+      }
+    }
+    for (const alliance::v1::Alert& alert : record.alerts()) {
+      if (alert.session_number() == rating->session_number() && alert.rater() == rating->rater() &&
+          alert.instrument_id() == rating->instrument_id()) {
+        *point->add_alerts() = alert;
+      }
+    }
+  }
+  return response;
+}
+
+}  // namespace alliance::insights

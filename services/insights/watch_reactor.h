@@ -1,0 +1,98 @@
+// One WatchAlerts stream. It catches up from the request's cursor with XRANGE on the Redis
+// pool (flow-controlled by its buffer), then goes live on the process's one alert reader
+// (WatchHub). Its buffer is bounded: a watcher that cannot keep up is ended with
+// RESOURCE_EXHAUSTED and the cursor to resume from, so memory stays bounded.
+#ifndef ALLIANCE_SERVICES_INSIGHTS_WATCH_REACTOR_H_
+#define ALLIANCE_SERVICES_INSIGHTS_WATCH_REACTOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "alliance/v1/insights.pb.h"
+#include "common/keys.h"
+#include "services/insights/alert_entry.h"
+#include "services/insights/redis_pool.h"
+#include "services/insights/service_metrics.h"
+#include "services/insights/watch_hub.h"
+
+namespace alliance::insights {
+
+// Trailing metadata key carrying the resume cursor when a stream ends with an error.
+inline constexpr char kResumeCursorMetadata[] = "alliance-resume-cursor";
+
+struct WatchOptions {
+  size_t buffer = 1024;  // messages per watcher (alerts are shared: ~150 bytes per slot)
+  absl::Duration heartbeat = absl::Seconds(15);  // idle time before a heartbeat
+  int max_watchers = 2000;                       // per process
+};
+
+// What every watch stream shares.
+struct WatchEnvironment {
+  WatchHub* hub = nullptr;
+  RedisPool* pool = nullptr;
+  const KeyLayout* layout = nullptr;
+  WatchOptions options;
+  ServiceMetrics* metrics = nullptr;
+  std::atomic<int> open{0};
+};
+
+class WatchReactor : public grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>,
+                     public WatchSubscriber {
+ public:
+  WatchReactor(grpc::CallbackServerContext* context,
+               const alliance::v1::WatchAlertsRequest& request, WatchEnvironment* env);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+  bool OnLiveEntries(const EntryBatch& entries) override;
+  bool OnTick(absl::Time now) override;
+  void OnHubStopping() override;
+
+ private:
+  struct Outgoing {
+    std::shared_ptr<const alliance::v1::Alert> alert;  // null: heartbeat
+    std::string cursor;
+  };
+
+  void Begin(const alliance::v1::WatchAlertsRequest& request);
+  void ContinueCatchUp();
+  void CatchUpStep(absl::StatusOr<RedisConnection*> redis);
+  void Enqueue(std::shared_ptr<const alliance::v1::Alert> alert) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the stream once; error statuses carry the resume cursor.
+  void FinishLocked(grpc::StatusCode code, std::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ClearQueueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unref();
+
+  grpc::CallbackServerContext* const context_;
+  WatchEnvironment* const env_;
+  AlertFilter filter_;
+  std::atomic<int> refs_{1};  // OnDone, plus one per catch-up step in flight
+  bool registered_ = false;   // added to the hub (set before any other thread sees us)
+
+  absl::Mutex mu_;
+  std::deque<Outgoing> queue_ ABSL_GUARDED_BY(mu_);
+  alliance::v1::WatchAlertsResponse response_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool live_ ABSL_GUARDED_BY(mu_) = false;
+  bool catchup_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool catchup_waiting_ ABSL_GUARDED_BY(mu_) = false;
+  Positions position_ ABSL_GUARDED_BY(mu_);  // everything at or before it is sent or filtered
+  Positions target_ ABSL_GUARDED_BY(mu_);    // catch-up goal (the hub's head when it began)
+  std::string last_sent_cursor_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace alliance::insights
+
+#endif  // ALLIANCE_SERVICES_INSIGHTS_WATCH_REACTOR_H_

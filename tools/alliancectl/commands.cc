@@ -1,0 +1,459 @@
+// The subcommands of alliancectl: each builds one request from flags, calls the service with a
+// bounded deadline, and prints a table or JSON.
+#include "tools/alliancectl/commands.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "alliance/v1/insights.grpc.pb.h"
+#include "alliance/v1/intake.grpc.pb.h"
+#include "common/strings.h"
+#include "tools/alliancectl/ctl_flags.h"
+#include "tools/alliancectl/output.h"
+#include "tools/alliancectl/submissions.h"
+
+namespace alliance::ctl {
+namespace {
+
+using alliance::v1::AllianceInsights;
+using alliance::v1::FeedbackIntake;
+
+std::unique_ptr<AllianceInsights::Stub> InsightsStub() {
+  return AllianceInsights::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_insights), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<FeedbackIntake::Stub> IntakeStub() {
+  return FeedbackIntake::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_intake), grpc::InsecureChannelCredentials()));
+}
+
+void SetDeadline(grpc::ClientContext* context) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+}
+
+int Failed(const grpc::Status& status) {
+  std::fprintf(stderr, "error: %s: %s\n",
+               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+               status.error_message().c_str());
+  return 1;
+}
+
+int Usage(std::string_view message) {
+  std::fprintf(stderr, "usage error: %s\n", std::string(message).c_str());
+  return 2;
+}
+
+// Tenant from --tenant; prints a usage error when missing.
+bool Tenant(std::string* tenant) {
+  *tenant = absl::GetFlag(FLAGS_tenant);
+  if (tenant->empty()) {
+    Usage("--tenant is required");
+    return false;
+  }
+  return true;
+}
+
+bool Json() { return absl::GetFlag(FLAGS_json); }
+
+absl::StatusOr<alliance::v1::Severity> ParseSeverity(const std::string& text) {
+  if (text.empty()) return alliance::v1::SEVERITY_UNSPECIFIED;
+  alliance::v1::Severity s;
+  if (alliance::v1::Severity_Parse("SEVERITY_" + absl::AsciiStrToUpper(text), &s)) return s;
+  return absl::InvalidArgumentError("--min_severity: info, warning, high or critical");
+}
+
+absl::StatusOr<std::vector<alliance::v1::AlertKind>> ParseKinds(const std::string& text) {
+  std::vector<alliance::v1::AlertKind> kinds;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    alliance::v1::AlertKind k;
+    if (!alliance::v1::AlertKind_Parse("ALERT_KIND_" + absl::AsciiStrToUpper(part), &k)) {
+      return absl::InvalidArgumentError("--kinds: rupture, repaired, unrepaired");
+    }
+    kinds.push_back(k);
+  }
+  return kinds;
+}
+
+absl::StatusOr<alliance::v1::AlertStatus> ParseStatus(const std::string& text) {
+  if (text.empty()) return alliance::v1::ALERT_STATUS_UNSPECIFIED;
+  alliance::v1::AlertStatus s;
+  if (alliance::v1::AlertStatus_Parse("ALERT_STATUS_" + absl::AsciiStrToUpper(text), &s)) return s;
+  return absl::InvalidArgumentError("--status: open, acknowledged or resolved");
+}
+
+void PrintDyadSummary(const alliance::v1::Dyad& d) {
+  Table table({"THERAPIST", "CLIENT", "RATER", "INSTRUMENT", "SESSIONS", "LATEST", "POMP", "EWMA",
+               "TREND", "OPEN_RUPTURE", "AT_RISK"});
+  for (const alliance::v1::SeriesPicture& s : d.series()) {
+    std::string rupture = "-";
+    if (s.has_open_rupture()) {
+      rupture = absl::StrCat("since session ", s.open_rupture().onset_session(),
+                             s.open_rupture().escalated() ? " (unrepaired)" : "");
+    }
+    table.Add({d.therapist_id(), d.client_id(), RaterName(s.rater()), s.instrument_id(),
+               std::to_string(s.session_count()), Fixed(s.latest()), Fixed(s.latest_pomp()),
+               Fixed(s.ewma()), TrendName(s.trend()), rupture, d.at_risk() ? "yes" : "no"});
+  }
+  if (d.series().empty()) {
+    table.Add({d.therapist_id(), d.client_id(), "-", "-", "0", "-", "-", "-", "-", "-",
+               d.at_risk() ? "yes" : "no"});
+  }
+  table.Print();
+}
+
+}  // namespace
+
+int Submit(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  std::vector<alliance::v1::Feedback> submissions;
+  if (std::string file = absl::GetFlag(FLAGS_file); !file.empty()) {
+    absl::StatusOr<std::vector<alliance::v1::Feedback>> read = ReadSubmissionFile(file, tenant);
+    if (!read.ok()) return Usage(Std(read.status().message()));
+    submissions = *std::move(read);
+  } else {
+    alliance::v1::Feedback f;
+    f.set_tenant_id(tenant);
+    f.set_idempotency_id(absl::GetFlag(FLAGS_idempotency_id));
+    f.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+    f.set_client_id(absl::GetFlag(FLAGS_client));
+    f.set_session_id(absl::GetFlag(FLAGS_session_id));
+    f.set_session_number(absl::GetFlag(FLAGS_session_number));
+    if (!google::protobuf::util::TimeUtil::FromString(absl::GetFlag(FLAGS_session_time),
+                                                      f.mutable_session_time())) {
+      return Usage("--session_time: RFC 3339, e.g. 2024-03-01T10:00:00Z");
+    }
+    absl::StatusOr<alliance::v1::Rater> rater = ParseRater(absl::GetFlag(FLAGS_rater));
+    if (!rater.ok()) return Usage(Std(rater.status().message()));
+    f.set_rater(*rater);
+    f.set_instrument_id(absl::GetFlag(FLAGS_instrument));
+    if (absl::Status s = ParseAnswers(absl::GetFlag(FLAGS_answers), &f); !s.ok()) {
+      return Usage(Std(s.message()));
+    }
+    submissions.push_back(std::move(f));
+  }
+  const size_t chunk = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_chunk)));
+  auto stub = IntakeStub();
+  Table table({"LINE", "RESULT", "ACCEPTED_ID", "PARTITION", "STREAM_ID", "MESSAGE"});
+  int failures = 0;
+  for (size_t begin = 0; begin < submissions.size(); begin += chunk) {
+    alliance::v1::SubmitFeedbackBatchRequest request;
+    for (size_t i = begin; i < std::min(submissions.size(), begin + chunk); ++i) {
+      *request.add_feedback() = submissions[i];
+    }
+    alliance::v1::SubmitFeedbackBatchResponse response;
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    grpc::Status status = stub->SubmitFeedbackBatch(&context, request, &response);
+    if (!status.ok()) return Failed(status);
+    for (const alliance::v1::BatchItemResult& r : response.results()) {
+      if (r.code() != 0) ++failures;
+      if (Json()) {
+        PrintJson(r);
+        continue;
+      }
+      std::string result = r.code() == 0 ? (r.ack().duplicate() ? "duplicate" : "accepted")
+                                         : absl::StrCat("error ", r.code());
+      table.Add({std::to_string(begin + r.index() + 1), result, r.ack().accepted_id(),
+                 std::to_string(r.ack().partition()), r.ack().stream_id(), r.message()});
+    }
+  }
+  if (!Json()) {
+    table.Print();
+    std::printf("%zu submitted, %d failed\n", submissions.size(), failures);
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+int ShowDyad(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  alliance::v1::GetDyadRequest request;
+  request.set_tenant_id(tenant);
+  request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+  request.set_client_id(absl::GetFlag(FLAGS_client));
+  alliance::v1::GetDyadResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  grpc::Status status = InsightsStub()->GetDyad(&context, request, &response);
+  if (!status.ok()) return Failed(status);
+  if (Json()) {
+    PrintJson(response.dyad());
+    return 0;
+  }
+  const alliance::v1::Dyad& d = response.dyad();
+  PrintDyadSummary(d);
+  if (d.has_gap()) {
+    std::printf("client-therapist gap: latest %s POMP, mean %s POMP over %d sessions\n",
+                Fixed(d.gap().latest_gap_pomp()).c_str(), Fixed(d.gap().mean_gap_pomp()).c_str(),
+                d.gap().sessions_compared());
+  }
+  for (const alliance::v1::SeriesPicture& s : d.series()) {
+    if (s.latest_subscales().empty()) continue;
+    std::string line = absl::StrCat(RaterName(s.rater()), " ", s.instrument_id(), " subscales:");
+    for (const auto& sub : s.latest_subscales()) {
+      absl::StrAppend(&line, " ", sub.name(), "=", Fixed(sub.score()), " (", Fixed(sub.pomp()),
+                      "%)");
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  return 0;
+}
+
+int ListDyads(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  alliance::v1::ListDyadsRequest request;
+  request.set_tenant_id(tenant);
+  request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+  request.set_at_risk_only(absl::GetFlag(FLAGS_at_risk));
+  request.set_open_rupture_only(absl::GetFlag(FLAGS_open_rupture));
+  request.set_unrepaired_only(absl::GetFlag(FLAGS_unrepaired));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  auto stub = InsightsStub();
+  Table table({"THERAPIST", "CLIENT", "RATINGS", "CLIENT_LATEST", "TREND", "OPEN_RUPTURES",
+               "AT_RISK", "UNREPAIRED"});
+  // Bounded: at most 100,000 pages.
+  for (int page = 0; page < 100000; ++page) {
+    alliance::v1::ListDyadsResponse response;
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    grpc::Status status = stub->ListDyads(&context, request, &response);
+    if (!status.ok()) return Failed(status);
+    for (const alliance::v1::Dyad& d : response.dyads()) {
+      if (Json()) {
+        PrintJson(d);
+        continue;
+      }
+      std::string latest = "-";
+      std::string trend = "-";
+      for (const auto& s : d.series()) {
+        if (s.rater() == alliance::v1::RATER_CLIENT) {
+          latest = absl::StrCat(Fixed(s.latest()), " ", s.instrument_id());
+          trend = TrendName(s.trend());
+          break;
+        }
+      }
+      table.Add({d.therapist_id(), d.client_id(), std::to_string(d.ratings_applied()), latest,
+                 trend, std::to_string(d.open_ruptures()), d.at_risk() ? "yes" : "no",
+                 d.unrepaired() ? "yes" : "no"});
+    }
+    if (response.next_page_token().empty() || !absl::GetFlag(FLAGS_all_pages)) {
+      if (!Json()) {
+        table.Print();
+        if (!response.next_page_token().empty()) {
+          std::printf("next page: --page_token=%s\n", response.next_page_token().c_str());
+        }
+      } else if (!response.next_page_token().empty()) {
+        alliance::v1::ListDyadsResponse token_only;
+        token_only.set_next_page_token(response.next_page_token());
+        PrintJson(token_only);
+      }
+      return 0;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  return 0;
+}
+
+int Timeline(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  alliance::v1::GetDyadTimelineRequest request;
+  request.set_tenant_id(tenant);
+  request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+  request.set_client_id(absl::GetFlag(FLAGS_client));
+  alliance::v1::GetDyadTimelineResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  grpc::Status status = InsightsStub()->GetDyadTimeline(&context, request, &response);
+  if (!status.ok()) return Failed(status);
+  if (Json()) {
+    PrintJson(response);
+    return 0;
+  }
+  Table table({"SESSION", "TIME", "RATER", "INSTRUMENT", "TOTAL", "POMP", "ALERTS"});
+  for (const alliance::v1::TimelinePoint& p : response.points()) {
+    std::string alerts;
+    for (const auto& a : p.alerts()) {
+      absl::StrAppend(&alerts, alerts.empty() ? "" : ", ", KindName(a.kind()), "/",
+                      SeverityName(a.severity()));
+    }
+    table.Add({std::to_string(p.session_number()), FormatTime(p.session_time()),
+               RaterName(p.rater()), p.instrument_id(), Fixed(p.total()), Fixed(p.pomp()),
+               alerts.empty() ? "-" : alerts});
+  }
+  table.Print();
+  return 0;
+}
+
+int ListAlerts(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  absl::StatusOr<alliance::v1::Severity> severity =
+      ParseSeverity(absl::GetFlag(FLAGS_min_severity));
+  absl::StatusOr<std::vector<alliance::v1::AlertKind>> kinds =
+      ParseKinds(absl::GetFlag(FLAGS_kinds));
+  absl::StatusOr<alliance::v1::AlertStatus> wanted = ParseStatus(absl::GetFlag(FLAGS_status));
+  if (!severity.ok()) return Usage(Std(severity.status().message()));
+  if (!kinds.ok()) return Usage(Std(kinds.status().message()));
+  if (!wanted.ok()) return Usage(Std(wanted.status().message()));
+  alliance::v1::ListAlertsRequest request;
+  request.set_tenant_id(tenant);
+  request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+  request.set_client_id(absl::GetFlag(FLAGS_client));
+  request.set_min_severity(*severity);
+  for (auto k : *kinds) request.add_kinds(k);
+  request.set_status(*wanted);
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  auto stub = InsightsStub();
+  Table table = AlertTable();
+  for (int page = 0; page < 100000; ++page) {
+    alliance::v1::ListAlertsResponse response;
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    grpc::Status status = stub->ListAlerts(&context, request, &response);
+    if (!status.ok()) return Failed(status);
+    for (const alliance::v1::Alert& a : response.alerts()) {
+      if (Json()) {
+        PrintJson(a);
+      } else {
+        AddAlertRow(table, a);
+      }
+    }
+    if (response.next_page_token().empty() || !absl::GetFlag(FLAGS_all_pages)) {
+      if (!Json()) {
+        table.Print();
+        if (!response.next_page_token().empty()) {
+          std::printf("next page: --page_token=%s\n", response.next_page_token().c_str());
+        }
+      } else if (!response.next_page_token().empty()) {
+        alliance::v1::ListAlertsResponse token_only;
+        token_only.set_next_page_token(response.next_page_token());
+        PrintJson(token_only);
+      }
+      return 0;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  return 0;
+}
+
+int Watch(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  absl::StatusOr<alliance::v1::Severity> severity =
+      ParseSeverity(absl::GetFlag(FLAGS_min_severity));
+  absl::StatusOr<std::vector<alliance::v1::AlertKind>> kinds =
+      ParseKinds(absl::GetFlag(FLAGS_kinds));
+  if (!severity.ok()) return Usage(Std(severity.status().message()));
+  if (!kinds.ok()) return Usage(Std(kinds.status().message()));
+  alliance::v1::WatchAlertsRequest request;
+  request.set_tenant_id(tenant);
+  request.set_cursor(absl::GetFlag(FLAGS_cursor));
+  request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+  request.set_min_severity(*severity);
+  for (auto k : *kinds) request.add_kinds(k);
+  const int max_alerts = absl::GetFlag(FLAGS_count);
+  const absl::Duration run_for = absl::GetFlag(FLAGS_for);
+  auto stub = InsightsStub();
+  grpc::ClientContext context;
+  if (run_for > absl::ZeroDuration())
+    context.set_deadline(absl::ToChronoTime(absl::Now() + run_for));
+  // Without --for the stream has no deadline, but connecting fails fast (no wait for ready).
+  context.set_wait_for_ready(false);
+  std::unique_ptr<grpc::ClientReader<alliance::v1::WatchAlertsResponse>> reader =
+      stub->WatchAlerts(&context, request);
+  alliance::v1::WatchAlertsResponse message;
+  int received = 0;
+  std::string cursor = request.cursor();
+  bool header_printed = false;
+  while ((max_alerts == 0 || received < max_alerts) && reader->Read(&message)) {
+    cursor = message.cursor();
+    if (message.heartbeat()) {
+      if (Json() && absl::GetFlag(FLAGS_heartbeats)) PrintJson(message);
+      continue;
+    }
+    ++received;
+    if (Json()) {
+      PrintJson(message);
+      continue;
+    }
+    Table row = AlertTable();
+    AddAlertRow(row, message.alert());
+    row.Print(/*with_header=*/!header_printed);
+    header_printed = true;
+  }
+  if (max_alerts > 0 && received >= max_alerts) context.TryCancel();
+  grpc::Status status = reader->Finish();
+  if (!Json()) std::printf("resume with: --cursor=%s\n", cursor.c_str());
+  bool stopped_by_us =
+      (max_alerts > 0 && received >= max_alerts) ||
+      (run_for > absl::ZeroDuration() && status.error_code() == grpc::DEADLINE_EXCEEDED);
+  if (stopped_by_us || status.ok()) return 0;
+  return Failed(status);
+}
+
+namespace {
+
+int ChangeStatus(const Args& args, bool resolve) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  if (args.size() != 1) return Usage(resolve ? "resolve ALERT_ID" : "ack ALERT_ID");
+  if (absl::GetFlag(FLAGS_actor).empty()) return Usage("--actor is required");
+  auto stub = InsightsStub();
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  alliance::v1::Alert alert;
+  grpc::Status status;
+  if (resolve) {
+    alliance::v1::ResolveAlertRequest request;
+    request.set_tenant_id(tenant);
+    request.set_alert_id(args[0]);
+    request.set_actor(absl::GetFlag(FLAGS_actor));
+    request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+    request.set_client_id(absl::GetFlag(FLAGS_client));
+    alliance::v1::ResolveAlertResponse response;
+    status = stub->ResolveAlert(&context, request, &response);
+    alert = response.alert();
+  } else {
+    alliance::v1::AcknowledgeAlertRequest request;
+    request.set_tenant_id(tenant);
+    request.set_alert_id(args[0]);
+    request.set_actor(absl::GetFlag(FLAGS_actor));
+    request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+    request.set_client_id(absl::GetFlag(FLAGS_client));
+    alliance::v1::AcknowledgeAlertResponse response;
+    status = stub->AcknowledgeAlert(&context, request, &response);
+    alert = response.alert();
+  }
+  if (!status.ok()) return Failed(status);
+  if (Json()) {
+    PrintJson(alert);
+    return 0;
+  }
+  Table table = AlertTable();
+  AddAlertRow(table, alert);
+  table.Print();
+  return 0;
+}
+
+}  // namespace
+
+int Acknowledge(const Args& args) { return ChangeStatus(args, false); }
+int Resolve(const Args& args) { return ChangeStatus(args, true); }
+
+}  // namespace alliance::ctl

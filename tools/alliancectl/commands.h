@@ -1,0 +1,24 @@
+// The subcommands of alliancectl. Each returns the process exit code: 0 on success, 1 when a
+// call failed (the error is printed on stderr), 2 for bad usage.
+#ifndef ALLIANCE_TOOLS_ALLIANCECTL_COMMANDS_H_
+#define ALLIANCE_TOOLS_ALLIANCECTL_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace alliance::ctl {
+
+using Args = std::vector<std::string>;  // positional arguments after the subcommand
+
+int Submit(const Args& args);
+int ShowDyad(const Args& args);
+int ListDyads(const Args& args);
+int Timeline(const Args& args);
+int ListAlerts(const Args& args);
+int Watch(const Args& args);
+int Acknowledge(const Args& args);
+int Resolve(const Args& args);
+
+}  // namespace alliance::ctl
+
+#endif  // ALLIANCE_TOOLS_ALLIANCECTL_COMMANDS_H_

@@ -1,0 +1,88 @@
+// Table and JSON printing for alliancectl.
+#include "tools/alliancectl/output.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+
+namespace alliance::ctl {
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  std::printf("%s\n", out.c_str());
+  std::fflush(stdout);
+}
+
+void Table::Print(bool with_header) const {
+  std::vector<size_t> widths(header_.size(), 0);
+  auto measure = [&widths](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  };
+  measure(header_);
+  for (const auto& row : rows_) measure(row);
+  auto print = [&widths](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < widths.size(); ++i) {
+      std::string cell = i < row.size() ? row[i] : "";
+      line += cell;
+      if (i + 1 < widths.size()) line += std::string(widths[i] - cell.size() + 2, ' ');
+    }
+    std::printf("%s\n", std::string(absl::StripTrailingAsciiWhitespace(line)).c_str());
+  };
+  if (with_header) print(header_);
+  for (const auto& row : rows_) print(row);
+  std::fflush(stdout);
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
+  return google::protobuf::util::TimeUtil::ToString(ts);
+}
+
+std::string Fixed(double value, int decimals) { return absl::StrFormat("%.*f", decimals, value); }
+
+namespace {
+std::string Lower(std::string name, std::string_view prefix) {
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  return absl::AsciiStrToLower(name);
+}
+}  // namespace
+
+std::string RaterName(alliance::v1::Rater r) {
+  return Lower(alliance::v1::Rater_Name(r), "RATER_");
+}
+std::string SeverityName(alliance::v1::Severity s) {
+  return Lower(alliance::v1::Severity_Name(s), "SEVERITY_");
+}
+std::string KindName(alliance::v1::AlertKind k) {
+  return Lower(alliance::v1::AlertKind_Name(k), "ALERT_KIND_");
+}
+std::string StatusName(alliance::v1::AlertStatus s) {
+  return Lower(alliance::v1::AlertStatus_Name(s), "ALERT_STATUS_");
+}
+std::string TrendName(alliance::v1::Trend t) {
+  return Lower(alliance::v1::Trend_Name(t), "TREND_");
+}
+
+Table AlertTable() {
+  return Table({"ALERT", "THERAPIST", "CLIENT", "SESSION", "RATER", "INSTRUMENT", "KIND",
+                "SEVERITY", "STATUS", "FOCUS"});
+}
+
+void AddAlertRow(Table& table, const alliance::v1::Alert& a) {
+  table.Add({a.alert_id(), a.therapist_id(), a.client_id(), std::to_string(a.session_number()),
+             RaterName(a.rater()), a.instrument_id(), KindName(a.kind()),
+             SeverityName(a.severity()), StatusName(a.status()), a.suggested_focus()});
+}
+
+}  // namespace alliance::ctl

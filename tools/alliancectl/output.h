@@ -1,0 +1,43 @@
+// Output of alliancectl: aligned tables for people, one JSON object per line for scripts.
+#ifndef ALLIANCE_TOOLS_ALLIANCECTL_OUTPUT_H_
+#define ALLIANCE_TOOLS_ALLIANCECTL_OUTPUT_H_
+
+#include <google/protobuf/message.h>
+#include <google/protobuf/timestamp.pb.h>
+
+#include <string>
+#include <vector>
+
+#include "alliance/v1/common.pb.h"
+
+namespace alliance::ctl {
+
+// Prints `message` as one line of proto3 JSON (proto field names) on stdout.
+void PrintJson(const google::protobuf::Message& message);
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print(bool with_header = true) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string FormatTime(const google::protobuf::Timestamp& ts);
+std::string Fixed(double value, int decimals = 1);
+std::string RaterName(alliance::v1::Rater rater);
+std::string SeverityName(alliance::v1::Severity severity);
+std::string KindName(alliance::v1::AlertKind kind);
+std::string StatusName(alliance::v1::AlertStatus status);
+std::string TrendName(alliance::v1::Trend trend);
+
+// Table rows for alerts (shared by `alerts`, `watch`, `ack`, `resolve`).
+Table AlertTable();
+void AddAlertRow(Table& table, const alliance::v1::Alert& alert);
+
+}  // namespace alliance::ctl
+
+#endif  // ALLIANCE_TOOLS_ALLIANCECTL_OUTPUT_H_
