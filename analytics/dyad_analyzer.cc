@@ -19,7 +19,6 @@ auto AlertOrder(const AlertEvent& a) {
 auto PointOrder(const TimelinePoint& p) {
   return std::tie(p.session_number, p.rater, p.instrument_id);
 }
-auto SeriesOrder(const SeriesPicture& s) { return std::tie(s.rater, s.instrument_id); }
 
 void InsertAlert(std::vector<AlertEvent>& alerts, AlertEvent event) {
   auto pos = std::upper_bound(
@@ -45,7 +44,17 @@ DyadAnalyzer::DyadAnalyzer(DyadAnalyzer&&) noexcept = default;
 DyadAnalyzer& DyadAnalyzer::operator=(DyadAnalyzer&&) noexcept = default;
 
 void DyadAnalyzer::AddAll(std::span<const Rating> history) {
-  for (const Rating& rating : history) Add(rating);
+  // In session order (the winner of a session last) nearly every rating takes the fast path,
+  // so loading a stored history costs O(n log n) whatever order it was stored in.
+  std::vector<const Rating*> ordered;
+  ordered.reserve(history.size());
+  for (const Rating& rating : history) ordered.push_back(&rating);
+  std::sort(ordered.begin(), ordered.end(), [](const Rating* a, const Rating* b) {
+    return std::tie(a->session_number, a->rater, a->instrument_id, a->session_time_ms,
+                    a->rating_id) < std::tie(b->session_number, b->rater, b->instrument_id,
+                                             b->session_time_ms, b->rating_id);
+  });
+  for (const Rating* rating : ordered) Add(*rating);
 }
 
 DyadAnalyzer::AddResult DyadAnalyzer::Add(const Rating& rating) {
@@ -121,17 +130,17 @@ DyadAnalyzer::AddResult DyadAnalyzer::Apply(const Rating& rating, Score score) {
   }
   result.outcome = Outcome::kApplied;
 
-  // The series picture, kept sorted by rater then instrument.
-  SeriesPicture picture = tracker.Picture();
-  auto series_pos = std::lower_bound(analysis_.series.begin(), analysis_.series.end(), picture,
-                                     [](const SeriesPicture& a, const SeriesPicture& b) {
-                                       return SeriesOrder(a) < SeriesOrder(b);
-                                     });
-  if (series_pos != analysis_.series.end() && SeriesOrder(*series_pos) == SeriesOrder(picture)) {
-    *series_pos = std::move(picture);
-  } else {
-    analysis_.series.insert(series_pos, std::move(picture));
+  // The series picture, kept sorted by rater then instrument, updated in place.
+  auto series_pos =
+      std::lower_bound(analysis_.series.begin(), analysis_.series.end(), key,
+                       [](const SeriesPicture& a, const SeriesKey& k) {
+                         return std::tie(a.rater, a.instrument_id) < std::tie(k.first, k.second);
+                       });
+  if (series_pos == analysis_.series.end() || series_pos->rater != key.first ||
+      series_pos->instrument_id != key.second) {
+    series_pos = analysis_.series.insert(series_pos, SeriesPicture{});
   }
+  tracker.FillPicture(&*series_pos);
 
   // The timeline point, replacing the session's previous point of this series if any.
   auto point_pos = std::lower_bound(

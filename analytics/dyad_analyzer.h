@@ -47,7 +47,8 @@ class DyadAnalyzer {
   DyadAnalyzer(DyadAnalyzer&&) noexcept;
   DyadAnalyzer& operator=(DyadAnalyzer&&) noexcept;
 
-  // Adds every rating of `history` (any order, duplicates allowed).
+  // Adds every rating of `history` (any order, duplicates allowed), sorted by session first
+  // so that loading a stored history is one pass. Use Add for ratings as they arrive.
   void AddAll(std::span<const Rating> history);
   AddResult Add(const Rating& rating);
 
