@@ -66,6 +66,9 @@ class DyadAnalyzer {
   };
 
   AddResult Apply(const Rating& rating, Score score);
+  // Loads `history` into an empty analyzer in one pass per series: the same state as adding
+  // the ratings one by one, without refreshing the picture after every rating.
+  void BulkLoad(std::span<const Rating> history);
   void UpdateGap(Rater rater, const std::string& instrument_id, int session, double pomp);
   void RecomputeGap();
   void UpdateSummary();
