@@ -19,7 +19,6 @@ auto AlertOrder(const AlertEvent& a) {
 auto PointOrder(const TimelinePoint& p) {
   return std::tie(p.session_number, p.rater, p.instrument_id);
 }
-auto SeriesOrder(const SeriesPicture& s) { return std::tie(s.rater, s.instrument_id); }
 
 void InsertAlert(std::vector<AlertEvent>& alerts, AlertEvent event) {
   auto pos = std::upper_bound(
@@ -45,7 +44,89 @@ DyadAnalyzer::DyadAnalyzer(DyadAnalyzer&&) noexcept = default;
 DyadAnalyzer& DyadAnalyzer::operator=(DyadAnalyzer&&) noexcept = default;
 
 void DyadAnalyzer::AddAll(std::span<const Rating> history) {
-  for (const Rating& rating : history) Add(rating);
+  if (seen_ids_.empty()) {
+    BulkLoad(history);
+    return;
+  }
+  // In session order (the winner of a session last) nearly every rating takes the fast path.
+  std::vector<const Rating*> ordered;
+  ordered.reserve(history.size());
+  for (const Rating& rating : history) ordered.push_back(&rating);
+  std::sort(ordered.begin(), ordered.end(), [](const Rating* a, const Rating* b) {
+    return std::tie(a->session_number, a->rater, a->instrument_id, a->session_time_ms,
+                    a->rating_id) < std::tie(b->session_number, b->rater, b->instrument_id,
+                                             b->session_time_ms, b->rating_id);
+  });
+  for (const Rating* rating : ordered) Add(*rating);
+}
+
+void DyadAnalyzer::BulkLoad(std::span<const Rating> history) {
+  struct Scored {
+    const Rating* rating;
+    Score score;
+  };
+  std::vector<Scored> valid;
+  valid.reserve(history.size());
+  for (const Rating& r : history) {
+    if (seen_ids_.contains(r.rating_id)) continue;  // a redelivery repeats the same rating
+    const Instrument* ins = registry_->Find(r.instrument_id);
+    if (ins == nullptr || r.session_number < 1 || !ins->AllowsRater(r.rater)) continue;
+    absl::StatusOr<Score> score = ScoreAnswers(*ins, r.answers);
+    if (!score.ok()) continue;
+    seen_ids_.insert(r.rating_id);
+    valid.push_back({&r, *std::move(score)});
+  }
+  // Series by series, sessions in order; within a session the winner comes last.
+  auto order = [](const Scored& s) {
+    const Rating& r = *s.rating;
+    return std::tie(r.rater, r.instrument_id, r.session_number, r.session_time_ms, r.rating_id);
+  };
+  std::sort(valid.begin(), valid.end(),
+            [&order](const Scored& a, const Scored& b) { return order(a) < order(b); });
+
+  size_t i = 0;
+  while (i < valid.size()) {
+    const Rating& first = *valid[i].rating;
+    SeriesKey key{first.rater, first.instrument_id};
+    std::vector<SeriesEntry> entries;
+    for (; i < valid.size() && valid[i].rating->rater == key.first &&
+           valid[i].rating->instrument_id == key.second;
+         ++i) {
+      const Rating& r = *valid[i].rating;
+      if (i + 1 < valid.size()) {
+        const Rating& next = *valid[i + 1].rating;
+        if (next.rater == r.rater && next.instrument_id == r.instrument_id &&
+            next.session_number == r.session_number) {
+          continue;  // superseded by a later rating of the same session
+        }
+      }
+      analysis_.points.push_back(
+          {r.session_number, r.session_time_ms, r.rater, r.instrument_id, valid[i].score});
+      if (r.rater == Rater::kClient || r.rater == Rater::kTherapist) {
+        GapCell& cell = gap_cells_[r.session_number];
+        (r.rater == Rater::kClient ? cell.client : cell.therapist)
+            .insert_or_assign(r.instrument_id, valid[i].score.pomp);
+      }
+      entries.push_back(
+          {r.session_number, r.session_time_ms, r.rating_id, std::move(valid[i].score)});
+    }
+    analysis_.ratings_applied += static_cast<int>(entries.size());
+    auto tracker = std::make_unique<SeriesTracker>(registry_->Find(key.second), rules_.get(), dyad_,
+                                                   &FactorTable::BuiltIn(), key.first);
+    tracker->Rebuild(std::move(entries));
+    analysis_.alerts.insert(analysis_.alerts.end(), tracker->events().begin(),
+                            tracker->events().end());
+    series_.emplace(std::move(key), std::move(tracker));
+  }
+  // The same canonical orders the incremental path keeps.
+  for (const auto& [key, tracker] : series_) analysis_.series.push_back(tracker->Picture());
+  std::sort(analysis_.alerts.begin(), analysis_.alerts.end(),
+            [](const AlertEvent& a, const AlertEvent& b) { return AlertOrder(a) < AlertOrder(b); });
+  std::sort(
+      analysis_.points.begin(), analysis_.points.end(),
+      [](const TimelinePoint& a, const TimelinePoint& b) { return PointOrder(a) < PointOrder(b); });
+  RecomputeGap();
+  UpdateSummary();
 }
 
 DyadAnalyzer::AddResult DyadAnalyzer::Add(const Rating& rating) {
@@ -121,17 +202,17 @@ DyadAnalyzer::AddResult DyadAnalyzer::Apply(const Rating& rating, Score score) {
   }
   result.outcome = Outcome::kApplied;
 
-  // The series picture, kept sorted by rater then instrument.
-  SeriesPicture picture = tracker.Picture();
-  auto series_pos = std::lower_bound(analysis_.series.begin(), analysis_.series.end(), picture,
-                                     [](const SeriesPicture& a, const SeriesPicture& b) {
-                                       return SeriesOrder(a) < SeriesOrder(b);
-                                     });
-  if (series_pos != analysis_.series.end() && SeriesOrder(*series_pos) == SeriesOrder(picture)) {
-    *series_pos = std::move(picture);
-  } else {
-    analysis_.series.insert(series_pos, std::move(picture));
+  // The series picture, kept sorted by rater then instrument, updated in place.
+  auto series_pos =
+      std::lower_bound(analysis_.series.begin(), analysis_.series.end(), key,
+                       [](const SeriesPicture& a, const SeriesKey& k) {
+                         return std::tie(a.rater, a.instrument_id) < std::tie(k.first, k.second);
+                       });
+  if (series_pos == analysis_.series.end() || series_pos->rater != key.first ||
+      series_pos->instrument_id != key.second) {
+    series_pos = analysis_.series.insert(series_pos, SeriesPicture{});
   }
+  tracker.FillPicture(&*series_pos);
 
   // The timeline point, replacing the session's previous point of this series if any.
   auto point_pos = std::lower_bound(

@@ -47,7 +47,8 @@ class DyadAnalyzer {
   DyadAnalyzer(DyadAnalyzer&&) noexcept;
   DyadAnalyzer& operator=(DyadAnalyzer&&) noexcept;
 
-  // Adds every rating of `history` (any order, duplicates allowed).
+  // Adds every rating of `history` (any order, duplicates allowed), sorted by session first
+  // so that loading a stored history is one pass. Use Add for ratings as they arrive.
   void AddAll(std::span<const Rating> history);
   AddResult Add(const Rating& rating);
 
@@ -65,6 +66,9 @@ class DyadAnalyzer {
   };
 
   AddResult Apply(const Rating& rating, Score score);
+  // Loads `history` into an empty analyzer in one pass per series: the same state as adding
+  // the ratings one by one, without refreshing the picture after every rating.
+  void BulkLoad(std::span<const Rating> history);
   void UpdateGap(Rater rater, const std::string& instrument_id, int session, double pomp);
   void RecomputeGap();
   void UpdateSummary();

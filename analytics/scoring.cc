@@ -3,6 +3,7 @@
 #include "analytics/scoring.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 
@@ -88,7 +89,17 @@ absl::StatusOr<Score> ScoreAnswers(const Instrument& ins, std::span<const double
                                                    ins.item_count, " items"));
   }
   // Item scores after reverse scoring, snapped onto the step so sums carry no rounding noise.
-  std::vector<double> item_score(answers.size());
+  // A stack buffer for the usual short forms keeps scoring free of allocations but the result.
+  constexpr size_t kInline = 64;
+  std::array<double, kInline> inline_buffer;
+  std::vector<double> heap_buffer;
+  std::span<double> item_score;
+  if (answers.size() <= kInline) {
+    item_score = std::span<double>(inline_buffer.data(), answers.size());
+  } else {
+    heap_buffer.resize(answers.size());
+    item_score = heap_buffer;
+  }
   for (size_t i = 0; i < answers.size(); ++i) {
     if (std::string problem = AnswerProblem(ins, answers[i]); !problem.empty()) {
       return absl::InvalidArgumentError(

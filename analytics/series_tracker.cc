@@ -280,16 +280,29 @@ void SeriesTracker::DetectRupture(size_t i, std::vector<AlertEvent>* events) {
 }
 
 SeriesPicture SeriesTracker::Picture() const {
-  const RuleConfig& r = *rules_;
   SeriesPicture p;
+  FillPicture(&p);
+  return p;
+}
+
+void SeriesTracker::FillPicture(SeriesPicture* out) const {
+  const RuleConfig& r = *rules_;
+  SeriesPicture& p = *out;
   p.rater = rater_;
   p.instrument_id = instrument_->id;
   size_t n = entries_.size();
   p.session_count = static_cast<int>(n);
   p.rupture_count = rupture_count_;
   p.repaired_count = repaired_count_;
+  p.open_rupture.reset();
   if (episode_.has_value()) p.open_rupture = episode_->open;
-  if (n == 0) return p;
+  p.last_session_number = 0;
+  p.latest = p.latest_pomp = p.ewma = p.recent_mean = p.baseline = p.slope = p.within_sd = 0;
+  p.has_baseline = false;
+  p.below_cutoff = false;
+  p.trend = Trend::kUnknown;
+  p.latest_subscales.clear();
+  if (n == 0) return;
   const SeriesEntry& last = entries_.back();
   p.last_session_number = last.session_number;
   p.latest = last.score.total;
@@ -323,7 +336,6 @@ SeriesPicture SeriesTracker::Picture() const {
               : p.slope < -threshold ? Trend::kDeclining
                                      : Trend::kStable;
   }
-  return p;
 }
 
 }  // namespace alliance::analytics::internal

@@ -41,6 +41,8 @@ class SeriesTracker {
   // Every event of the series so far, in session order.
   const std::vector<AlertEvent>& events() const { return events_; }
   SeriesPicture Picture() const;
+  // Overwrites `*picture` with the current picture, reusing its storage.
+  void FillPicture(SeriesPicture* picture) const;
   Rater rater() const { return rater_; }
   const Instrument& instrument() const { return *instrument_; }
 

@@ -284,8 +284,11 @@ TEST(OrderIndependenceTest, ShuffledAndDuplicatedHistoryGivesIdenticalOutput) {
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
     EXPECT_EQ(Analyze(shuffled), expected) << "round " << round;
     DyadAnalyzer analyzer(InstrumentRegistry::BuiltIn(), RuleConfig{}, kDyad);
-    analyzer.AddAll(shuffled);
+    for (const Rating& r : shuffled) analyzer.Add(r);  // arrival order, late ratings replay
     EXPECT_EQ(analyzer.analysis(), expected) << "incremental, round " << round;
+    DyadAnalyzer loaded(InstrumentRegistry::BuiltIn(), RuleConfig{}, kDyad);
+    loaded.AddAll(shuffled);
+    EXPECT_EQ(loaded.analysis(), expected) << "AddAll, round " << round;
   }
 }
 
@@ -329,6 +332,26 @@ TEST(InvalidRatingTest, SkippedWithoutEffect) {
     DyadAnalyzer analyzer(InstrumentRegistry::BuiltIn(), RuleConfig{}, kDyad);
     EXPECT_EQ(analyzer.Add(bad).outcome, DyadAnalyzer::Outcome::kInvalid);
   }
+}
+
+TEST(IncrementalTest, AnalyzerKeepsWorkingAfterAMove) {
+  // Workers keep analyzers in containers: a moved analyzer must keep its rules and state.
+  std::vector<Rating> h = VShape();
+  std::vector<DyadAnalyzer> cache;
+  {
+    RuleConfig rules;  // goes out of scope: the analyzer keeps its own copy
+    DyadAnalyzer analyzer(InstrumentRegistry::BuiltIn(), rules, kDyad);
+    analyzer.AddAll(std::span<const Rating>(h).first(5));
+    cache.push_back(std::move(analyzer));
+  }
+  for (int i = 0; i < 8; ++i) {
+    cache.push_back(DyadAnalyzer(InstrumentRegistry::BuiltIn(), RuleConfig{}, kDyad));
+  }
+  EXPECT_TRUE(cache.front().Add(h[5]).new_alerts.empty());
+  DyadAnalyzer::AddResult r7 = cache.front().Add(h[6]);
+  ASSERT_EQ(r7.new_alerts.size(), 1u);
+  EXPECT_EQ(r7.new_alerts[0].kind, AlertKind::kRepaired);
+  EXPECT_EQ(cache.front().analysis(), Analyze(h));
 }
 
 }  // namespace

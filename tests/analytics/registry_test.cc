@@ -1,6 +1,6 @@
-// Tests of the instrument registry: the built-in definitions carry the published figures of
-// DOMAIN.md, the compiled-in copies equal the data files, and operator definitions extend or
-// replace them with errors that name the file.
+// Tests of the instrument registry: the built-in definitions carry the published figures
+// (docs/analytics.md), the compiled-in copies equal the data files, and operator definitions extend
+// or replace them with errors that name the file.
 #include "analytics/registry.h"
 
 #include <filesystem>
