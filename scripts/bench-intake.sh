@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures alliance-intake against the bare gRPC server on this machine, in one run:
 #   1. QPS of each at the same number of outstanding calls (default 64), unique idempotency ids;
-#   2. intake latency (p99) at half of its measured maximum rate;
+#   2. intake latency (p99) at half of its measured maximum rate (and the bare server's at the
+#      same rate, for reference);
 #   3. intake resident memory (VmRSS / VmHWM from /proc).
 # It starts its own redis-server (temporary folder, free loopback port), the intake and the
 # bare server, and stops all of them on exit. Builds first if the binaries are missing.
@@ -108,6 +109,10 @@ intake_qps=$(result_field "$tmp/intake.out" ok_qps)
 half_rate=$(awk -v q="$intake_qps" 'BEGIN { printf "%.0f", q / 2 }')
 run intake-half "$intake_port" --rate="$half_rate"
 p99_half=$(result_field "$tmp/intake-half.out" p99_ms)
+p50_half=$(result_field "$tmp/intake-half.out" p50_ms)
+# The same rate against the bare server shows how much of the tail is the machine itself.
+run bare-half "$bare_port" --rate="$half_rate"
+bare_p99_half=$(result_field "$tmp/bare-half.out" p99_ms)
 rss_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$intake_pid/status")
 hwm_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$intake_pid/status")
 stream_entries=0
@@ -125,5 +130,5 @@ echo "bare   ok_qps=$bare_qps"
 echo "intake ok_qps=$intake_qps (entries in Redis: $stream_entries)"
 echo "cpu per call (us, includes warm-up): bare server $(cpu_per_call "$bare_before" "$bare_after" "$bare_qps"), intake $(cpu_per_call "$intake_before" "$intake_after" "$intake_qps"), its redis $(cpu_per_call "$redis_before" "$redis_after" "$intake_qps")"
 echo "ratio intake/bare = $ratio (target >= 0.75: $(verdict "$ratio >= 0.75"))"
-echo "intake p99 at half load ($half_rate/s) = $p99_half ms (target < 10 ms: $(verdict "$p99_half < 10"))"
+echo "intake p99 at half load ($half_rate/s) = $p99_half ms, p50 $p50_half ms (target < 10 ms: $(verdict "$p99_half < 10")); bare server p99 at the same rate = $bare_p99_half ms"
 echo "intake RSS = $((rss_kib / 1024)) MiB, peak $((hwm_kib / 1024)) MiB (target < 100 MiB: $(verdict "$hwm_kib < 102400"))"

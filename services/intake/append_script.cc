@@ -4,33 +4,44 @@
 namespace alliance::intake {
 
 const std::string_view kAppendScript = R"lua(
-local record = redis.call('GET', KEYS[1])
-if record then
-  local first = string.find(record, '|', 1, true)
-  local second = string.find(record, '|', first + 1, true)
-  local stream_id = string.sub(record, first + 1, second - 1)
-  if string.sub(record, 1, first - 1) == ARGV[1] then
-    return {1, stream_id}
+local window, version = ARGV[1], ARGV[2]
+local out = {}
+for i = 1, #KEYS / 2 do
+  local idem, stream = KEYS[2 * i - 1], KEYS[2 * i]
+  local a = 2 + (i - 1) * 4
+  local hash, accepted = ARGV[a + 1], ARGV[a + 2]
+  local record = redis.call('GET', idem)
+  if record then
+    local first = string.find(record, '|', 1, true)
+    local second = string.find(record, '|', first + 1, true)
+    out[#out + 1] = (string.sub(record, 1, first - 1) == hash) and 1 or 2
+    out[#out + 1] = string.sub(record, first + 1, second - 1)
+  else
+    local id = redis.call('XADD', stream, '*', 'v', version, 'tenant', ARGV[a + 3],
+                          'accepted_id', accepted, 'entry', ARGV[a + 4])
+    redis.call('SET', idem, hash .. '|' .. id .. '|' .. accepted, 'PX', window)
+    out[#out + 1] = 0
+    out[#out + 1] = id
   end
-  return {2, stream_id}
 end
-local id = redis.call('XADD', KEYS[2], '*', 'v', ARGV[6], 'tenant', ARGV[3],
-                      'accepted_id', ARGV[2], 'entry', ARGV[4])
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. id .. '|' .. ARGV[2], 'PX', ARGV[5])
-return {0, id}
+return out
 )lua";
 
-absl::StatusOr<AppendReply> ParseAppendReply(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 ||
-      reply.element[0]->type != REDIS_REPLY_INTEGER ||
-      reply.element[1]->type != REDIS_REPLY_STRING) {
+absl::StatusOr<std::vector<AppendReply>> ParseAppendReplies(const redisReply& reply, size_t count) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 * count) {
     return absl::InternalError("redis: unexpected reply of the append script");
   }
-  long long code = reply.element[0]->integer;
-  if (code < 0 || code > 2) return absl::InternalError("redis: unknown append script outcome");
-  AppendReply out;
-  out.outcome = static_cast<AppendOutcome>(code);
-  out.stream_id.assign(reply.element[1]->str, reply.element[1]->len);
+  std::vector<AppendReply> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    const redisReply* code = reply.element[2 * i];
+    const redisReply* id = reply.element[2 * i + 1];
+    if (code->type != REDIS_REPLY_INTEGER || id->type != REDIS_REPLY_STRING || code->integer < 0 ||
+        code->integer > 2) {
+      return absl::InternalError("redis: unexpected reply of the append script");
+    }
+    out[i].outcome = static_cast<AppendOutcome>(code->integer);
+    out[i].stream_id.assign(id->str, id->len);
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <span>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -163,25 +164,50 @@ class WriterPool::Writer {
     pool_->metrics_->writes_in_flight->Add(-static_cast<double>(send.size()));
   }
 
-  // Pipelines one EVALSHA per job and completes each from its reply. Returns the jobs that got
-  // NOSCRIPT. On a transport error every job without a reply fails UNAVAILABLE (the write may
-  // or may not have happened; the idempotency id makes the caller's retry safe).
+  // Pipelines one EVALSHA per partition present in `jobs` (the script handles all of that
+  // partition's jobs in one atomic call) and completes each job from its reply. Returns the
+  // jobs that got NOSCRIPT. On a transport error every job without a reply fails UNAVAILABLE
+  // (the write may or may not have happened; the idempotency id makes the caller's retry safe).
   Batch SendRound(Batch& jobs) {
-    Batch noscript;
-    for (const auto& job : jobs) {
-      connection_->Append({"EVALSHA", script_sha_, "2", job->idempotency_key, job->stream_key,
-                           job->content_hash, job->accepted_id, job->tenant_id, job->entry,
-                           window_ms_, kEntryVersion});
+    std::vector<std::vector<size_t>> groups;
+    {
+      absl::flat_hash_map<std::string_view, size_t> group_of_stream;
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        auto [it, inserted] = group_of_stream.try_emplace(jobs[i]->stream_key, groups.size());
+        if (inserted) groups.emplace_back();
+        groups[it->second].push_back(i);
+      }
     }
-    for (size_t i = 0; i < jobs.size(); ++i) {
+    std::vector<std::string_view> args;
+    for (const auto& group : groups) {
+      std::string key_count = absl::StrCat(2 * group.size());
+      args.clear();
+      args.reserve(5 + 6 * group.size());
+      args.insert(args.end(), {"EVALSHA", script_sha_, key_count});
+      for (size_t i : group) {
+        args.push_back(jobs[i]->idempotency_key);
+        args.push_back(jobs[i]->stream_key);
+      }
+      args.push_back(window_ms_);
+      args.push_back(kEntryVersion);
+      for (size_t i : group) {
+        args.insert(args.end(), {jobs[i]->content_hash, jobs[i]->accepted_id, jobs[i]->tenant_id,
+                                 jobs[i]->entry});
+      }
+      connection_->Append(args);
+    }
+    Batch noscript;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const std::vector<size_t>& group = groups[g];
       auto reply = connection_->GetReply();
       if (!reply.ok()) {
         pool_->metrics_->redis_transport_errors->Increment();
-        LogWarning(
-            "redis_connection_lost",
-            {{"writer", int64_t{index_}}, {"unanswered", static_cast<int64_t>(jobs.size() - i)}});
         Batch rest;
-        for (size_t j = i; j < jobs.size(); ++j) rest.push_back(std::move(jobs[j]));
+        for (size_t h = g; h < groups.size(); ++h) {
+          for (size_t i : groups[h]) rest.push_back(std::move(jobs[i]));
+        }
+        LogWarning("redis_connection_lost", {{"writer", int64_t{index_}},
+                                             {"unanswered", static_cast<int64_t>(rest.size())}});
         FailJobs(rest, absl::UnavailableError("lost the redis connection during the write"));
         DropConnection();
         break;
@@ -191,41 +217,46 @@ class WriterPool::Writer {
         std::string_view message = ReplyString(r);
         if (absl::StartsWith(Absl(message), "NOSCRIPT")) {
           pool_->metrics_->redis_noscript->Increment();
-          noscript.push_back(std::move(jobs[i]));
+          for (size_t i : group) noscript.push_back(std::move(jobs[i]));
           continue;
         }
         pool_->metrics_->redis_reply_errors->Increment();
         LogWarning("redis_error_reply",
                    {{"writer", int64_t{index_}}, {"error", message.substr(0, 120)}});
-        Complete(jobs[i], {StatusOfErrorReply(message), "", false});
+        for (size_t i : group) Complete(jobs[i], {StatusOfErrorReply(message), "", false});
         continue;
       }
-      auto parsed = ParseAppendReply(r);
+      auto parsed = ParseAppendReplies(r, group.size());
       if (!parsed.ok()) {
         pool_->metrics_->redis_reply_errors->Increment();
-        Complete(jobs[i], {parsed.status(), "", false});
+        for (size_t i : group) Complete(jobs[i], {parsed.status(), "", false});
         continue;
       }
-      switch (parsed->outcome) {
-        case AppendOutcome::kAppended:
-          pool_->metrics_->appended->Increment();
-          Complete(jobs[i], {absl::OkStatus(), std::move(parsed->stream_id), false});
-          break;
-        case AppendOutcome::kDuplicate:
-          pool_->metrics_->duplicates->Increment();
-          Complete(jobs[i], {absl::OkStatus(), std::move(parsed->stream_id), true});
-          break;
-        case AppendOutcome::kConflict:
-          pool_->metrics_->conflicts->Increment();
-          Complete(jobs[i], {absl::AlreadyExistsError(
-                                 "idempotency_id: already used for a submission with different "
-                                 "content"),
-                             "", false});
-          break;
+      for (size_t k = 0; k < group.size(); ++k) {
+        CompleteFromReply(jobs[group[k]], std::move((*parsed)[k]));
       }
     }
     jobs.clear();
     return noscript;
+  }
+
+  void CompleteFromReply(std::unique_ptr<WriteJob>& job, AppendReply reply) {
+    switch (reply.outcome) {
+      case AppendOutcome::kAppended:
+        pool_->metrics_->appended->Increment();
+        Complete(job, {absl::OkStatus(), std::move(reply.stream_id), false});
+        break;
+      case AppendOutcome::kDuplicate:
+        pool_->metrics_->duplicates->Increment();
+        Complete(job, {absl::OkStatus(), std::move(reply.stream_id), true});
+        break;
+      case AppendOutcome::kConflict:
+        pool_->metrics_->conflicts->Increment();
+        Complete(job, {absl::AlreadyExistsError(
+                           "idempotency_id: already used for a submission with different content"),
+                       "", false});
+        break;
+    }
   }
 
   WriterPool* const pool_;

@@ -214,13 +214,16 @@ TEST_F(IntakeSubmitTest, BatchReportsEveryItemOnItsOwn) {
   *request.add_feedback() = conflicting;
   *request.add_feedback() = taken;  // a retry of the earlier submission
   *request.add_feedback() = ValidFeedback("batch-3", "client-3");
+  // The same new submission twice in one batch: written once, the other is its duplicate.
+  *request.add_feedback() = ValidFeedback("batch-4", "client-4");
+  *request.add_feedback() = ValidFeedback("batch-4", "client-4");
 
   alliance::v1::SubmitFeedbackBatchResponse response;
   grpc::ClientContext context;
   grpc::Status status = intake_.stub().SubmitFeedbackBatch(&context, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(response.results_size(), 5);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(response.results(i).index(), i);
+  ASSERT_EQ(response.results_size(), 7);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(response.results(i).index(), i);
   EXPECT_EQ(response.results(0).code(), 0);
   EXPECT_FALSE(response.results(0).ack().stream_id().empty());
   EXPECT_EQ(response.results(1).code(), 3);
@@ -230,7 +233,11 @@ TEST_F(IntakeSubmitTest, BatchReportsEveryItemOnItsOwn) {
   EXPECT_TRUE(response.results(3).ack().duplicate());
   EXPECT_EQ(response.results(3).ack().stream_id(), ack.stream_id());
   EXPECT_EQ(response.results(4).code(), 0);
-  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 3);
+  EXPECT_EQ(response.results(5).code(), 0);
+  EXPECT_EQ(response.results(6).code(), 0);
+  EXPECT_EQ(response.results(5).ack().stream_id(), response.results(6).ack().stream_id());
+  EXPECT_NE(response.results(5).ack().duplicate(), response.results(6).ack().duplicate());
+  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 4);
 
   alliance::v1::SubmitFeedbackBatchRequest too_big;
   for (int i = 0; i < 501; ++i) *too_big.add_feedback() = ValidFeedback(absl::StrCat("big-", i));
@@ -238,7 +245,7 @@ TEST_F(IntakeSubmitTest, BatchReportsEveryItemOnItsOwn) {
   status = intake_.stub().SubmitFeedbackBatch(&context2, too_big, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("1..500"));
-  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 3);
+  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 4);
 }
 
 TEST_F(IntakeSubmitTest, MessagesOverOneMebibyteAreRefused) {
