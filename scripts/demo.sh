@@ -93,9 +93,9 @@ wait "$watch_pid" 2>/dev/null || true
 cat "$work/alerts.txt"
 echo
 echo "== Dyads (rolling picture per rater)"
-"${ctl[@]}" dyads --page-size=100
+"${ctl[@]}" dyads --all_pages
 echo
 echo "== Dyads at risk"
-"${ctl[@]}" dyads --at-risk --page-size=100
+"${ctl[@]}" dyads --at_risk --all_pages
 echo
 echo "Done. Services, Redis and the temporary folder are stopped and removed on exit."
