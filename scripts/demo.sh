@@ -98,4 +98,9 @@ echo
 echo "== Dyads at risk"
 "${ctl[@]}" dyads --at_risk --all_pages
 echo
+echo "== One dyad in detail: th-01 / cl-004, a V-shaped rupture that was repaired"
+"${ctl[@]}" dyad --therapist=th-01 --client=cl-004
+echo
+"${ctl[@]}" timeline --therapist=th-01 --client=cl-004
+echo
 echo "Done. Services, Redis and the temporary folder are stopped and removed on exit."
