@@ -4,6 +4,7 @@
 // the leases and exits 0.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
@@ -208,6 +209,43 @@ TEST_F(WorkerTest, PoisonEntriesGoToDeadLettersAndReplay) {
   EXPECT_EQ(again->size(), 3u);
   EXPECT_EQ(ReadRecord(*redis_, layout_, "clinic-a", "th-1", "cl-1")->SerializeAsString(),
             record->SerializeAsString());
+}
+
+TEST_F(WorkerTest, MetricsReportAppliedRatingsLagAndDeadLetters) {
+  int metrics_port = FreePort(), health_port = FreePort();
+  std::vector<std::string> args = Args("w-metrics");
+  args.push_back(absl::StrCat("--metrics_port=", metrics_port));
+  args.push_back(absl::StrCat("--health_port=", health_port));
+  ASSERT_TRUE(Feed(*redis_, layout_, RuptureSeries()).ok());
+  int p = layout_.PartitionOf("clinic-a", "th-1", "cl-1");
+  ASSERT_TRUE(FeedRaw(*redis_, layout_, p, {{"v", "1"}, {"tenant", "clinic-a"}}).ok());
+  ASSERT_TRUE(StartWorker(worker_, args, "metrics").ok());
+  ASSERT_TRUE(WaitForPort(health_port, absl::Seconds(10)).ok()) << worker_.ReadLog();
+  Drain();
+  // Gauges refresh every --maintenance_ms; wait (bounded) until they show the drained state.
+  httplib::Client client("127.0.0.1", metrics_port);
+  std::string body;
+  std::string dead = absl::StrCat("alliance_worker_dead_letters_total{partition=\"", p, "\"} 1");
+  for (int i = 0; i < 100; ++i) {
+    auto res = client.Get("/metrics");
+    if (res && res->status == 200) body = res->body;
+    if (body.find(dead) != std::string::npos &&
+        body.find(absl::StrCat("alliance_worker_pending{partition=\"", p, "\"} 0")) !=
+            std::string::npos &&
+        body.find(absl::StrCat("alliance_worker_lag{partition=\"", p, "\"} 0")) !=
+            std::string::npos) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_NE(body.find("alliance_worker_ratings_applied_total 5"), std::string::npos) << body;
+  EXPECT_NE(body.find(dead), std::string::npos) << body;
+  EXPECT_NE(body.find(absl::StrCat("alliance_worker_lag{partition=\"", p, "\"} 0")),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("alliance_worker_batch_seconds_count"), std::string::npos);
+  EXPECT_NE(body.find("alliance_worker_redis_reconnects_total 0"), std::string::npos);
+  EXPECT_NE(body.find("alliance_worker_partitions_owned 4"), std::string::npos);
 }
 
 TEST_F(WorkerTest, SigtermReleasesLeasesAndExitsZero) {
