@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl procps iproute2
   unzip shellcheck
+  clang libclang-rt-14-dev
 )
 # The deploy checks (scripts/check-deploy.sh) run on Node.js and npm; an existing installation
 # (of any origin) is kept rather than replaced by Debian's.

@@ -12,6 +12,7 @@ absl::Status HealthServer::Start(int port) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int bound = 0;
+  builder.RegisterCallbackGenericService(&unimplemented_);
   builder.AddListeningPort(absl::StrCat("0.0.0.0:", port), grpc::InsecureServerCredentials(),
                            &bound);
   server_ = builder.BuildAndStart();

@@ -3,6 +3,7 @@
 #ifndef ALLIANCE_WORKER_HEALTH_SERVER_H_
 #define ALLIANCE_WORKER_HEALTH_SERVER_H_
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -19,6 +20,9 @@ class HealthServer {
   void Stop();
 
  private:
+  // Answers UNIMPLEMENTED to anything but health checks; registering it gives the server the
+  // callback completion queue the health service needs.
+  grpc::CallbackGenericService unimplemented_;
   std::unique_ptr<grpc::Server> server_;
 };
 

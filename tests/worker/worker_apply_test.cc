@@ -4,6 +4,7 @@
 // the leases and exits 0.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
@@ -208,6 +209,83 @@ TEST_F(WorkerTest, PoisonEntriesGoToDeadLettersAndReplay) {
   EXPECT_EQ(again->size(), 3u);
   EXPECT_EQ(ReadRecord(*redis_, layout_, "clinic-a", "th-1", "cl-1")->SerializeAsString(),
             record->SerializeAsString());
+}
+
+TEST_F(WorkerTest, MetricsReportAppliedRatingsLagAndDeadLetters) {
+  int metrics_port = FreePort(), health_port = FreePort();
+  std::vector<std::string> args = Args("w-metrics");
+  args.push_back(absl::StrCat("--metrics_port=", metrics_port));
+  args.push_back(absl::StrCat("--health_port=", health_port));
+  ASSERT_TRUE(Feed(*redis_, layout_, RuptureSeries()).ok());
+  int p = layout_.PartitionOf("clinic-a", "th-1", "cl-1");
+  ASSERT_TRUE(FeedRaw(*redis_, layout_, p, {{"v", "1"}, {"tenant", "clinic-a"}}).ok());
+  ASSERT_TRUE(StartWorker(worker_, args, "metrics").ok());
+  ASSERT_TRUE(WaitForPort(health_port, absl::Seconds(10)).ok()) << worker_.ReadLog();
+  Drain();
+  // Gauges refresh every --maintenance_ms; wait (bounded) until they show the drained state.
+  httplib::Client client("127.0.0.1", metrics_port);
+  std::string body;
+  std::string dead = absl::StrCat("alliance_worker_dead_letters_total{partition=\"", p, "\"} 1");
+  for (int i = 0; i < 100; ++i) {
+    auto res = client.Get("/metrics");
+    if (res && res->status == 200) body = res->body;
+    if (body.find(dead) != std::string::npos &&
+        body.find(absl::StrCat("alliance_worker_pending{partition=\"", p, "\"} 0")) !=
+            std::string::npos &&
+        body.find(absl::StrCat("alliance_worker_lag{partition=\"", p, "\"} 0")) !=
+            std::string::npos) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_NE(body.find("alliance_worker_ratings_applied_total 5"), std::string::npos) << body;
+  EXPECT_NE(body.find(dead), std::string::npos) << body;
+  EXPECT_NE(body.find(absl::StrCat("alliance_worker_lag{partition=\"", p, "\"} 0")),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("alliance_worker_batch_seconds_count"), std::string::npos);
+  EXPECT_NE(body.find("alliance_worker_redis_reconnects_total 0"), std::string::npos);
+  EXPECT_NE(body.find("alliance_worker_partitions_owned 4"), std::string::npos);
+}
+
+TEST_F(WorkerTest, RetentionTrimsOnlyAcknowledgedEntries) {
+  std::mt19937 rng(5);
+  std::vector<Submission> subs;
+  for (int d = 0; d < 60; ++d) {
+    auto series = ClientSeries("clinic-r", "th-r", absl::StrCat("cl-", d), kSrs, 20, rng);
+    subs.insert(subs.end(), series.begin(), series.end());
+  }
+  ASSERT_TRUE(Feed(*redis_, layout_, subs).ok());
+  // A consumer that died after taking delivery of everything: all entries are delivered (the
+  // group's last-delivered id is the newest) but none is acknowledged.
+  for (int p = 0; p < kPartitions; ++p) {
+    ASSERT_TRUE(redis_
+                    ->Command({"XGROUP", "CREATE", layout_.FeedbackStream(p), "alliance-worker",
+                               "0", "MKSTREAM"})
+                    .ok());
+    auto read = redis_->Command({"XREADGROUP", "GROUP", "alliance-worker", "ghost", "COUNT",
+                                 "100000", "STREAMS", layout_.FeedbackStream(p), ">"});
+    ASSERT_TRUE(read.ok());
+  }
+  std::vector<std::string> args = Args("w-retention");
+  args.push_back("--retain_ms=0");
+  args.push_back("--maintenance_ms=20");
+  ASSERT_TRUE(StartWorker(worker_, args, "retention").ok());
+  Drain();
+  ExpectMatchesOracle(*redis_, layout_, subs);
+  // Once everything is acknowledged, retention trims (bounded wait for its next round).
+  int64_t left = 0;
+  for (int i = 0; i < 100; ++i) {
+    left = 0;
+    for (int p = 0; p < kPartitions; ++p) {
+      auto len = redis_->Command({"XLEN", layout_.FeedbackStream(p)});
+      ASSERT_TRUE(len.ok());
+      left += (*len)->integer;
+    }
+    if (left < static_cast<int64_t>(subs.size()) / 2) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_LT(left, static_cast<int64_t>(subs.size()) / 2);
 }
 
 TEST_F(WorkerTest, SigtermReleasesLeasesAndExitsZero) {

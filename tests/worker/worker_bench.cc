@@ -33,7 +33,13 @@ ABSL_FLAG(int32_t, ratings, 100000, "Ratings pre-filled for the throughput run."
 ABSL_FLAG(int32_t, dyads, 5000, "Dyads the ratings are spread over.");
 ABSL_FLAG(int32_t, partitions, 8, "Feedback partitions.");
 ABSL_FLAG(int32_t, batch_size, 256, "Worker --batch_size.");
-ABSL_FLAG(int32_t, latency_rate, 0, "Append rate of the latency run; 0: half the throughput.");
+ABSL_FLAG(std::string, order, "session",
+          "Order of the pre-filled ratings: 'session' (week by week: every dyad's session 1, then "
+          "session 2...; one rating per dyad per batch, the worst case) or 'dyad' (each dyad's "
+          "sessions together, as a bulk import or a backlog after an outage).");
+ABSL_FLAG(int32_t, latency_rate, 0,
+          "Append rate of the latency run; 0: half the measured throughput. Live traffic is "
+          "always session by session, so pair it with the session-order throughput.");
 ABSL_FLAG(int32_t, latency_seconds, 10, "Duration of the latency run.");
 
 namespace alliance::testing {
@@ -82,24 +88,18 @@ std::vector<Id> AppliedBelow(RedisConnection& redis, const KeyLayout& layout) {
   return out;
 }
 
-std::vector<Submission> Sessions(int dyads, int first_session, int sessions, std::mt19937& rng) {
-  std::vector<Submission> out;
-  for (int s = first_session; s < first_session + sessions; ++s) {
-    for (int d = 0; d < dyads; ++d) {
-      Submission sub{"bench",
-                     absl::StrCat("th-", d % 211),
-                     absl::StrCat("cl-", d),
-                     absl::StrCat("b.", d, ".", s),
-                     "srs",
-                     s,
-                     1,
-                     {}};
-      double level = (s % 9 == (d % 9)) ? 60 : 90;
-      sub.answers = AnswersAt("srs", level, 4, rng);
-      out.push_back(std::move(sub));
-    }
+// Every dyad's series (stable, V-shaped rupture and repair, decline, ceiling: see
+// ClientSeries), split into the pre-filled sessions and the live ones, each session by session.
+void Workload(int dyads, int filled_sessions, int live_sessions, std::mt19937& rng,
+              std::vector<Submission>* filled, std::vector<Submission>* live) {
+  std::vector<std::vector<Submission>> series;
+  for (int d = 0; d < dyads; ++d) {
+    series.push_back(ClientSeries("bench", absl::StrCat("th-", d % 211), absl::StrCat("cl-", d),
+                                  "srs", filled_sessions + live_sessions, rng));
   }
-  return out;
+  for (int s = 0; s < filled_sessions + live_sessions; ++s) {
+    for (int d = 0; d < dyads; ++d) (s < filled_sessions ? filled : live)->push_back(series[d][s]);
+  }
 }
 
 // CPU seconds (user + system) a process has used so far.
@@ -133,12 +133,21 @@ int Run() {
   if (!redis.ok()) return 1;
   std::mt19937 rng(1);
   const int sessions = std::max(1, ratings / dyads);
-  std::vector<Submission> fill = Sessions(dyads, 1, sessions, rng);
+  // Live sessions for the latency run: enough for --latency_seconds at up to 25,000 per second
+  // (more than half the target throughput).
+  std::vector<Submission> fill, live;
+  Workload(dyads, sessions, absl::GetFlag(FLAGS_latency_seconds) * 25000 / dyads + 1, rng, &fill,
+           &live);
+  if (absl::GetFlag(FLAGS_order) == "dyad") {
+    std::stable_sort(fill.begin(), fill.end(),
+                     [](const Submission& a, const Submission& b) { return a.client < b.client; });
+  }
   for (size_t i = 0; i < fill.size(); i += 1000) {
     std::vector<Submission> chunk(fill.begin() + i, fill.begin() + std::min(fill.size(), i + 1000));
     if (!Feed(**redis, layout, chunk).ok()) return 1;
   }
-  std::printf("pre-filled %zu ratings over %d dyads, %d partitions\n", fill.size(), dyads,
+  std::printf("pre-filled %zu ratings over %d dyads (%d sessions each, %s order), %d partitions\n",
+              fill.size(), dyads, sessions, absl::GetFlag(FLAGS_order).c_str(),
               layout.partitions());
 
   ChildProcess worker;
@@ -182,7 +191,7 @@ int Run() {
   if (latency_rate == 0) latency_rate = static_cast<int>(rate / 2);
   int duration = absl::GetFlag(FLAGS_latency_seconds);
   int total = latency_rate * duration;
-  std::vector<Submission> live = Sessions(dyads, sessions + 1, total / dyads + 1, rng);
+  total = std::min<int>(total, static_cast<int>(live.size()));
   live.resize(total);
   std::vector<std::string> streams, entries;
   for (const Submission& s : live) {
@@ -221,7 +230,9 @@ int Run() {
         open.swap(still);
       }
       if (!producing.load() && open.empty()) break;
-      absl::SleepFor(absl::Microseconds(500));
+      // Polling costs Redis time too; every 2 ms bounds the error at 2 ms (conservative: an
+      // entry is counted when first seen applied).
+      absl::SleepFor(absl::Milliseconds(2));
     }
   });
   auto producer = RedisConnection::Connect(server.endpoint());
