@@ -3,6 +3,9 @@
 # ports, connects WATCHERS watchers, appends ALERTS alert entries at RATE per second in the
 # documented alert stream format, and prints p50/p90/p99/max of append -> arrival on every
 # watch stream. Target: p99 < 100 ms with 100 watchers.
+# With INTAKE_BIN and WORKER_BIN set (paths to alliance-intake and alliance-worker), it also
+# starts them and raises every alert through the pipeline instead: one SRS rating below the
+# cutoff per new dyad, latency from the submit acknowledgement to arrival on the watch streams.
 # Usage: scripts/bench-watch.sh [WATCHERS=100] [ALERTS=1000] [RATE=200]   (BUILD_DIR=build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +39,21 @@ for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
 pids+=($!)
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null && break; sleep 0.1; done
 
+pipeline=()
+if [[ -n ${INTAKE_BIN:-} && -n ${WORKER_BIN:-} ]]; then
+  intake_port=$(free_port)
+  "$WORKER_BIN" --redis_port="$redis_port" --partitions=8 --log_level=warning \
+    >"$tmp/worker.log" 2>&1 &
+  pids+=($!)
+  "$INTAKE_BIN" --redis_port="$redis_port" --grpc_port="$intake_port" --partitions=8 \
+    --listen_host=127.0.0.1 --log_level=warning >"$tmp/intake.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$intake_port") 2>/dev/null && break; sleep 0.1; done
+  pipeline=(--intake="127.0.0.1:$intake_port")
+  echo "mode: intake -> worker -> insights (submit acknowledgement to arrival)"
+else
+  echo "mode: XADD of alert entries (append to arrival)"
+fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$bin/alliance-watch-bench" --insights="127.0.0.1:$grpc_port" --redis_port="$redis_port" \
-  --partitions=8 --watchers="$watchers" --alerts="$alerts" --rate="$rate"
+  --partitions=8 --watchers="$watchers" --alerts="$alerts" --rate="$rate" "${pipeline[@]}"

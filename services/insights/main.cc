@@ -23,7 +23,9 @@
 #include "services/insights/watch_reactor.h"
 
 ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.");
-ABSL_FLAG(bool, reflection, false, "Serve gRPC server reflection (for grpcurl).");
+ABSL_FLAG(std::string, listen_host, "0.0.0.0",
+          "Address the gRPC, health and metrics ports bind to.");
+ABSL_FLAG(bool, enable_reflection, false, "Serve gRPC server reflection (for grpcurl).");
 ABSL_FLAG(int32_t, keepalive_time_ms, 60000, "Server keepalive ping interval, in ms.");
 ABSL_FLAG(int32_t, keepalive_timeout_ms, 20000, "Keepalive ping ack timeout, in ms.");
 ABSL_FLAG(int32_t, max_connection_age_ms, 0,
@@ -86,7 +88,8 @@ int Main(int argc, char** argv) {
   MetricsRegistry metrics_registry;
   ServiceMetrics metrics(&metrics_registry);
   MetricsServer metrics_server(&metrics_registry);
-  if (absl::Status s = metrics_server.Start("0.0.0.0", absl::GetFlag(FLAGS_metrics_port));
+  if (absl::Status s =
+          metrics_server.Start(absl::GetFlag(FLAGS_listen_host), absl::GetFlag(FLAGS_metrics_port));
       !s.ok()) {
     return Fail("metrics_server_failed", s);
   }
@@ -117,11 +120,12 @@ int Main(int argc, char** argv) {
   InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, QueryLimits{});
 
   grpc::EnableDefaultHealthCheckService(true);
-  if (absl::GetFlag(FLAGS_reflection)) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (absl::GetFlag(FLAGS_enable_reflection))
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat("0.0.0.0:", grpc_port), grpc::InsecureServerCredentials(),
-                           &bound_port);
+  builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", grpc_port),
+                           grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&service);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, absl::GetFlag(FLAGS_keepalive_time_ms));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
@@ -144,8 +148,9 @@ int Main(int argc, char** argv) {
   if (health_port > 0) {
     grpc::ServerBuilder health_builder;
     int health_bound = 0;
-    health_builder.AddListeningPort(absl::StrCat("0.0.0.0:", health_port),
-                                    grpc::InsecureServerCredentials(), &health_bound);
+    health_builder.AddListeningPort(
+        absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", health_port),
+        grpc::InsecureServerCredentials(), &health_bound);
     health_server = health_builder.BuildAndStart();
     if (health_server == nullptr || health_bound == 0) {
       return Fail("health_listen_failed",

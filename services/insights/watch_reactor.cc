@@ -220,7 +220,11 @@ void WatchReactor::WriteNextLocked() {
   last_sent_cursor_ = std::move(next.cursor);
   last_write_ = absl::Now();
   writing_ = true;
-  StartWrite(&response_);
+  // More queued: let gRPC coalesce this write with the next ones (fewer syscalls in bursts);
+  // the last write of a burst goes without the hint and flushes.
+  grpc::WriteOptions options;
+  if (!queue_.empty()) options.set_buffer_hint();
+  StartWrite(&response_, options);
 }
 
 void WatchReactor::OnWriteDone(bool ok) {

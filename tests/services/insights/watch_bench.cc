@@ -1,6 +1,10 @@
-// Watch latency benchmark: connects N watchers to alliance-insights, appends alert entries to
-// the partitions' alert streams (the documented format, as the worker writes them) at a steady
-// rate, and reports the latency from append to arrival on every watch stream (p50/p99/max).
+// Watch latency benchmark: connects N watchers to alliance-insights and reports the latency to
+// arrival on every watch stream (p50/p99/max) of alerts produced at a steady rate, either
+//  - appended directly to the partitions' alert streams (the documented format, as the worker
+//    writes them): latency from the append, or
+//  - with --intake, raised by the real pipeline: one SRS rating below the cutoff (a rupture at
+//    session 1) per new dyad is submitted to FeedbackIntake; latency from the submit
+//    acknowledgement to arrival (intake -> Redis -> worker -> alert stream -> insights).
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
@@ -10,11 +14,14 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "alliance/v1/insights.grpc.pb.h"
+#include "alliance/v1/intake.grpc.pb.h"
 #include "common/keys.h"
 #include "common/redis_connection.h"
 
@@ -24,6 +31,8 @@ ABSL_FLAG(int32_t, partitions, 8, "Partitions (as the service was started with).
 ABSL_FLAG(int32_t, watchers, 100, "Concurrent watchers.");
 ABSL_FLAG(int32_t, alerts, 1000, "Alerts to append.");
 ABSL_FLAG(int32_t, rate, 200, "Alerts appended per second.");
+ABSL_FLAG(std::string, intake, "",
+          "FeedbackIntake address: raise alerts through the pipeline instead of appending them.");
 
 namespace {
 
@@ -59,6 +68,10 @@ int main(int argc, char** argv) {
     channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_insights),
                                                  grpc::InsecureChannelCredentials(), args));
   }
+  const bool pipeline = !absl::GetFlag(FLAGS_intake).empty();
+  std::vector<std::vector<std::pair<std::string, int64_t>>> arrivals(watchers);
+  absl::Mutex acks_mu;
+  absl::flat_hash_map<std::string, int64_t> acked_at;  // client id -> submit ack time (us)
   std::atomic<int> ready{0};
   std::vector<std::vector<double>> latencies_ms(watchers);
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts(watchers);
@@ -82,6 +95,12 @@ int main(int argc, char** argv) {
           first = false;
         }
         if (message.heartbeat()) continue;
+        if (pipeline) {
+          // Latency is computed at the end against the acknowledgement time of the submission.
+          arrivals[w].emplace_back(message.alert().client_id(), NowMicros());
+          latencies_ms[w].push_back(0);
+          continue;
+        }
         int64_t sent = TimeUtil::TimestampToMicroseconds(message.alert().detected_at());
         latencies_ms[w].push_back(static_cast<double>(NowMicros() - sent) / 1000.0);
       }
@@ -96,7 +115,45 @@ int main(int argc, char** argv) {
   }
   const absl::Duration interval = absl::Seconds(1) / std::max(1, absl::GetFlag(FLAGS_rate));
   absl::Time next = absl::Now();
-  for (int i = 0; i < total; ++i) {
+  std::unique_ptr<alliance::v1::FeedbackIntake::Stub> intake;
+  if (pipeline) {
+    intake = alliance::v1::FeedbackIntake::NewStub(
+        grpc::CreateChannel(absl::GetFlag(FLAGS_intake), grpc::InsecureChannelCredentials()));
+  }
+  const std::string run = std::to_string(NowMicros());
+  for (int i = 0; i < total && pipeline; ++i) {
+    alliance::v1::SubmitFeedbackRequest request;
+    alliance::v1::Feedback* f = request.mutable_feedback();
+    f->set_tenant_id("bench");
+    f->set_idempotency_id(absl::StrCat("bench-", run, "-", i));
+    f->set_therapist_id(absl::StrCat("t", i % 13));
+    f->set_client_id(absl::StrCat("c", run, "-", i));  // a new dyad: its first session
+    f->set_session_id(absl::StrCat("s", i));
+    f->set_session_number(1);
+    *f->mutable_session_time() = TimeUtil::MicrosecondsToTimestamp(NowMicros() - 3600000000LL);
+    f->set_rater(alliance::v1::RATER_CLIENT);
+    f->set_instrument_id("srs");
+    for (int item = 1; item <= 4; ++item) {  // total 32: below the SRS cutoff of 36
+      alliance::v1::ItemAnswer* a = f->add_answers();
+      a->set_item(item);
+      a->set_value(8);
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    alliance::v1::SubmitFeedbackResponse response;
+    grpc::Status status = intake->SubmitFeedback(&context, request, &response);
+    if (!status.ok()) {
+      std::fprintf(stderr, "submit: %s\n", status.error_message().c_str());
+      return 1;
+    }
+    {
+      absl::MutexLock lock(&acks_mu);
+      acked_at[f->client_id()] = NowMicros();
+    }
+    next += interval;
+    absl::SleepFor(next - absl::Now());
+  }
+  for (int i = 0; i < total && !pipeline; ++i) {
     alliance::v1::Alert alert;
     alert.set_alert_id(absl::StrCat("bench-", i));
     alert.set_tenant_id("bench");
@@ -121,6 +178,18 @@ int main(int argc, char** argv) {
     absl::SleepFor(next - absl::Now());
   }
   for (auto& t : threads) t.join();
+  if (pipeline) {
+    absl::MutexLock lock(&acks_mu);
+    for (int w = 0; w < watchers; ++w) {
+      latencies_ms[w].clear();
+      for (const auto& [client, at] : arrivals[w]) {
+        auto it = acked_at.find(client);
+        if (it == acked_at.end()) continue;
+        // An alert can beat the acknowledgement back to the client: count that as 0.
+        latencies_ms[w].push_back(std::max<int64_t>(0, at - it->second) / 1000.0);
+      }
+    }
+  }
   std::vector<double> all;
   size_t incomplete = 0;
   for (auto& v : latencies_ms) {
@@ -134,8 +203,9 @@ int main(int argc, char** argv) {
   double max = *std::max_element(all.begin(), all.end());
   std::printf(
       "watchers=%d alerts=%d rate=%d/s deliveries=%zu incomplete_watchers=%zu\n"
-      "append->watch latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f\n",
-      watchers, total, absl::GetFlag(FLAGS_rate), all.size(), incomplete, Percentile(all, 0.50),
+      "%s latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f\n",
+      watchers, total, absl::GetFlag(FLAGS_rate), all.size(), incomplete,
+      pipeline ? "submit ack->watch" : "append->watch", Percentile(all, 0.50),
       Percentile(all, 0.90), Percentile(all, 0.99), max);
   return incomplete == 0 ? 0 : 1;
 }
