@@ -56,7 +56,10 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
     line["component"] = s.component;
   }
   line["event"] = std::string(event);
-  for (const auto& [key, value] : fields) {
+  for (const LogField& field : fields) {
+    // Named copies: a lambda may not capture structured bindings (clang).
+    const std::string_view key = field.first;
+    const LogValue& value = field.second;
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
