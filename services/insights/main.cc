@@ -41,7 +41,8 @@ ABSL_FLAG(int32_t, watch_buffer, 1024,
           "RESOURCE_EXHAUSTED and a resume cursor.");
 ABSL_FLAG(int32_t, heartbeat_ms, 15000, "Idle time after which a watch stream gets a heartbeat.");
 ABSL_FLAG(int32_t, max_watchers, 2000, "Concurrent WatchAlerts streams per process.");
-ABSL_FLAG(int32_t, shutdown_grace_ms, 5000, "Time open calls get to finish on SIGTERM, in ms.");
+ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(5),
+          "Upper bound of a graceful shutdown: open calls get until then to finish.");
 
 namespace alliance::insights {
 namespace {
@@ -167,7 +168,7 @@ int Main(int argc, char** argv) {
   health.SetShuttingDown();
   hub.Stop();  // ends every watch stream with UNAVAILABLE and its resume cursor
   const absl::Time deadline =
-      absl::Now() + absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+      absl::Now() + absl::GetFlag(FLAGS_shutdown_timeout);
   server->Shutdown(absl::ToChronoTime(deadline));
   if (health_server != nullptr) health_server->Shutdown(absl::ToChronoTime(deadline));
   pool.Stop();

@@ -44,7 +44,7 @@ function binaryFlags(binPath) {
   const r = spawnSync(binPath, ['--helpfull'], {encoding: 'utf8', timeout: 20000, env: {}});
   const text = `${r.stdout}\n${r.stderr}`;
   const flags = new Map();
-  const re = /^\s+--([A-Za-z0-9_]+) \(([\s\S]*?)\); default: ([^;]*);/gm;
+  const re = /^\s+--([A-Za-z0-9_]+) \(([\s\S]*?)\);\s+default: ([^;]*);/gm;
   let m;
   while ((m = re.exec(text)) !== null) flags.set(m[1], m[3].replace(/^"(.*)"$/, '$1'));
   helpCache.set(binPath, flags);
