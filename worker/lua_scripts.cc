@@ -107,7 +107,7 @@ if owner == ARGV[1] then
 end
 if owner then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+return 2
 )lua";
 
 constexpr std::string_view kLeaseRelease = R"lua(
