@@ -21,7 +21,7 @@ namespace {
 // Commands in flight per pipeline window, and dyads per apply script (bounds the time Redis
 // spends in one script and the size of one command).
 constexpr size_t kGetWindow = 256;
-constexpr size_t kScriptWindow = 8;
+constexpr size_t kScriptWindow = 2;
 constexpr size_t kDyadsPerScript = 128;
 
 struct DyadWork {
