@@ -26,7 +26,7 @@ ABSL_FLAG(int64_t, max_stream_length, 1000000,
           "Feedback stream length above which acknowledged entries are trimmed regardless of "
           "--retain_ms, and a backlog above which the backlog alarm is raised; 0: no limit.");
 ABSL_FLAG(int32_t, maintenance_ms, 1000, "Interval of trimming and of lag/pending metrics, in ms.");
-ABSL_FLAG(int64_t, dyad_cache_entries, 20000,
+ABSL_FLAG(int64_t, dyad_cache_entries, 10000,
           "Dyad states (history, analysis, serialized record parts) kept in memory between "
           "batches, least recently used out first; a dyad in memory is applied without reading "
           "and re-analysing its record. 0: no cache.");
