@@ -48,7 +48,11 @@ DyadState::RatingOrder DyadState::OrderOf(const internal::v1::StoredRating& r) {
 DyadState::DyadState(const analytics::InstrumentRegistry& registry,
                      const analytics::RuleConfig& rules, const analytics::DyadKey& dyad,
                      const internal::v1::DyadRecord& record)
-    : dyad_(dyad), version_(record.version()), analyzer_(registry, rules, dyad) {
+    : registry_(&registry),
+      rules_(&rules),
+      dyad_(dyad),
+      version_(record.version()),
+      analyzer_(registry, rules, dyad) {
   analyzer_.AddAll(RatingsOf(record));
   bool sorted =
       std::is_sorted(record.ratings().begin(), record.ratings().end(),
@@ -112,7 +116,17 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
   } else {
     InsertRatingsOutOfOrder(fresh);
   }
-  for (const analytics::Rating* r : added) analyzer_.Add(*r);
+  // Many ratings at once (a backlog): loading the whole history in one pass is cheaper than
+  // adding them one by one; both give AnalyzeDyad's result.
+  constexpr size_t kReloadAt = 8;
+  if (added.size() >= kReloadAt) {
+    internal::v1::DyadRecord all;
+    (void)all.ParseFromString(ratings_bytes_);  // our own bytes: they parse
+    analyzer_ = analytics::DyadAnalyzer(*registry_, *rules_, dyad_);
+    analyzer_.AddAll(RatingsOf(all));
+  } else {
+    for (const analytics::Rating* r : added) analyzer_.Add(*r);
+  }
   ++version_;
 
   const analytics::DyadAnalysis& analysis = analyzer_.analysis();

@@ -25,7 +25,8 @@ namespace alliance::worker {
 
 class DyadState {
  public:
-  // `record` is the stored record (empty for a new dyad). `registry` must outlive the state.
+  // `record` is the stored record (empty for a new dyad). `registry` and `rules` must outlive
+  // the state.
   DyadState(const analytics::InstrumentRegistry& registry, const analytics::RuleConfig& rules,
             const analytics::DyadKey& dyad, const internal::v1::DyadRecord& record);
 
@@ -56,6 +57,8 @@ class DyadState {
   void InsertRatingsOutOfOrder(const std::vector<internal::v1::StoredRating>& ratings);
   std::string Serialize(const alliance::v1::Dyad& picture) const;
 
+  const analytics::InstrumentRegistry* registry_;
+  const analytics::RuleConfig* rules_;  // the worker's, outlives the state
   analytics::DyadKey dyad_;
   int64_t version_ = 0;
   analytics::DyadAnalyzer analyzer_;

@@ -143,6 +143,24 @@ TEST(DyadStateTest, MixedBatchesMatchTheReference) {
   EXPECT_GT(twin.alerts(), 0);
 }
 
+TEST(DyadStateTest, BacklogBatchesMatchTheReference) {
+  // Many ratings of one dyad in a batch take the one-pass reload of the analyzer.
+  Twin twin;
+  int session = 0, step = 0;
+  for (int size : {12, 1, 10, 2, 9}) {
+    std::vector<DecodedFeedback> batch;
+    for (int i = 0; i < size; ++i) {
+      ++session;
+      double level = session % 7 == 0 ? 4.5 : 9.3 - 0.1 * (session % 3);
+      batch.push_back(Client(absl::StrCat("b", session), session, level));
+      if (session % 4 == 0) batch.push_back(Therapist(absl::StrCat("t", session), session, 8));
+    }
+    twin.Apply(batch, ++step);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_GT(twin.alerts(), 0);
+}
+
 TEST(DyadStateTest, UnknownFieldsOfTheStoredRecordAreKept) {
   internal::v1::DyadRecord record;
   record.set_version(3);
