@@ -1,6 +1,7 @@
-// Applying one batch: decode entries, group them by dyad, load the dyad records (pipelined
-// GETs), recompute each dyad, then write state + index + new alerts + acknowledgements with
-// one fenced script per partition and slice of dyads, which checks every dyad's version.
+// Applying one batch: decode entries, group them by dyad, take each dyad's state from the
+// cache or load its record (pipelined GETs), apply the new ratings incrementally, then write
+// state + index + new alerts + acknowledgements with one fenced script per partition and
+// slice of dyads, which checks every dyad's version (and so that a cached state is current).
 // Entries that cannot be processed stay pending for later passes and are parked as dead
 // letters after --max_attempts deliveries.
 #include <google/protobuf/util/time_util.h>
@@ -9,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "worker/dyad_update.h"
+#include "worker/dyad_state.h"
 #include "worker/pipeline.h"
 #include "worker/record_convert.h"
 #include "worker/worker.h"
@@ -20,14 +21,14 @@ namespace {
 // Commands in flight per pipeline window, and dyads per apply script (bounds the time Redis
 // spends in one script and the size of one command).
 constexpr size_t kGetWindow = 256;
-constexpr size_t kScriptWindow = 8;
+constexpr size_t kScriptWindow = 2;
 constexpr size_t kDyadsPerScript = 128;
 
 struct DyadWork {
   int partition = 0;
   std::string key;
   std::vector<DecodedFeedback> items;
-  internal::v1::DyadRecord record;
+  DyadState* state = nullptr;  // owned by the cache
   bool record_ok = true;
 };
 
@@ -47,6 +48,7 @@ struct Call {
   // kApplyBatch: per dyad in the call, the counts to book when it is applied.
   struct Booking {
     int ratings = 0, duplicates = 0, alerts = 0, acked = 0;
+    const std::string* dyad_key = nullptr;
   };
   std::vector<Booking> bookings;
   int extra_acks = 0;
@@ -95,18 +97,31 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     }
   }
 
-  // The current records.
+  // The current states: cached, or loaded from the stored records.
+  std::vector<size_t> misses;
+  for (size_t i = 0; i < dyads.size(); ++i) {
+    dyads[i].state = cache_.Find(dyads[i].key);
+    if (dyads[i].state == nullptr) misses.push_back(i);
+  }
+  metrics_->dyad_cache_hits->Increment(static_cast<double>(dyads.size() - misses.size()));
+  metrics_->dyad_cache_misses->Increment(static_cast<double>(misses.size()));
   absl::Status loaded = RunPipelined(
-      *redis_, dyads.size(), kGetWindow,
+      *redis_, misses.size(), kGetWindow,
       [&](size_t i) {
-        redis_->Append({"GET", dyads[i].key});
+        redis_->Append({"GET", dyads[misses[i]].key});
       },
       [&](size_t i, const redisReply& r) {
         if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+        DyadWork& w = dyads[misses[i]];
+        internal::v1::DyadRecord record;
         if (r.type == REDIS_REPLY_STRING &&
-            !dyads[i].record.ParseFromArray(r.str, static_cast<int>(r.len))) {
-          dyads[i].record_ok = false;
+            !record.ParseFromArray(r.str, static_cast<int>(r.len))) {
+          w.record_ok = false;
+          return absl::OkStatus();
         }
+        w.state = cache_.Insert(
+            w.partition, w.key,
+            std::make_unique<DyadState>(*registry_, rules_, w.items.front().dyad, record));
         return absl::OkStatus();
       });
   if (!loaded.ok()) return loaded;
@@ -143,14 +158,14 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
       }
       continue;
     }
-    const analytics::DyadKey d = w.items.front().dyad;
-    const int64_t version = w.record.version();
-    DyadUpdate update = UpdateDyad(*registry_, rules_, d, std::move(w.record), w.items, now);
+    const analytics::DyadKey& d = w.items.front().dyad;
+    const int64_t version = w.state->version();
+    DyadState::Update update = w.state->Apply(w.items, now);
     Call& call = apply_call(w.partition);
     call.keys.push_back(w.key);
     call.keys.push_back(layout_.DyadIndex(w.partition, d.tenant_id));
     call.args.push_back(std::to_string(version));
-    call.args.push_back(update.changed ? update.record.SerializeAsString() : std::string());
+    call.args.push_back(std::move(update.record));
     // The index member is added with the first write of the record; later writes skip it.
     call.args.push_back(update.changed && version == 0
                             ? absl::StrCat(d.therapist_id, ":", d.client_id)
@@ -169,7 +184,7 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     for (const DecodedFeedback& f : w.items) call.args.push_back(f.stream_id);
     call.bookings.push_back({update.ratings_added, update.duplicates,
                              static_cast<int>(update.new_alerts.size()),
-                             static_cast<int>(w.items.size())});
+                             static_cast<int>(w.items.size()), &w.key});
   }
   for (auto& [p, ids] : ack_only) {
     Call& call = apply_call(p);
@@ -226,8 +241,9 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     calls.push_back(std::move(call));
   }
 
-  // Every write of the batch; each script is atomic on its own.
-  return RunPipelined(
+  // Every write of the batch; each script is atomic on its own. A state whose write was
+  // refused is dropped from the cache; if the round fails midway, the reconnect clears it.
+  absl::Status written = RunPipelined(
       *redis_, calls.size(), kScriptWindow, [&](size_t i) { Queue(*redis_, scripts_, calls[i]); },
       [&](size_t i, const redisReply& r) {
         const Call& call = calls[i];
@@ -254,6 +270,7 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
             // Someone else wrote the record meanwhile: nothing of this dyad was written or
             // acknowledged; re-read the pending entries and apply them on the fresh record.
             metrics_->version_conflicts->Increment();
+            cache_.Erase(*call.bookings[d].dyad_key);
             Partition& part = partitions_[call.partition];
             part.pending_mode = true;
             part.pel_cursor = std::string(1, '0');
@@ -267,6 +284,8 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
         }
         return absl::OkStatus();
       });
+  cache_.Trim();
+  return written;
 }
 
 }  // namespace alliance::worker

@@ -54,7 +54,16 @@ absl::Status Worker::LeaseRound() {
     absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    if ((*reply)->integer != 1) LosePartition(p, "renewal refused");
+    if ((*reply)->integer == 0) {
+      LosePartition(p, "renewal refused");
+    } else if ((*reply)->integer == 2) {
+      // Our lease had expired and was free: another worker may have held it and written
+      // meanwhile, so the states in memory are not to be trusted (the version checks would
+      // also catch it) and its pending entries may be ours again: re-read them.
+      cache_.ErasePartition(p);
+      partitions_[p].pending_mode = true;
+      partitions_[p].pel_cursor = std::string(1, '0');
+    }
   }
 
   const int n = layout_.partitions();
@@ -71,6 +80,7 @@ absl::Status Worker::LeaseRound() {
     }();
     if (!reply.ok()) return reply.status();
     partitions_[p] = Partition{};
+    cache_.ErasePartition(p);
     metrics_->partition[p].owned->Set(0);
     LogInfo("lease_released", {{"partition", int64_t{p}}, {"fair_share", int64_t{fair}}});
   }
@@ -97,9 +107,10 @@ absl::Status Worker::LeaseRound() {
       absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
       if (!reply.ok()) return reply.status();
       if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-      if ((*reply)->integer != 1) continue;  // another worker was faster
+      if ((*reply)->integer == 0) continue;  // another worker was faster
       Partition& part = partitions_[p];
       part = Partition{};
+      cache_.ErasePartition(p);
       part.owned = true;
       owned.push_back(p);
       acquired.push_back(p);

@@ -28,8 +28,9 @@ return {r[1], #r[2]}
 
 // Applies a batch of dyads of one partition. The record's version is protobuf field 1
 // (varint, tag byte 0x08), which the C++ runtime serializes first, so GETRANGE of the first
-// bytes is enough to check it; a missing key is version 0. Acknowledgements are sent in
-// slices because Lua's unpack() is limited to a few thousand values.
+// bytes is enough to check it; a missing key is version 0. The ids of the applied dyads'
+// entries are acknowledged together at the end (one XACK instead of one per dyad), in slices
+// because Lua's unpack() is limited to a few thousand values.
 constexpr std::string_view kApplyBatch = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local function version_of(v)
@@ -44,13 +45,9 @@ local function version_of(v)
   end
   return n
 end
+local acked = {}
 local function ack(from, count)
-  local i = from
-  while i < from + count do
-    local last = math.min(i + 499, from + count - 1)
-    redis.call('XACK', KEYS[3], ARGV[2], unpack(ARGV, i, last))
-    i = last + 1
-  end
+  for i = from, from + count - 1 do acked[#acked + 1] = ARGV[i] end
 end
 local results = {}
 local a = 4
@@ -81,6 +78,12 @@ for d = 1, tonumber(ARGV[3]) do
 end
 local extra = tonumber(ARGV[a])
 if extra > 0 then ack(a + 1, extra) end
+local i = 1
+while i <= #acked do
+  local last = math.min(i + 499, #acked)
+  redis.call('XACK', KEYS[3], ARGV[2], unpack(acked, i, last))
+  i = last + 1
+end
 return results
 )lua";
 
@@ -107,7 +110,7 @@ if owner == ARGV[1] then
 end
 if owner then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+return 2
 )lua";
 
 constexpr std::string_view kLeaseRelease = R"lua(

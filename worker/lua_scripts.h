@@ -31,7 +31,8 @@ enum class Script {
   // KEYS lease, deadletter, feedback | ARGV me, group, source id, reason, attempts, then the
   // feedback entry's field/value pairs -> 1 | -1 lease lost.
   kDeadLetter,
-  // KEYS lease | ARGV me, ttl_ms -> 1 renewed or newly taken | 0 held by another worker.
+  // KEYS lease | ARGV me, ttl_ms -> 1 renewed | 2 newly taken (it was free) | 0 held by
+  // another worker.
   kLeaseKeep,
   // KEYS lease | ARGV me -> 1 released | 0 not ours.
   kLeaseRelease,

@@ -1,5 +1,7 @@
 // alliance-worker: the analytics worker (see docs/worker.md). Also replays dead letters with
 // --replay_dead_letters.
+#include <malloc.h>
+
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -30,6 +32,11 @@ int Fail(std::string_view event, const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every batch builds and frees command buffers of a few megabytes (dyad records in the apply
+  // scripts). With glibc's defaults they are mapped and unmapped, or trimmed from the heap,
+  // each time, and every page of them faults again; keep them in the heap instead.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   using namespace alliance;
   BlockShutdownSignals();
   ParseFlagsWithEnv(argc, argv, "alliance-worker: applies feedback to dyad state and alerts");

@@ -63,6 +63,7 @@ absl::Status Worker::Maintenance() {
   double applied = metrics_->ratings_applied->Value();
   double seconds = absl::ToDoubleSeconds(now - last_rate_time_);
   if (seconds > 0) metrics_->ratings_per_second->Set((applied - applied_at_last_rate_) / seconds);
+  metrics_->dyad_cache_entries->Set(static_cast<double>(cache_.size()));
   applied_at_last_rate_ = applied;
   last_rate_time_ = now;
 

@@ -1,6 +1,6 @@
-// Pipelining in windows: hiredis keeps the whole output buffer in one growing string, so one
-// huge pipeline costs quadratic copying. Windows of a few hundred commands keep the buffers
-// small while still avoiding a round trip per command.
+// Pipelining in a sliding window: hiredis keeps the whole output buffer in one growing string,
+// so one huge pipeline costs quadratic copying. A bounded number of commands in flight keeps
+// the buffer small while still avoiding a round trip per command.
 #ifndef ALLIANCE_WORKER_PIPELINE_H_
 #define ALLIANCE_WORKER_PIPELINE_H_
 

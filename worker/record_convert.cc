@@ -5,6 +5,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "worker/fast_json.h"
+
 namespace alliance::worker {
 namespace {
 
@@ -172,6 +174,9 @@ std::string_view SeverityName(pb::Severity severity) {
 
 std::string AlertJson(const pb::Alert& alert) {
   std::string json;
+  json.reserve(1024);
+  if (AppendFastJson(alert, &json)) return json;
+  json.clear();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = false;
   // The message is built by us and always representable; a failure leaves json empty.

@@ -24,6 +24,7 @@ Worker::Worker(WorkerConfig config, KeyLayout layout, RedisEndpoint endpoint,
       on_redis_health_(std::move(on_redis_health)),
       partitions_(layout_.partitions()),
       members_key_(layout_.WorkerMembers()),
+      cache_(static_cast<size_t>(config_.dyad_cache_entries)),
       backoff_(config_.backoff_min) {}
 
 std::vector<int> Worker::OwnedPartitions() const {
@@ -37,6 +38,7 @@ std::vector<int> Worker::OwnedPartitions() const {
 void Worker::LosePartition(int p, std::string_view why) {
   if (!partitions_[p].owned) return;
   partitions_[p] = Partition{};
+  cache_.ErasePartition(p);
   PartitionMetrics& m = metrics_->partition[p];
   m.owned->Set(0);
   m.lag->Set(0);
@@ -69,6 +71,8 @@ absl::Status Worker::Connect() {
     }
   }
   redis_ = *std::move(conn);
+  // Writes in flight when the connection failed may or may not have landed.
+  cache_.Clear();
   // Whatever was in flight may or may not have been applied: re-read our pending entries.
   for (Partition& part : partitions_) {
     part.pending_mode = part.owned;
@@ -225,6 +229,7 @@ void Worker::Shutdown() {
   }
   for (int p : owned) {
     partitions_[p] = Partition{};
+    cache_.ErasePartition(p);
     metrics_->partition[p].owned->Set(0);
   }
   LogInfo("leases_released", {{"partitions", static_cast<int64_t>(owned.size())}});

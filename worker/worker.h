@@ -18,6 +18,7 @@
 #include "analytics/rules.h"
 #include "common/keys.h"
 #include "common/redis_connection.h"
+#include "worker/dyad_cache.h"
 #include "worker/lua_scripts.h"
 #include "worker/stream_entry.h"
 #include "worker/worker_config.h"
@@ -79,6 +80,8 @@ class Worker {
   ScriptShas scripts_;
   std::vector<Partition> partitions_;
   std::string members_key_;
+  // States of dyads in owned partitions; see dyad_cache.h for why they can be trusted.
+  DyadCache cache_;
   absl::Time next_lease_round_ = absl::InfinitePast();
   absl::Time next_maintenance_ = absl::InfinitePast();
   absl::Duration backoff_;

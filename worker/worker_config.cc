@@ -26,6 +26,10 @@ ABSL_FLAG(int64_t, max_stream_length, 1000000,
           "Feedback stream length above which acknowledged entries are trimmed regardless of "
           "--retain_ms, and a backlog above which the backlog alarm is raised; 0: no limit.");
 ABSL_FLAG(int32_t, maintenance_ms, 1000, "Interval of trimming and of lag/pending metrics, in ms.");
+ABSL_FLAG(int64_t, dyad_cache_entries, 10000,
+          "Dyad states (history, analysis, serialized record parts) kept in memory between "
+          "batches, least recently used out first; a dyad in memory is applied without reading "
+          "and re-analysing its record. 0: no cache.");
 ABSL_FLAG(std::string, metrics_host, "0.0.0.0", "Address the /metrics endpoint binds.");
 
 namespace alliance::worker {
@@ -72,6 +76,10 @@ absl::StatusOr<WorkerConfig> WorkerConfigFromFlags() {
   int maintenance_ms = absl::GetFlag(FLAGS_maintenance_ms);
   if (maintenance_ms < 10) return absl::InvalidArgumentError("--maintenance_ms must be >= 10");
   c.maintenance_interval = absl::Milliseconds(maintenance_ms);
+  c.dyad_cache_entries = absl::GetFlag(FLAGS_dyad_cache_entries);
+  if (c.dyad_cache_entries < 0) {
+    return absl::InvalidArgumentError("--dyad_cache_entries must be >= 0");
+  }
   c.health_port = absl::GetFlag(FLAGS_health_port);
   c.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   c.metrics_host = absl::GetFlag(FLAGS_metrics_host);

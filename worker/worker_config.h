@@ -32,6 +32,8 @@ struct WorkerConfig {
   int64_t max_stream_length = 1000000;
   // How often retention trimming and the lag/pending metrics run.
   absl::Duration maintenance_interval = absl::Seconds(1);
+  // Dyad states kept in memory between batches (least recently used out first); 0: none.
+  int64_t dyad_cache_entries = 10000;
   // Health service name "" follows Redis; "liveness" is always SERVING.
   int health_port = 0;
   int metrics_port = 0;

@@ -40,6 +40,12 @@ WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
   redis_reconnects =
       r->GetCounter("alliance_worker_redis_reconnects_total", "Successful Redis reconnects");
   redis_errors = r->GetCounter("alliance_worker_redis_errors_total", "Failed Redis round trips");
+  dyad_cache_hits = r->GetCounter("alliance_worker_dyad_cache_hits_total",
+                                  "Dyads of a batch whose state was in memory (no record read)");
+  dyad_cache_misses = r->GetCounter("alliance_worker_dyad_cache_misses_total",
+                                    "Dyads of a batch whose record was read and parsed");
+  dyad_cache_entries =
+      r->GetGauge("alliance_worker_dyad_cache_entries", "Dyad states kept in memory");
   ratings_per_second = r->GetGauge("alliance_worker_ratings_per_second",
                                    "Ratings applied per second over the last interval");
   partitions_owned = r->GetGauge("alliance_worker_partitions_owned", "Partitions owned");

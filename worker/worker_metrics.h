@@ -34,6 +34,9 @@ struct WorkerMetrics {
   Counter* leases_acquired;
   Counter* redis_reconnects;
   Counter* redis_errors;
+  Counter* dyad_cache_hits;
+  Counter* dyad_cache_misses;
+  Gauge* dyad_cache_entries;
   Gauge* ratings_per_second;
   Gauge* partitions_owned;
   Gauge* live_workers;

@@ -1,0 +1,168 @@
+// The in-memory dyad state (see dyad_state.h). The record is written in protobuf wire format by
+// hand from its parts: fields in number order, repeated elements back to back, unknown fields
+// last, which is exactly what DyadRecord::SerializeAsString produces, so readers cannot tell
+// the difference (the unit tests compare the bytes).
+#include "worker/dyad_state.h"
+
+#include <algorithm>
+
+#include "worker/dyad_update.h"
+#include "worker/record_convert.h"
+
+namespace alliance::worker {
+namespace {
+
+// Wire-format tags of DyadRecord's fields: (field number << 3) | wire type.
+constexpr char kVersionTag = 0x08;    // 1, varint
+constexpr char kTenantTag = 0x12;     // 2, length-delimited
+constexpr char kTherapistTag = 0x1a;  // 3
+constexpr char kClientTag = 0x22;     // 4
+constexpr char kRatingTag = 0x2a;     // 5
+constexpr char kPictureTag = 0x32;    // 6
+constexpr char kAlertTag = 0x3a;      // 7
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+void AppendField(char tag, std::string_view bytes, std::string* out) {
+  out->push_back(tag);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+void AppendStringField(char tag, std::string_view value, std::string* out) {
+  if (!value.empty()) AppendField(tag, value, out);  // proto3 omits empty strings
+}
+
+}  // namespace
+
+DyadState::RatingOrder DyadState::OrderOf(const internal::v1::StoredRating& r) {
+  return {r.session_number(), static_cast<int>(r.rater()), r.instrument_id(), r.rating_id()};
+}
+
+DyadState::DyadState(const analytics::InstrumentRegistry& registry,
+                     const analytics::RuleConfig& rules, const analytics::DyadKey& dyad,
+                     const internal::v1::DyadRecord& record)
+    : registry_(&registry),
+      rules_(&rules),
+      dyad_(dyad),
+      version_(record.version()),
+      analyzer_(registry, rules, dyad) {
+  analyzer_.AddAll(RatingsOf(record));
+  bool sorted =
+      std::is_sorted(record.ratings().begin(), record.ratings().end(),
+                     [](const auto& a, const auto& b) { return OrderOf(a) < OrderOf(b); });
+  if (sorted) {
+    for (const internal::v1::StoredRating& r : record.ratings()) AppendRating(r);
+  } else {
+    // Every write sorts; an unsorted record comes from elsewhere: sort as the next write would.
+    internal::v1::DyadRecord copy;
+    *copy.mutable_ratings() = record.ratings();
+    SortRatings(&copy);
+    for (const internal::v1::StoredRating& r : copy.ratings()) AppendRating(r);
+  }
+  for (const internal::v1::StoredRating& r : record.ratings()) rating_ids_.insert(r.rating_id());
+  for (const alliance::v1::Alert& a : record.alerts()) {
+    alert_ids_.insert(a.alert_id());
+    AppendField(kAlertTag, a.SerializeAsString(), &alerts_bytes_);
+  }
+  record.GetReflection()->GetUnknownFields(record).SerializeToString(&unknown_bytes_);
+}
+
+void DyadState::AppendRating(const internal::v1::StoredRating& rating) {
+  AppendField(kRatingTag, rating.SerializeAsString(), &ratings_bytes_);
+  last_rating_ = OrderOf(rating);
+  has_ratings_ = true;
+}
+
+void DyadState::InsertRatingsOutOfOrder(const std::vector<internal::v1::StoredRating>& ratings) {
+  // Rare (a late rating, or a second rater's rating of the latest session sorting before the
+  // first's): decode the stored elements, sort, and write them again.
+  internal::v1::DyadRecord all;
+  (void)all.ParseFromString(ratings_bytes_);  // our own bytes: they parse
+  for (const internal::v1::StoredRating& r : ratings) *all.add_ratings() = r;
+  SortRatings(&all);
+  ratings_bytes_ = all.SerializeAsString();  // only field 5 is set: exactly its elements
+  last_rating_ = OrderOf(all.ratings(all.ratings_size() - 1));
+  has_ratings_ = true;
+}
+
+DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
+                                   const google::protobuf::Timestamp& now) {
+  Update update;
+  std::vector<internal::v1::StoredRating> fresh;
+  std::vector<const analytics::Rating*> added;
+  for (const DecodedFeedback& f : incoming) {
+    if (!rating_ids_.insert(f.rating.rating_id).second) {
+      ++update.duplicates;
+      continue;
+    }
+    fresh.push_back(StoredFromRating(f.rating, f.session_id));
+    added.push_back(&f.rating);
+  }
+  if (fresh.empty()) return update;
+  update.changed = true;
+  update.ratings_added = static_cast<int>(fresh.size());
+
+  std::sort(fresh.begin(), fresh.end(),
+            [](const auto& a, const auto& b) { return OrderOf(a) < OrderOf(b); });
+  if (!has_ratings_ || OrderOf(fresh.front()) > last_rating_) {
+    for (const internal::v1::StoredRating& r : fresh) AppendRating(r);
+  } else {
+    InsertRatingsOutOfOrder(fresh);
+  }
+  // Many ratings at once (a backlog): loading the whole history in one pass is cheaper than
+  // adding them one by one; both give AnalyzeDyad's result.
+  constexpr size_t kReloadAt = 8;
+  if (added.size() >= kReloadAt) {
+    internal::v1::DyadRecord all;
+    (void)all.ParseFromString(ratings_bytes_);  // our own bytes: they parse
+    analyzer_ = analytics::DyadAnalyzer(*registry_, *rules_, dyad_);
+    analyzer_.AddAll(RatingsOf(all));
+  } else {
+    for (const analytics::Rating* r : added) analyzer_.Add(*r);
+  }
+  ++version_;
+
+  const analytics::DyadAnalysis& analysis = analyzer_.analysis();
+  alliance::v1::Dyad picture = DyadFromAnalysis(dyad_, analysis);
+  *picture.mutable_updated_at() = now;
+  // As in UpdateDyad: every event of the analysis not raised before is new; raised events
+  // stay in the record even if a late rating removed them from the analysis.
+  for (const analytics::AlertEvent& event : analysis.alerts) {
+    if (!alert_ids_.insert(event.alert_id).second) continue;
+    alliance::v1::Alert alert = AlertFromEvent(dyad_, event);
+    *alert.mutable_detected_at() = now;
+    AppendField(kAlertTag, alert.SerializeAsString(), &alerts_bytes_);
+    update.new_alerts.push_back(std::move(alert));
+  }
+  update.record = Serialize(picture);
+  return update;
+}
+
+std::string DyadState::Serialize(const alliance::v1::Dyad& picture) const {
+  std::string picture_bytes = picture.SerializeAsString();
+  std::string out;
+  out.reserve(16 + dyad_.tenant_id.size() + dyad_.therapist_id.size() + dyad_.client_id.size() +
+              ratings_bytes_.size() + picture_bytes.size() + alerts_bytes_.size() +
+              unknown_bytes_.size() + 24);
+  if (version_ != 0) {
+    out.push_back(kVersionTag);  // first: the apply script reads the version from here
+    AppendVarint(static_cast<uint64_t>(version_), &out);
+  }
+  AppendStringField(kTenantTag, dyad_.tenant_id, &out);
+  AppendStringField(kTherapistTag, dyad_.therapist_id, &out);
+  AppendStringField(kClientTag, dyad_.client_id, &out);
+  out.append(ratings_bytes_);
+  AppendField(kPictureTag, picture_bytes, &out);
+  out.append(alerts_bytes_);
+  out.append(unknown_bytes_);
+  return out;
+}
+
+}  // namespace alliance::worker

@@ -1,0 +1,79 @@
+// A dyad's state kept in memory between batches: the incremental analyzer plus the record's
+// parts in serialized form, so that applying a new rating costs an analyzer step and the
+// bytes of the new rating instead of parsing, re-analysing and re-serializing the whole
+// history. Produces the same record bytes, alerts and counts as UpdateDyad (dyad_update.h),
+// which stays the reference the tests compare it with.
+#ifndef ALLIANCE_WORKER_DYAD_STATE_H_
+#define ALLIANCE_WORKER_DYAD_STATE_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "alliance/internal/v1/records.pb.h"
+#include "alliance/v1/common.pb.h"
+#include "analytics/dyad_analyzer.h"
+#include "analytics/registry.h"
+#include "analytics/rules.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "worker/stream_entry.h"
+
+namespace alliance::worker {
+
+class DyadState {
+ public:
+  // `record` is the stored record (empty for a new dyad). `registry` and `rules` must outlive
+  // the state.
+  DyadState(const analytics::InstrumentRegistry& registry, const analytics::RuleConfig& rules,
+            const analytics::DyadKey& dyad, const internal::v1::DyadRecord& record);
+
+  struct Update {
+    // False when every incoming rating was already applied: nothing to write or emit.
+    bool changed = false;
+    // The serialized DyadRecord (version first, as the apply script reads it) when changed.
+    std::string record;
+    std::vector<alliance::v1::Alert> new_alerts;
+    int ratings_added = 0;
+    int duplicates = 0;
+  };
+
+  // Applies `incoming` (deduplicated by rating id) and advances the version when anything is
+  // new. The state then describes the record as written; if the write does not land, the
+  // caller must drop the state.
+  Update Apply(std::span<const DecodedFeedback> incoming, const google::protobuf::Timestamp& now);
+
+  // Version of the record this state describes (0: never written).
+  int64_t version() const { return version_; }
+
+ private:
+  // SortRatings' order: session, rater, instrument, rating id.
+  using RatingOrder = std::tuple<int32_t, int, std::string, std::string>;
+  static RatingOrder OrderOf(const internal::v1::StoredRating& r);
+
+  void AppendRating(const internal::v1::StoredRating& rating);
+  void InsertRatingsOutOfOrder(const std::vector<internal::v1::StoredRating>& ratings);
+  std::string Serialize(const alliance::v1::Dyad& picture) const;
+
+  const analytics::InstrumentRegistry* registry_;
+  const analytics::RuleConfig* rules_;  // the worker's, outlives the state
+  analytics::DyadKey dyad_;
+  int64_t version_ = 0;
+  analytics::DyadAnalyzer analyzer_;
+  absl::flat_hash_set<std::string> rating_ids_;
+  // Field 5 elements (tag, length, StoredRating) in SortRatings' order, and the last one's key.
+  std::string ratings_bytes_;
+  RatingOrder last_rating_;
+  bool has_ratings_ = false;
+  absl::flat_hash_set<std::string> alert_ids_;
+  // Field 7 elements in the order they were raised.
+  std::string alerts_bytes_;
+  // Top-level fields this build does not know, kept as a full parse and rewrite would.
+  std::string unknown_bytes_;
+};
+
+}  // namespace alliance::worker
+
+#endif  // ALLIANCE_WORKER_DYAD_STATE_H_
