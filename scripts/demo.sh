@@ -49,19 +49,29 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly ye
 pids+=($!)
 wait_port "$redis_port" redis
 
+# An API key for the demo tenant: the services keep only its SHA-256 (hash-key prints the
+# key file entry); alliancectl reads the key itself from a file.
+od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$work/demo.key"
+chmod 600 "$work/demo.key"
+entry=$("$bin/alliancectl" hash-key --key_id=demo --tenant="$tenant" --scopes=submit,read,watch \
+  <"$work/demo.key")
+echo "{\"keys\": [$entry]}" >"$work/api-keys.json"
+
 intake_port=$(free_port) insights_port=$(free_port)
 common=(--redis_port="$redis_port" --partitions="$partitions")
-"$bin/alliance-intake" "${common[@]}" --grpc_port="$intake_port" 2>"$work/intake.log" &
+auth=(--api_keys_file="$work/api-keys.json")
+"$bin/alliance-intake" "${common[@]}" "${auth[@]}" --grpc_port="$intake_port" 2>"$work/intake.log" &
 pids+=($!)
 "$bin/alliance-worker" "${common[@]}" --worker_id=demo-worker 2>"$work/worker.log" &
 pids+=($!)
-"$bin/alliance-insights" "${common[@]}" --grpc_port="$insights_port" 2>"$work/insights.log" &
+"$bin/alliance-insights" "${common[@]}" "${auth[@]}" --grpc_port="$insights_port" \
+  2>"$work/insights.log" &
 pids+=($!)
 wait_port "$intake_port" intake
 wait_port "$insights_port" insights
 
 ctl=("$bin/alliancectl" --intake="127.0.0.1:$intake_port" --insights="127.0.0.1:$insights_port"
-     --tenant="$tenant")
+     --tenant="$tenant" --api_key_file="$work/demo.key")
 
 echo "== Watching alerts live (WatchAlerts) while the sample cohort is submitted"
 "${ctl[@]}" watch --for=120s >"$work/alerts.txt" 2>"$work/watch.log" &

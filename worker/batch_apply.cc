@@ -196,6 +196,7 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     if (call.script != Script::kApplyBatch) continue;
     call.args[2] = std::to_string(call.bookings.size());
     if (call.extra_acks == 0) call.args.push_back("0");
+    call.args.push_back(std::to_string(absl::ToInt64Milliseconds(config_.data_retention)));
   }
 
   // Delivery counts of the failing entries (only when there are failures).

@@ -50,6 +50,7 @@ local function ack(from, count)
   for i = from, from + count - 1 do acked[#acked + 1] = ARGV[i] end
 end
 local results = {}
+local retention = tonumber(ARGV[#ARGV])
 local a = 4
 for d = 1, tonumber(ARGV[3]) do
   local dyad_key, index_key = KEYS[2 + 2 * d], KEYS[3 + 2 * d]
@@ -63,12 +64,25 @@ for d = 1, tonumber(ARGV[3]) do
   a = acks_at + acks
   if expected == '' or
       version_of(redis.call('GETRANGE', dyad_key, 0, 11)) == tonumber(expected) then
-    if record ~= '' then redis.call('SET', dyad_key, record) end
-    if member ~= '' then redis.call('ZADD', index_key, 0, member) end
-    for i = alerts_at, alerts_end, 4 do
-      redis.call('XADD', KEYS[2], '*', 'v', '1', 'tenant', tenant, 'therapist', therapist,
-                 'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
-                 'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
+    -- DeleteClientData deletes a client's entries from the stream before its state: an entry
+    -- gone from the stream was erased while in flight, and must not re-create the dyad.
+    local erased = false
+    for i = acks_at, acks_at + acks - 1 do
+      if #redis.call('XRANGE', KEYS[3], ARGV[i], ARGV[i]) == 0 then erased = true end
+    end
+    if not erased then
+      if record ~= '' then redis.call('SET', dyad_key, record) end
+      if member ~= '' then redis.call('ZADD', index_key, 0, member) end
+      if record ~= '' and retention > 0 then
+        -- The index outlives each of its dyads: it is refreshed by every write of any of them.
+        redis.call('PEXPIRE', dyad_key, retention)
+        redis.call('PEXPIRE', index_key, retention)
+      end
+      for i = alerts_at, alerts_end, 4 do
+        redis.call('XADD', KEYS[2], '*', 'v', '1', 'tenant', tenant, 'therapist', therapist,
+                   'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
+                   'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
+      end
     end
     if acks > 0 then ack(acks_at, acks) end
     results[d] = 1

@@ -25,8 +25,11 @@ enum class Script {
   // ARGV me, group, dyad count, then per dyad: expected version ('' = any), record ('' = write
   //      nothing), index member ('' = none), tenant, therapist, client, alert count n,
   //      n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k more ids
-  //      to acknowledge unconditionally (deleted entries).
+  //      to acknowledge unconditionally (deleted entries); last, the retention in ms (0: none)
+  //      set as the TTL of every dyad written and of its index.
   // -> -1 lease lost | per dyad: 1 applied, -2 version changed (nothing written or acked).
+  //    A dyad one of whose entries no longer exists in the stream (erased by
+  //    DeleteClientData while in flight) is acknowledged without writing anything (still 1).
   kApplyBatch,
   // KEYS lease, deadletter, feedback | ARGV me, group, source id, reason, attempts, then the
   // feedback entry's field/value pairs -> 1 | -1 lease lost.

@@ -133,6 +133,25 @@ absl::Status Worker::Maintenance() {
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     if ((*reply)->integer > 0) metrics_->partition[t.partition].trimmed->Increment();
   }
+  return TrimDerivedByAge(owned, now);
+}
+
+absl::Status Worker::TrimDerivedByAge(const std::vector<int>& owned, absl::Time now) {
+  if (config_.data_retention <= absl::ZeroDuration()) return absl::OkStatus();
+  // Alert and dead-letter entries older than the retention window (nobody consumes these
+  // streams as a group, so age is the only bound).
+  std::string min_id =
+      absl::StrCat(std::max<int64_t>(absl::ToUnixMillis(now - config_.data_retention), 0), "-0");
+  for (int p : owned) {
+    // Exact (no "~"): the cost is the entries removed, and nothing older than the window stays.
+    redis_->Append({"XTRIM", layout_.AlertStream(p), "MINID", min_id});
+    redis_->Append({"XTRIM", layout_.DeadLetterStream(p), "MINID", min_id});
+  }
+  for (size_t i = 0; i < owned.size() * 2; ++i) {
+    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 

@@ -67,6 +67,8 @@ class Worker {
 
   // maintenance.cc
   absl::Status Maintenance();
+  // Trims alert and dead-letter entries older than --data_retention_ms (part of Maintenance).
+  absl::Status TrimDerivedByAge(const std::vector<int>& owned, absl::Time now);
 
   WorkerConfig config_;
   KeyLayout layout_;

@@ -25,6 +25,10 @@ ABSL_FLAG(int32_t, retain_ms, 24 * 3600 * 1000,
 ABSL_FLAG(int64_t, max_stream_length, 1000000,
           "Feedback stream length above which acknowledged entries are trimmed regardless of "
           "--retain_ms, and a backlog above which the backlog alarm is raised; 0: no limit.");
+ABSL_FLAG(int64_t, data_retention_ms, 0,
+          "Retention window of derived data, in ms: a dyad state (and its tenant's index) expires "
+          "this long after its last write, and alert and dead-letter entries older than this "
+          "are trimmed. 0: kept until erased.");
 ABSL_FLAG(int32_t, maintenance_ms, 1000, "Interval of trimming and of lag/pending metrics, in ms.");
 ABSL_FLAG(int64_t, dyad_cache_entries, 10000,
           "Dyad states (history, analysis, serialized record parts) kept in memory between "
@@ -73,6 +77,9 @@ absl::StatusOr<WorkerConfig> WorkerConfigFromFlags() {
   if (c.max_stream_length < 0) {
     return absl::InvalidArgumentError("--max_stream_length must be >= 0");
   }
+  int64_t data_retention_ms = absl::GetFlag(FLAGS_data_retention_ms);
+  if (data_retention_ms < 0) return absl::InvalidArgumentError("--data_retention_ms must be >= 0");
+  c.data_retention = absl::Milliseconds(data_retention_ms);
   int maintenance_ms = absl::GetFlag(FLAGS_maintenance_ms);
   if (maintenance_ms < 10) return absl::InvalidArgumentError("--maintenance_ms must be >= 10");
   c.maintenance_interval = absl::Milliseconds(maintenance_ms);

@@ -30,6 +30,9 @@ struct WorkerConfig {
   // ...unless the stream is longer than this many entries (0: no length limit). Unprocessed
   // entries are never trimmed; a backlog above this raises the backlog alarm gauge.
   int64_t max_stream_length = 1000000;
+  // Retention of derived data (0: none): dyad states expire this long after their last
+  // write; alert and dead-letter entries older than this are trimmed.
+  absl::Duration data_retention = absl::ZeroDuration();
   // How often retention trimming and the lag/pending metrics run.
   absl::Duration maintenance_interval = absl::Seconds(1);
   // Dyad states kept in memory between batches (least recently used out first); 0: none.

@@ -9,9 +9,11 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "services/insights/access_log.h"
 #include "services/insights/alert_queries.h"
 #include "services/insights/alert_status.h"
 #include "services/insights/dyad_queries.h"
+#include "services/insights/erasure.h"
 #include "services/insights/tenant.h"
 #include "services/insights/timeline.h"
 #include "services/insights/tokens.h"
@@ -47,13 +49,14 @@ void FillIds(const alliance::internal::v1::DyadRecord& record, alliance::v1::Dya
 InsightsService::InsightsService(RedisPool* pool, const KeyLayout* layout,
                                  const analytics::InstrumentRegistry* registry,
                                  ServiceMetrics* metrics, WatchEnvironment* watch,
-                                 QueryLimits limits)
+                                 QueryLimits limits, const Authorizer* authorizer)
     : pool_(pool),
       layout_(layout),
       registry_(registry),
       metrics_(metrics),
       watch_(watch),
-      limits_(limits) {}
+      limits_(limits),
+      authorizer_(authorizer) {}
 
 grpc::ServerUnaryReactor* InsightsService::Run(grpc::CallbackServerContext* context,
                                                std::string_view method, absl::Status invalid,
@@ -88,18 +91,21 @@ grpc::ServerUnaryReactor* InsightsService::Run(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* InsightsService::GetDyad(grpc::CallbackServerContext* context,
                                                    const alliance::v1::GetDyadRequest* request,
                                                    alliance::v1::GetDyadResponse* response) {
-  absl::StatusOr<std::string> tenant = ResolveTenant(*context, request->tenant_id());
-  absl::Status invalid = tenant.ok()
+  absl::StatusOr<Caller> caller =
+      ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
+  absl::Status invalid = caller.ok()
                              ? FirstError({CheckId("therapist_id", request->therapist_id(), false),
                                            CheckId("client_id", request->client_id(), false)})
-                             : tenant.status();
+                             : caller.status();
   return Run(context, "GetDyad", invalid,
-             [this, request, response, tenant = tenant.value_or("")](RedisConnection& redis) {
-               absl::StatusOr<alliance::internal::v1::DyadRecord> record =
-                   LoadDyad(redis, *layout_, tenant, request->therapist_id(), request->client_id());
+             [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+               absl::StatusOr<alliance::internal::v1::DyadRecord> record = LoadDyad(
+                   redis, *layout_, caller.tenant, request->therapist_id(), request->client_id());
                if (!record.ok()) return record.status();
                *response->mutable_dyad() = record->picture();
                FillIds(*record, response->mutable_dyad());
+               LogAccess("GetDyad", caller,
+                         {absl::StrCat(request->therapist_id(), ":", request->client_id())}, {});
                return absl::OkStatus();
              });
 }
@@ -107,10 +113,11 @@ grpc::ServerUnaryReactor* InsightsService::GetDyad(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext* context,
                                                      const alliance::v1::ListDyadsRequest* request,
                                                      alliance::v1::ListDyadsResponse* response) {
-  absl::StatusOr<std::string> tenant = ResolveTenant(*context, request->tenant_id());
+  absl::StatusOr<Caller> caller =
+      ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
   absl::StatusOr<int> page_size = PageSize(request->page_size());
   DyadListQuery query;
-  absl::Status invalid = FirstError({tenant.status(), page_size.status(),
+  absl::Status invalid = FirstError({caller.status(), page_size.status(),
                                      CheckId("therapist_id", request->therapist_id(), true)});
   if (invalid.ok() && !request->page_token().empty()) {
     absl::StatusOr<std::string> after = DecodeDyadPageToken(request->page_token());
@@ -121,7 +128,7 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
     }
   }
   if (invalid.ok()) {
-    query.tenant = *tenant;
+    query.tenant = caller->tenant;
     query.therapist = request->therapist_id();
     query.at_risk_only = request->at_risk_only();
     query.open_rupture_only = request->open_rupture_only();
@@ -129,21 +136,31 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
     query.page_size = *page_size;
     query.max_examined = limits_.dyad_max_examined;
   }
-  return Run(context, "ListDyads", invalid, [this, query, response](RedisConnection& redis) {
-    return ListDyadsPage(redis, *layout_, query, response);
-  });
+  return Run(context, "ListDyads", invalid,
+             [this, query, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+               absl::Status status = ListDyadsPage(redis, *layout_, query, response);
+               if (status.ok()) {
+                 std::vector<std::string> dyads;
+                 for (const alliance::v1::Dyad& d : response->dyads())
+                   dyads.push_back(absl::StrCat(d.therapist_id(), ":", d.client_id()));
+                 LogAccess("ListDyads", caller, dyads, {});
+               }
+               return status;
+             });
 }
 
 grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
     grpc::CallbackServerContext* context, const alliance::v1::GetDyadTimelineRequest* request,
     alliance::v1::GetDyadTimelineResponse* response) {
-  absl::StatusOr<std::string> tenant = ResolveTenant(*context, request->tenant_id());
-  absl::Status invalid = tenant.ok()
+  absl::StatusOr<Caller> caller =
+      ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
+  absl::Status invalid = caller.ok()
                              ? FirstError({CheckId("therapist_id", request->therapist_id(), false),
                                            CheckId("client_id", request->client_id(), false)})
-                             : tenant.status();
+                             : caller.status();
   return Run(context, "GetDyadTimeline", invalid,
-             [this, request, response, tenant = tenant.value_or("")](RedisConnection& redis) {
+             [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+               const std::string& tenant = caller.tenant;
                absl::StatusOr<alliance::internal::v1::DyadRecord> record =
                    LoadDyad(redis, *layout_, tenant, request->therapist_id(), request->client_id());
                if (!record.ok()) return record.status();
@@ -154,6 +171,8 @@ grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
                  return s;
                }
                *response = BuildTimeline(*record, *registry_);
+               LogAccess("GetDyadTimeline", caller,
+                         {absl::StrCat(request->therapist_id(), ":", request->client_id())}, {});
                return absl::OkStatus();
              });
 }
@@ -161,9 +180,10 @@ grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
 grpc::ServerUnaryReactor* InsightsService::ListAlerts(
     grpc::CallbackServerContext* context, const alliance::v1::ListAlertsRequest* request,
     alliance::v1::ListAlertsResponse* response) {
-  absl::StatusOr<std::string> tenant = ResolveTenant(*context, request->tenant_id());
+  absl::StatusOr<Caller> caller =
+      ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
   absl::StatusOr<int> page_size = PageSize(request->page_size());
-  absl::Status invalid = FirstError({tenant.status(), page_size.status(),
+  absl::Status invalid = FirstError({caller.status(), page_size.status(),
                                      CheckId("therapist_id", request->therapist_id(), true),
                                      CheckId("client_id", request->client_id(), true)});
   if (invalid.ok() && !alliance::v1::Severity_IsValid(request->min_severity())) {
@@ -190,7 +210,7 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
     }
   }
   if (invalid.ok()) {
-    query.filter.tenant = *tenant;
+    query.filter.tenant = caller->tenant;
     query.filter.therapist = request->therapist_id();
     query.filter.client = request->client_id();
     query.filter.min_severity = request->min_severity();
@@ -198,31 +218,42 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
     query.page_size = *page_size;
     query.max_examined = limits_.alert_max_examined;
   }
-  return Run(context, "ListAlerts", invalid, [this, query, response](RedisConnection& redis) {
-    return ListAlertsPage(redis, *layout_, query, response);
-  });
+  return Run(context, "ListAlerts", invalid,
+             [this, query, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+               absl::Status status = ListAlertsPage(redis, *layout_, query, response);
+               if (status.ok()) {
+                 std::vector<std::string> alerts;
+                 for (const alliance::v1::Alert& a : response->alerts())
+                   alerts.push_back(a.alert_id());
+                 LogAccess("ListAlerts", caller, {}, alerts);
+               }
+               return status;
+             });
 }
 
 grpc::ServerUnaryReactor* InsightsService::ChangeStatus(
     grpc::CallbackServerContext* context, std::string_view method, std::string_view tenant_id,
     std::string_view alert_id, std::string_view actor, std::string_view therapist,
     std::string_view client, bool resolve, alliance::v1::Alert* out) {
-  absl::StatusOr<std::string> tenant = ResolveTenant(*context, tenant_id);
+  absl::StatusOr<Caller> caller = ResolveCaller(*authorizer_, *context, Scope::kRead, tenant_id);
   absl::Status invalid = FirstError(
-      {tenant.status(), CheckId("alert_id", alert_id, false), CheckId("actor", actor, false),
+      {caller.status(), CheckId("alert_id", alert_id, false), CheckId("actor", actor, false),
        CheckId("therapist_id", therapist, true), CheckId("client_id", client, true)});
-  return Run(
-      context, method, invalid,
-      [this, tenant = tenant.value_or(""), alert_id = std::string(alert_id),
-       actor = std::string(actor), therapist = std::string(therapist), client = std::string(client),
-       resolve, out](RedisConnection& redis) {
-        absl::StatusOr<alliance::v1::Alert> alert = FindAlert(
-            redis, *layout_, tenant, alert_id, therapist, client, limits_.lookup_max_examined);
-        if (!alert.ok()) return alert.status();
-        *out = *std::move(alert);
-        return ApplyTransition(redis, *layout_, tenant, actor,
-                               resolve ? Transition::kResolve : Transition::kAcknowledge, out);
-      });
+  return Run(context, method, invalid,
+             [this, method = std::string(method), caller = caller.value_or(Caller{}),
+              alert_id = std::string(alert_id), actor = std::string(actor),
+              therapist = std::string(therapist), client = std::string(client), resolve,
+              out](RedisConnection& redis) {
+               absl::StatusOr<alliance::v1::Alert> alert =
+                   FindAlert(redis, *layout_, caller.tenant, alert_id, therapist, client,
+                             limits_.lookup_max_examined);
+               if (!alert.ok()) return alert.status();
+               *out = *std::move(alert);
+               LogAccess(method, caller, {}, {alert_id});
+               return ApplyTransition(redis, *layout_, caller.tenant, actor,
+                                      resolve ? Transition::kResolve : Transition::kAcknowledge,
+                                      out);
+             });
 }
 
 grpc::ServerUnaryReactor* InsightsService::AcknowledgeAlert(
@@ -239,6 +270,32 @@ grpc::ServerUnaryReactor* InsightsService::ResolveAlert(
   return ChangeStatus(context, "ResolveAlert", request->tenant_id(), request->alert_id(),
                       request->actor(), request->therapist_id(), request->client_id(),
                       /*resolve=*/true, response->mutable_alert());
+}
+
+grpc::ServerUnaryReactor* InsightsService::DeleteClientData(
+    grpc::CallbackServerContext* context, const alliance::v1::DeleteClientDataRequest* request,
+    alliance::v1::DeleteClientDataResponse* response) {
+  absl::StatusOr<Caller> caller =
+      ResolveCaller(*authorizer_, *context, Scope::kAdmin, request->tenant_id());
+  absl::Status invalid =
+      caller.ok() ? CheckId("client_id", request->client_id(), false) : caller.status();
+  return Run(context, "DeleteClientData", invalid,
+             [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+               absl::StatusOr<alliance::v1::DeleteClientDataResponse> removed =
+                   EraseClient(redis, *layout_, caller.tenant, request->client_id());
+               if (!removed.ok()) return removed.status();
+               *response = *std::move(removed);
+               // Who erased, and how much; the client's id is not kept, not even here.
+               LogInfo("client_data_erased",
+                       {{"key_id", std::string_view(caller.key_id)},
+                        {"tenant", std::string_view(caller.tenant)},
+                        {"dyad_states", response->dyad_states()},
+                        {"alert_entries", response->alert_entries()},
+                        {"feedback_entries", response->feedback_entries()},
+                        {"dead_letters", response->dead_letters()},
+                        {"idempotency_records", response->idempotency_records()}});
+               return absl::OkStatus();
+             });
 }
 
 grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* InsightsService::WatchAlerts(

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "alliance/v1/insights.grpc.pb.h"
 #include "analytics/registry.h"
+#include "common/auth.h"
 #include "common/keys.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
@@ -27,7 +28,7 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
  public:
   InsightsService(RedisPool* pool, const KeyLayout* layout,
                   const analytics::InstrumentRegistry* registry, ServiceMetrics* metrics,
-                  WatchEnvironment* watch, QueryLimits limits);
+                  WatchEnvironment* watch, QueryLimits limits, const Authorizer* authorizer);
 
   grpc::ServerUnaryReactor* GetDyad(grpc::CallbackServerContext* context,
                                     const alliance::v1::GetDyadRequest* request,
@@ -47,6 +48,9 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   grpc::ServerUnaryReactor* ResolveAlert(grpc::CallbackServerContext* context,
                                          const alliance::v1::ResolveAlertRequest* request,
                                          alliance::v1::ResolveAlertResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteClientData(
+      grpc::CallbackServerContext* context, const alliance::v1::DeleteClientDataRequest* request,
+      alliance::v1::DeleteClientDataResponse* response) override;
   grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* WatchAlerts(
       grpc::CallbackServerContext* context,
       const alliance::v1::WatchAlertsRequest* request) override;
@@ -68,6 +72,7 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   ServiceMetrics* const metrics_;
   WatchEnvironment* const watch_;
   const QueryLimits limits_;
+  const Authorizer* const authorizer_;  // every call is authorized here first
 };
 
 }  // namespace alliance::insights

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
+#include "common/security.h"
 #include "common/strings.h"
 #include "services/insights/health.h"
 #include "services/insights/insights_service.h"
@@ -86,6 +87,12 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
+  absl::StatusOr<std::unique_ptr<Authorizer>> authorizer = AuthorizerFromFlags();
+  if (!authorizer.ok()) return Fail("invalid_auth_flags", authorizer.status());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFromFlags();
+  if (!credentials.ok()) return Fail("invalid_tls_flags", credentials.status());
+
   MetricsRegistry metrics_registry;
   ServiceMetrics metrics(&metrics_registry);
   MetricsServer metrics_server(&metrics_registry);
@@ -115,18 +122,22 @@ int Main(int argc, char** argv) {
   watch.pool = &pool;
   watch.layout = &*layout;
   watch.metrics = &metrics;
+  watch.authorizer = authorizer->get();
   watch.options.buffer = static_cast<size_t>(absl::GetFlag(FLAGS_watch_buffer));
   watch.options.heartbeat = heartbeat;
   watch.options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
-  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, QueryLimits{});
+  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, QueryLimits{},
+                          authorizer->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   if (absl::GetFlag(FLAGS_enable_reflection))
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
+  // The main port speaks TLS when configured; the health port below stays plaintext so
+  // that probes need no certificates (it serves nothing but grpc.health.v1).
   builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", grpc_port),
-                           grpc::InsecureServerCredentials(), &bound_port);
+                           *credentials, &bound_port);
   builder.RegisterService(&service);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, absl::GetFlag(FLAGS_keepalive_time_ms));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,

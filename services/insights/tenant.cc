@@ -1,4 +1,4 @@
-// Tenant resolution and identifier validation.
+// Caller resolution (API key, scope, tenant) and identifier validation.
 #include "services/insights/tenant.h"
 
 #include "absl/strings/str_cat.h"
@@ -6,11 +6,14 @@
 
 namespace alliance::insights {
 
-absl::StatusOr<std::string> ResolveTenant(const grpc::CallbackServerContext& /*context*/,
-                                          std::string_view requested_tenant) {
-  absl::Status valid = CheckId("tenant_id", requested_tenant, /*optional=*/false);
+absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
+                                     const grpc::CallbackServerContext& context, Scope scope,
+                                     std::string_view requested_tenant) {
+  absl::StatusOr<Principal> principal = authorizer.Authorize(context, scope, requested_tenant);
+  if (!principal.ok()) return principal.status();
+  absl::Status valid = CheckId("tenant_id", principal->tenant_id, /*optional=*/false);
   if (!valid.ok()) return valid;
-  return std::string(requested_tenant);
+  return Caller{principal->tenant_id, principal->key_id};
 }
 
 bool IsValidId(std::string_view id) {

@@ -1,6 +1,6 @@
-// Which tenant a call may see. Every query and watch goes through ResolveTenant, so the day
-// authentication supplies the tenant (from a token or a client certificate) only this
-// function changes.
+// Who is calling and which tenant the call may see. Every query, watch and admin call goes
+// through ResolveCaller: it authenticates the API key, checks the scope, and takes the tenant
+// from the key (a request naming another tenant is refused; an empty one means the key's).
 #ifndef ALLIANCE_SERVICES_INSIGHTS_TENANT_H_
 #define ALLIANCE_SERVICES_INSIGHTS_TENANT_H_
 
@@ -11,12 +11,20 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/auth.h"
 
 namespace alliance::insights {
 
-// The tenant the caller acts for. Today: the request's tenant_id, validated.
-absl::StatusOr<std::string> ResolveTenant(const grpc::CallbackServerContext& context,
-                                          std::string_view requested_tenant);
+struct Caller {
+  std::string tenant;  // validated; the only tenant this call touches
+  std::string key_id;  // who, for the access log ("auth-disabled" without auth)
+};
+
+// UNAUTHENTICATED without a known key; PERMISSION_DENIED for a missing scope or another
+// tenant; INVALID_ARGUMENT when no valid tenant results (auth disabled and none named).
+absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
+                                     const grpc::CallbackServerContext& context, Scope scope,
+                                     std::string_view requested_tenant);
 
 // Identifiers are 1-128 characters of [A-Za-z0-9._-] (docs/redis-layout.md).
 bool IsValidId(std::string_view id);

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "services/insights/access_log.h"
 #include "services/insights/tenant.h"
 #include "services/insights/tokens.h"
 
@@ -26,15 +27,20 @@ void WatchReactor::Begin(const alliance::v1::WatchAlertsRequest& request) {
     absl::MutexLock lock(&mu_);
     FinishLocked(code, why);
   };
-  absl::StatusOr<std::string> tenant = ResolveTenant(*context_, request.tenant_id());
-  if (!tenant.ok()) return fail(grpc::INVALID_ARGUMENT, Std(tenant.status().message()));
+  absl::StatusOr<Caller> caller =
+      ResolveCaller(*env_->authorizer, *context_, Scope::kWatch, request.tenant_id());
+  if (!caller.ok()) {
+    return fail(static_cast<grpc::StatusCode>(caller.status().code()),
+                Std(caller.status().message()));
+  }
+  caller_ = *caller;
   if (absl::Status s = CheckId("therapist_id", request.therapist_id(), true); !s.ok()) {
     return fail(grpc::INVALID_ARGUMENT, Std(s.message()));
   }
   if (!alliance::v1::Severity_IsValid(request.min_severity())) {
     return fail(grpc::INVALID_ARGUMENT, "min_severity: unknown value");
   }
-  filter_.tenant = *tenant;
+  filter_.tenant = caller_.tenant;
   filter_.therapist = request.therapist_id();
   filter_.min_severity = request.min_severity();
   for (int kind : request.kinds()) {
@@ -212,6 +218,9 @@ void WatchReactor::WriteNextLocked() {
   if (next.alert != nullptr) {
     *response_.mutable_alert() = *next.alert;
     env_->metrics->alerts_sent->Increment();
+    LogAccess("WatchAlerts", caller_,
+              {absl::StrCat(next.alert->therapist_id(), ":", next.alert->client_id())},
+              {next.alert->alert_id()});
   } else {
     response_.set_heartbeat(true);
     env_->metrics->heartbeats_sent->Increment();

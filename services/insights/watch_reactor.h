@@ -20,6 +20,7 @@
 #include "services/insights/alert_entry.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
+#include "services/insights/tenant.h"
 #include "services/insights/watch_hub.h"
 
 namespace alliance::insights {
@@ -40,6 +41,7 @@ struct WatchEnvironment {
   const KeyLayout* layout = nullptr;
   WatchOptions options;
   ServiceMetrics* metrics = nullptr;
+  const Authorizer* authorizer = nullptr;
   std::atomic<int> open{0};
 };
 
@@ -76,6 +78,7 @@ class WatchReactor : public grpc::ServerWriteReactor<alliance::v1::WatchAlertsRe
   grpc::CallbackServerContext* const context_;
   WatchEnvironment* const env_;
   AlertFilter filter_;
+  Caller caller_;             // set in Begin, before any other thread sees this reactor
   std::atomic<int> refs_{1};  // OnDone, plus one per catch-up step in flight
   bool registered_ = false;   // added to the hub (set before any other thread sees us)
 

@@ -7,8 +7,8 @@ namespace alliance::intake {
 
 void HealthPublisher::Attach(grpc::HealthCheckServiceInterface* service) {
   absl::MutexLock lock(&mu_);
-  service_ = service;
-  service_->SetServingStatus(kLivenessServiceName, true);
+  services_.push_back(service);
+  service->SetServingStatus(kLivenessServiceName, true);
   Publish();
 }
 
@@ -28,9 +28,10 @@ void HealthPublisher::Publish() {
   bool serving = redis_up_ && !shutting_down_;
   LogInfo("health",
           {{"serving", serving}, {"redis_up", redis_up_}, {"shutting_down", shutting_down_}});
-  if (service_ == nullptr) return;
-  service_->SetServingStatus("", serving);
-  service_->SetServingStatus(kIntakeServiceName, serving);
+  for (grpc::HealthCheckServiceInterface* service : services_) {
+    service->SetServingStatus("", serving);
+    service->SetServingStatus(kIntakeServiceName, serving);
+  }
 }
 
 }  // namespace alliance::intake

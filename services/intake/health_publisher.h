@@ -7,6 +7,8 @@
 
 #include <grpcpp/health_check_service_interface.h>
 
+#include <vector>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
@@ -17,7 +19,8 @@ inline constexpr char kLivenessServiceName[] = "liveness";
 
 class HealthPublisher {
  public:
-  // Starts publishing to `service` (owned by the server); applies the state known so far.
+  // Starts publishing to `service` (owned by a server; the gRPC server and the plaintext
+  // health server each have one); applies the state known so far.
   void Attach(grpc::HealthCheckServiceInterface* service);
   void SetRedisUp(bool up);
   void SetShuttingDown();
@@ -26,7 +29,7 @@ class HealthPublisher {
   void Publish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
-  grpc::HealthCheckServiceInterface* service_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::vector<grpc::HealthCheckServiceInterface*> services_ ABSL_GUARDED_BY(mu_);
   bool redis_up_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -54,16 +54,35 @@ struct BatchCall {
   }
 };
 
+// The submission as it will be stored: a submission without a tenant belongs to the key's
+// tenant (`scratch` holds the copy); one naming another tenant is PERMISSION_DENIED.
+absl::StatusOr<const alliance::v1::Feedback*> WithCallerTenant(const Authorizer& authorizer,
+                                                               const Principal& caller,
+                                                               const alliance::v1::Feedback& in,
+                                                               alliance::v1::Feedback* scratch) {
+  if (!authorizer.enabled()) return &in;
+  if (in.tenant_id().empty()) {
+    *scratch = in;
+    scratch->set_tenant_id(caller.tenant_id);
+    return scratch;
+  }
+  if (in.tenant_id() != caller.tenant_id) {
+    return absl::PermissionDeniedError("tenant_id: this API key may not submit for that tenant");
+  }
+  return &in;
+}
+
 }  // namespace
 
 IntakeService::IntakeService(IntakeServiceOptions options,
                              const analytics::InstrumentRegistry* registry, KeyLayout layout,
-                             WriterPool* pool, IntakeMetrics* metrics)
+                             WriterPool* pool, IntakeMetrics* metrics, const Authorizer* authorizer)
     : options_(options),
       registry_(registry),
       layout_(std::move(layout)),
       pool_(pool),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      authorizer_(authorizer) {}
 
 absl::StatusOr<IntakeService::Prepared> IntakeService::Prepare(
     const alliance::v1::Feedback& feedback, grpc::CallbackServerContext* context,
@@ -105,11 +124,25 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedback(
     metrics->RecordCall(Method::kSubmitFeedback, static_cast<grpc::StatusCode>(status.code()),
                         SecondsSince(start));
   };
+  // Authorized before anything is validated or queued: an unknown caller learns nothing.
+  absl::StatusOr<Principal> caller =
+      authorizer_->Authorize(*context, Scope::kSubmit, request->feedback().tenant_id());
+  if (!caller.ok()) {
+    finish(caller.status());
+    return reactor;
+  }
   if (!request->has_feedback()) {
     finish(absl::InvalidArgumentError("feedback: is required"));
     return reactor;
   }
-  auto prepared = Prepare(request->feedback(), context, absl::Now());
+  alliance::v1::Feedback scratch;
+  absl::StatusOr<const alliance::v1::Feedback*> feedback =
+      WithCallerTenant(*authorizer_, *caller, request->feedback(), &scratch);
+  if (!feedback.ok()) {
+    finish(feedback.status());
+    return reactor;
+  }
+  auto prepared = Prepare(**feedback, context, absl::Now());
   if (!prepared.ok()) {
     finish(PrefixFieldPath(prepared.status(), "feedback."));
     return reactor;
@@ -130,6 +163,14 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedbackBatch(
     alliance::v1::SubmitFeedbackBatchResponse* response) {
   Clock::time_point start = Clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The key and its scope decide the whole call; the tenant is checked per submission.
+  absl::StatusOr<Principal> caller = authorizer_->Authorize(*context, Scope::kSubmit, "");
+  if (!caller.ok()) {
+    grpc::Status status = ToGrpcStatus(caller.status());
+    reactor->Finish(status);
+    metrics_->RecordCall(Method::kSubmitFeedbackBatch, status.error_code(), SecondsSince(start));
+    return reactor;
+  }
   const int n = request->feedback_size();
   if (n == 0 || n > options_.max_batch_items) {
     grpc::Status status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -144,7 +185,14 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedbackBatch(
   auto* call = new BatchCall{reactor, response, metrics_, start, n + 1};
   absl::Time now = absl::Now();
   for (int i = 0; i < n; ++i) {
-    auto prepared = Prepare(request->feedback(i), context, now);
+    alliance::v1::Feedback scratch;
+    absl::StatusOr<const alliance::v1::Feedback*> feedback =
+        WithCallerTenant(*authorizer_, *caller, request->feedback(i), &scratch);
+    if (!feedback.ok()) {
+      call->ItemDone(i, feedback.status());
+      continue;
+    }
+    auto prepared = Prepare(**feedback, context, now);
     if (!prepared.ok()) {
       call->ItemDone(i, PrefixFieldPath(prepared.status(), absl::StrCat("feedback[", i, "].")));
       continue;

@@ -8,6 +8,7 @@
 
 #include "alliance/v1/intake.grpc.pb.h"
 #include "analytics/registry.h"
+#include "common/auth.h"
 #include "common/keys.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/validation.h"
@@ -23,7 +24,8 @@ struct IntakeServiceOptions {
 class IntakeService final : public alliance::v1::FeedbackIntake::CallbackService {
  public:
   IntakeService(IntakeServiceOptions options, const analytics::InstrumentRegistry* registry,
-                KeyLayout layout, WriterPool* pool, IntakeMetrics* metrics);
+                KeyLayout layout, WriterPool* pool, IntakeMetrics* metrics,
+                const Authorizer* authorizer);
 
   grpc::ServerUnaryReactor* SubmitFeedback(grpc::CallbackServerContext* context,
                                            const alliance::v1::SubmitFeedbackRequest* request,
@@ -48,6 +50,7 @@ class IntakeService final : public alliance::v1::FeedbackIntake::CallbackService
   const KeyLayout layout_;
   WriterPool* const pool_;
   IntakeMetrics* const metrics_;
+  const Authorizer* const authorizer_;  // every call is authorized before it is queued
 };
 
 }  // namespace alliance::intake

@@ -1,6 +1,7 @@
 // alliance-intake: accepts session feedback over gRPC and makes it durable in Redis Streams.
 // Start-up wires flags, metrics, writers, health and the gRPC server; SIGTERM drains it.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
+#include "common/security.h"
 #include "common/strings.h"
 #include "services/intake/health_publisher.h"
 #include "services/intake/intake_metrics.h"
@@ -99,6 +101,11 @@ int Run() {
   auto registry = InstrumentRegistryFromFlags();
   if (!registry.ok()) return Fail(registry.status());
 
+  auto authorizer = AuthorizerFromFlags();
+  if (!authorizer.ok()) return Fail(authorizer.status());
+  auto credentials = ServerCredentialsFromFlags();
+  if (!credentials.ok()) return Fail(credentials.status());
+
   MetricsRegistry metrics_registry;
   IntakeMetrics metrics(&metrics_registry);
   MetricsServer metrics_server(&metrics_registry);
@@ -120,7 +127,7 @@ int Run() {
   IntakeServiceOptions service_options;
   service_options.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
   service_options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
-  IntakeService service(service_options, &*registry, *layout, &pool, &metrics);
+  IntakeService service(service_options, &*registry, *layout, &pool, &metrics, authorizer->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   if (absl::GetFlag(FLAGS_enable_reflection)) {
@@ -133,13 +140,9 @@ int Run() {
   }
   int grpc_port = 0;
   int health_port = 0;
-  builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)),
-                           grpc::InsecureServerCredentials(), &grpc_port);
-  if (absl::GetFlag(FLAGS_health_port) > 0) {
-    // A second plaintext port for probes; the same server answers on it.
-    builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_health_port)),
-                             grpc::InsecureServerCredentials(), &health_port);
-  }
+  // The main port speaks TLS when configured.
+  builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)), *credentials,
+                           &grpc_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
@@ -148,6 +151,28 @@ int Run() {
         absl::StrCat("cannot listen on ", ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)))));
   }
   health.Attach(server->GetHealthCheckService());
+  // Probes get their own plaintext server that serves grpc.health.v1 only: FeedbackIntake is
+  // never reachable without TLS when TLS is on.
+  std::unique_ptr<grpc::Server> health_server;
+  // gRPC adds the default health service only once a server starts, and refuses to start a
+  // server without any service: an empty generic service (UNIMPLEMENTED for every method)
+  // fills that gap.
+  grpc::CallbackGenericService no_api;
+  if (absl::GetFlag(FLAGS_health_port) > 0) {
+    grpc::ServerBuilder health_builder;
+    health_builder.SetOption(std::make_unique<WithoutReflection>());
+    health_builder.RegisterCallbackGenericService(&no_api);
+    health_builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_health_port)),
+                                    grpc::InsecureServerCredentials(), &health_port);
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr || health_port == 0) {
+      server->Shutdown(absl::ToChronoTime(absl::Now()));
+      pool.Shutdown(absl::Now());
+      return Fail(absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", ListenAddress(host, absl::GetFlag(FLAGS_health_port)))));
+    }
+    health.Attach(health_server->GetHealthCheckService());
+  }
   LogInfo("listening", {{"grpc_port", int64_t{grpc_port}},
                         {"health_port", int64_t{health_port}},
                         {"metrics_port", int64_t{absl::GetFlag(FLAGS_metrics_port)}},
@@ -170,6 +195,7 @@ int Run() {
   const absl::Time drain_deadline = started + timeout * 0.8;
   // Stop accepting calls, and wait for the ones in flight: the writers complete them.
   server->Shutdown(absl::ToChronoTime(drain_deadline));
+  if (health_server != nullptr) health_server->Shutdown(absl::ToChronoTime(drain_deadline));
   pool.Shutdown(drain_deadline);
   metrics_server.Stop();
   LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});

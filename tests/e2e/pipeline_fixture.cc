@@ -15,13 +15,15 @@ void PipelineTest::SetUp() {
   int intake_port = FreePort(), insights_port = FreePort();
   std::vector<std::string> common = {absl::StrCat("--redis_port=", redis_.port()),
                                      absl::StrCat("--partitions=", kPartitions)};
+  // Authentication has its own tests (tests/services/security); the worker has no such flag.
+  const std::string no_auth = "--auth_disabled";
   auto with = [&](std::vector<std::string> extra) {
     extra.insert(extra.end(), common.begin(), common.end());
     return extra;
   };
   ASSERT_TRUE(intake_
                   .Start(BinaryPath("alliance-intake"),
-                         with({absl::StrCat("--grpc_port=", intake_port)}),
+                         with({absl::StrCat("--grpc_port=", intake_port), no_auth}),
                          log_dir_ + "/intake.log")
                   .ok());
   ASSERT_TRUE(worker_
@@ -30,7 +32,7 @@ void PipelineTest::SetUp() {
                   .ok());
   ASSERT_TRUE(insights_
                   .Start(BinaryPath("alliance-insights"),
-                         with({absl::StrCat("--grpc_port=", insights_port)}),
+                         with({absl::StrCat("--grpc_port=", insights_port), no_auth}),
                          log_dir_ + "/insights.log")
                   .ok());
   ASSERT_TRUE(WaitForPort(intake_port, absl::Seconds(20)).ok()) << intake_.ReadLog();

@@ -49,6 +49,7 @@ RedisEndpoint RedisServer::endpoint() const {
   RedisEndpoint e;
   e.host = "127.0.0.1";
   e.port = port_;
+  e.password = password_;
   return e;
 }
 
@@ -61,6 +62,10 @@ absl::Status RedisServer::Start() {
                                    "warning",      "--logfile", dir_ + "/redis.log"};
   if (options_.appendonly) {
     for (const char* a : {"--appendonly", "yes", "--appendfsync", "always"}) args.push_back(a);
+  }
+  if (!password_.empty()) {
+    args.push_back("--requirepass");
+    args.push_back(password_);
   }
   pid_t pid = fork();
   if (pid == 0) {

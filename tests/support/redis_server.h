@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "common/redis_connection.h"
@@ -24,6 +25,8 @@ class RedisServer {
   explicit RedisServer(Options options);
   ~RedisServer();
 
+  // Before Start: the server requires this password (requirepass); endpoint() carries it.
+  void RequirePassword(std::string password) { password_ = std::move(password); }
   // Starts redis-server and waits until it answers PING (at most 10 s).
   absl::Status Start();
   // SIGKILLs the server (data stays in its folder).
@@ -40,6 +43,7 @@ class RedisServer {
 
  private:
   Options options_;
+  std::string password_;
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;

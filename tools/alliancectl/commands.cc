@@ -6,7 +6,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
@@ -16,7 +19,9 @@
 #include "absl/time/clock.h"
 #include "alliance/v1/insights.grpc.pb.h"
 #include "alliance/v1/intake.grpc.pb.h"
+#include "common/auth.h"
 #include "common/strings.h"
+#include "tools/alliancectl/connection.h"
 #include "tools/alliancectl/ctl_flags.h"
 #include "tools/alliancectl/output.h"
 #include "tools/alliancectl/submissions.h"
@@ -27,19 +32,27 @@ namespace {
 using alliance::v1::AllianceInsights;
 using alliance::v1::FeedbackIntake;
 
+// A channel that cannot be built (unreadable certificate) fails every call with the reason.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(address);
+  if (channel.ok()) return *channel;
+  std::fprintf(stderr, "usage error: %s\n", std::string(channel.status().message()).c_str());
+  std::exit(2);
+}
+
 std::unique_ptr<AllianceInsights::Stub> InsightsStub() {
-  return AllianceInsights::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_insights), grpc::InsecureChannelCredentials()));
+  return AllianceInsights::NewStub(Channel(absl::GetFlag(FLAGS_insights)));
 }
 
 std::unique_ptr<FeedbackIntake::Stub> IntakeStub() {
-  return FeedbackIntake::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_intake), grpc::InsecureChannelCredentials()));
+  return FeedbackIntake::NewStub(Channel(absl::GetFlag(FLAGS_intake)));
 }
 
+// Deadline and API key of a unary call.
 void SetDeadline(grpc::ClientContext* context) {
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  AddApiKey(context);
 }
 
 int Failed(const grpc::Status& status) {
@@ -54,11 +67,13 @@ int Usage(std::string_view message) {
   return 2;
 }
 
-// Tenant from --tenant; prints a usage error when missing.
+// Tenant from --tenant; may be empty with an API key (the service takes the key's tenant).
+// Prints a usage error when missing without a key.
 bool Tenant(std::string* tenant) {
   *tenant = absl::GetFlag(FLAGS_tenant);
-  if (tenant->empty()) {
-    Usage("--tenant is required");
+  absl::StatusOr<std::string> key = ApiKey();
+  if (tenant->empty() && (!key.ok() || key->empty())) {
+    Usage("--tenant is required without an API key");
     return false;
   }
   return true;
@@ -371,6 +386,7 @@ int Watch(const Args& /*args*/) {
   const absl::Duration run_for = absl::GetFlag(FLAGS_for);
   auto stub = InsightsStub();
   grpc::ClientContext context;
+  AddApiKey(&context);
   if (run_for > absl::ZeroDuration())
     context.set_deadline(absl::ToChronoTime(absl::Now() + run_for));
   // Without --for the stream has no deadline, but connecting fails fast (no wait for ready).
@@ -455,5 +471,52 @@ int ChangeStatus(const Args& args, bool resolve) {
 
 int Acknowledge(const Args& args) { return ChangeStatus(args, false); }
 int Resolve(const Args& args) { return ChangeStatus(args, true); }
+
+int DeleteClient(const Args& /*args*/) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  if (absl::GetFlag(FLAGS_client).empty()) return Usage("--client is required");
+  auto stub = InsightsStub();
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  alliance::v1::DeleteClientDataRequest request;
+  request.set_tenant_id(tenant);
+  request.set_client_id(absl::GetFlag(FLAGS_client));
+  alliance::v1::DeleteClientDataResponse response;
+  grpc::Status status = stub->DeleteClientData(&context, request, &response);
+  if (!status.ok()) return Failed(status);
+  if (Json()) {
+    PrintJson(response);
+    return 0;
+  }
+  Table table({"KIND", "REMOVED"});
+  table.Add({"dyad states", std::to_string(response.dyad_states())});
+  table.Add({"dyad index entries", std::to_string(response.dyad_index_entries())});
+  table.Add({"alert entries", std::to_string(response.alert_entries())});
+  table.Add({"alert statuses", std::to_string(response.alert_statuses())});
+  table.Add({"feedback entries", std::to_string(response.feedback_entries())});
+  table.Add({"dead letters", std::to_string(response.dead_letters())});
+  table.Add({"idempotency records", std::to_string(response.idempotency_records())});
+  table.Print();
+  return 0;
+}
+
+int HashKey(const Args& /*args*/) {
+  std::string key;
+  if (!std::getline(std::cin, key)) return Usage("hash-key: give the API key on stdin");
+  absl::StripAsciiWhitespace(&key);
+  if (key.size() < 16) return Usage("hash-key: an API key needs at least 16 characters");
+  nlohmann::json entry;
+  entry["id"] = absl::GetFlag(FLAGS_key_id);
+  entry["sha256"] = HashApiKey(key);
+  entry["tenant"] = absl::GetFlag(FLAGS_tenant);
+  entry["scopes"] = nlohmann::json::array();
+  for (absl::string_view scope :
+       absl::StrSplit(absl::GetFlag(FLAGS_scopes), ',', absl::SkipWhitespace())) {
+    entry["scopes"].push_back(std::string(scope));
+  }
+  std::printf("%s\n", entry.dump().c_str());
+  return 0;
+}
 
 }  // namespace alliance::ctl

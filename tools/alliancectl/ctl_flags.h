@@ -38,5 +38,12 @@ ABSL_DECLARE_FLAG(int32_t, count);
 ABSL_DECLARE_FLAG(absl::Duration, for);
 ABSL_DECLARE_FLAG(bool, heartbeats);
 ABSL_DECLARE_FLAG(std::string, actor);
+ABSL_DECLARE_FLAG(std::string, api_key_file);
+ABSL_DECLARE_FLAG(bool, tls);
+ABSL_DECLARE_FLAG(std::string, tls_ca_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
+ABSL_DECLARE_FLAG(std::string, key_id);
+ABSL_DECLARE_FLAG(std::string, scopes);
 
 #endif  // ALLIANCE_TOOLS_ALLIANCECTL_CTL_FLAGS_H_

@@ -7,6 +7,7 @@
 #include "absl/flags/usage.h"
 #include "common/process.h"
 #include "tools/alliancectl/commands.h"
+#include "tools/alliancectl/connection.h"
 #include "tools/alliancectl/ctl_flags.h"
 
 ABSL_FLAG(std::string, intake, "localhost:50051", "FeedbackIntake address (host:port).");
@@ -40,6 +41,14 @@ ABSL_FLAG(absl::Duration, for, absl::ZeroDuration(),
           "watch: stop after this long, e.g. 30s (0: no limit).");
 ABSL_FLAG(bool, heartbeats, false, "watch: also print heartbeats (with --json).");
 ABSL_FLAG(std::string, actor, "", "ack, resolve: pseudonymous id of the person acting.");
+ABSL_FLAG(std::string, api_key_file, "",
+          "File whose first line is the API key sent with every call (else $ALLIANCE_API_KEY).");
+ABSL_FLAG(bool, tls, false, "Connect with TLS, trusting the system's CAs.");
+ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle to verify the server with (implies TLS).");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate chain for mTLS.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, key_id, "", "hash-key: id of the key file entry.");
+ABSL_FLAG(std::string, scopes, "", "hash-key: comma list of submit, read, watch, admin.");
 
 namespace {
 
@@ -56,8 +65,13 @@ commands:
   watch      live alerts (--cursor, --count N, --for 30s, --min_severity, --kinds)
   ack ID     acknowledge an alert (--actor)
   resolve ID resolve an alert (--actor)
+  delete-client  erase one client's data everywhere (--client; needs an admin key)
+  hash-key   read an API key on stdin, print its key file entry (--key_id, --tenant, --scopes)
 
-Every command needs --tenant. --json prints one JSON object per line.)";
+Calls carry the API key of --api_key_file or $ALLIANCE_API_KEY; the tenant is the key's
+(--tenant may name it; without a key --tenant is required). --tls, --tls_ca_file and
+--tls_cert_file/--tls_key_file (mTLS) secure the connection. --json prints one JSON object
+per line.)";
 
 }  // namespace
 
@@ -69,6 +83,11 @@ int main(int argc, char** argv) {
   }
   std::string command = positional[1];
   alliance::ctl::Args args(positional.begin() + 2, positional.end());
+  if (command == "hash-key") return alliance::ctl::HashKey(args);
+  if (absl::StatusOr<std::string> key = alliance::ctl::ApiKey(); !key.ok()) {
+    std::fprintf(stderr, "usage error: %s\n", std::string(key.status().message()).c_str());
+    return 2;
+  }
   if (command == "submit") return alliance::ctl::Submit(args);
   if (command == "dyad") return alliance::ctl::ShowDyad(args);
   if (command == "dyads") return alliance::ctl::ListDyads(args);
@@ -77,6 +96,7 @@ int main(int argc, char** argv) {
   if (command == "watch") return alliance::ctl::Watch(args);
   if (command == "ack") return alliance::ctl::Acknowledge(args);
   if (command == "resolve") return alliance::ctl::Resolve(args);
+  if (command == "delete-client") return alliance::ctl::DeleteClient(args);
   std::fprintf(stderr, "unknown command '%s'\n\n%s\n", command.c_str(), kUsage);
   return 2;
 }

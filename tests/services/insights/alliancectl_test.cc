@@ -5,18 +5,33 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "tests/services/insights/insights_fixture.h"
+#include "tests/support/api_keys.h"
 #include "tools/alliancectl/submissions.h"
 
 namespace alliance::testing {
 namespace {
 
+constexpr char kCtlKey[] = "ctl-key-clinic-a-5d0f2a9c";
+
+// The service runs with authentication on; alliancectl sends clinic-a's key from a file.
 class AlliancectlTest : public InsightsFixture {
  protected:
+  std::vector<std::string> ExtraFlags() const override {
+    std::string keys = absl::StrCat(redis_.dir(), "/api-keys.json");
+    EXPECT_TRUE(WriteApiKeyFile(keys, {{"ctl", kCtlKey, "clinic-a", {"read", "watch"}}}).ok());
+    std::ofstream(key_file()) << kCtlKey << "\n";
+    return {absl::StrCat("--api_keys_file=", keys)};
+  }
+  std::string key_file() const { return absl::StrCat(redis_.dir(), "/ctl.key"); }
+
   // Runs alliancectl with `args` and returns the JSON objects it printed.
-  std::vector<nlohmann::json> Run(std::vector<std::string> args, int expected_exit = 0) {
+  std::vector<nlohmann::json> Run(std::vector<std::string> args, int expected_exit = 0,
+                                  bool with_key = true) {
     args.insert(args.begin(), {absl::StrCat("--insights=", address()), "--json",
                                "--tenant=clinic-a", "--timeout_ms=10000"});
+    if (with_key) args.insert(args.begin(), absl::StrCat("--api_key_file=", key_file()));
     ChildProcess ctl;
     std::string log = absl::StrCat(redis_.dir(), "/ctl-", runs_++, ".log");
     EXPECT_TRUE(ctl.Start(BinaryPath("alliancectl"), args, log).ok());
@@ -73,6 +88,7 @@ TEST_F(AlliancectlTest, WatchResumesFromACursorAndStopsAfterCount) {
   // Take a cursor from a watch of our own, then append three alerts.
   auto stub = NewStub();
   grpc::ClientContext context;
+  UseKey(context, kCtlKey);
   alliance::v1::WatchAlertsRequest request;
   request.set_tenant_id("clinic-a");
   auto reader = stub->WatchAlerts(&context, request);
@@ -93,6 +109,31 @@ TEST_F(AlliancectlTest, WatchResumesFromACursorAndStopsAfterCount) {
   }
   // --for bounds a watch with nothing to show.
   EXPECT_EQ(Run({"watch", "--for=1s"}).size(), 0u);
+}
+
+TEST_F(AlliancectlTest, WithoutAKeyGetsNothing) {
+  WriteDyads({MakeDyad("clinic-a", "t1", "c1")});
+  EXPECT_EQ(Run({"dyads"}, /*expected_exit=*/1, /*with_key=*/false).size(), 0u);
+  EXPECT_EQ(Run({"dyads"}).size(), 1u);
+}
+
+// hash-key prints an entry that, written to the key file, lets that key in.
+TEST_F(AlliancectlTest, HashKeyPrintsAWorkingKeyFileEntry) {
+  ChildProcess ctl;
+  std::string out = absl::StrCat(redis_.dir(), "/hash.log");
+  ASSERT_TRUE(
+      ctl.Start("/bin/sh",
+                {"-c", absl::StrCat("echo new-operator-key-1234 | ", BinaryPath("alliancectl"),
+                                    " hash-key --key_id=op --tenant=clinic-a --scopes=read")},
+                out)
+          .ok());
+  ASSERT_EQ(ctl.Wait(absl::Seconds(30)), 0) << ctl.ReadLog();
+  nlohmann::json entry = nlohmann::json::parse(ctl.ReadLog(), nullptr, false);
+  ASSERT_TRUE(entry.is_object()) << ctl.ReadLog();
+  EXPECT_EQ(entry["sha256"], HashApiKey("new-operator-key-1234"));
+  EXPECT_EQ(ctl.ReadLog().find("new-operator-key-1234"), std::string::npos) << "key printed";
+  EXPECT_EQ(entry["tenant"], "clinic-a");
+  EXPECT_EQ(entry["scopes"], nlohmann::json::array({"read"}));
 }
 
 TEST(SubmissionFiles, CsvAndJsonLines) {

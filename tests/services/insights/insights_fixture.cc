@@ -29,7 +29,13 @@ void InsightsFixture::SetUp() {
       absl::StrCat("--metrics_port=", metrics_port_), absl::StrCat("--health_port=", health_port_),
       absl::StrCat("--partitions=", kPartitions),
   };
-  for (const std::string& flag : ExtraFlags()) args.push_back(flag);
+  bool has_keys = false;
+  for (const std::string& flag : ExtraFlags()) {
+    args.push_back(flag);
+    has_keys = has_keys || flag.rfind("--api_keys_file=", 0) == 0;
+  }
+  // Tests that are not about authentication run without it.
+  if (!has_keys) args.push_back("--auth_disabled");
   std::string log = absl::StrCat(redis_.dir(), "/insights.log");
   ASSERT_TRUE(service_.Start(BinaryPath("alliance-insights"), args, log).ok());
   ASSERT_TRUE(WaitForPort(grpc_port_, absl::Seconds(20)).ok()) << service_.ReadLog();

@@ -4,6 +4,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <future>
 #include <sstream>
 
@@ -50,6 +51,12 @@ absl::Status IntakeProcess::Start(int redis_port, const std::vector<std::string>
       "--shutdown_timeout=20s",
   };
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  // Tests that are not about authentication run without it; the security tests pass a key
+  // file (tests/services/security).
+  bool has_keys = std::any_of(extra_args.begin(), extra_args.end(), [](const std::string& a) {
+    return a.rfind("--api_keys_file=", 0) == 0;
+  });
+  if (!has_keys) args.push_back("--auth_disabled");
   if (absl::Status s =
           process_.Start(BinaryPath("alliance-intake"), args, log_dir_ + "/intake.log");
       !s.ok()) {

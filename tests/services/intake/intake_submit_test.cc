@@ -331,7 +331,7 @@ TEST_F(IntakeSubmitTest, ASecondInstanceOnTheSamePortFailsToStart) {
       second
           .Start(BinaryPath("alliance-intake"),
                  {"--listen_host=127.0.0.1", absl::StrCat("--grpc_port=", intake_.grpc_port()),
-                  absl::StrCat("--redis_port=", redis_.port())},
+                  absl::StrCat("--redis_port=", redis_.port()), "--auth_disabled"},
                  redis_.dir() + "/second-intake.log")
           .ok());
   std::optional<int> exit_code = second.Wait(absl::Seconds(30));

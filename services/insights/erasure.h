@@ -1,0 +1,33 @@
+// Erasure of one client's data (DeleteClientData): every place docs/redis-layout.md stores it.
+// Order matters for the worker running concurrently: the client's feedback entries are
+// deleted from the streams first (the worker's apply script skips entries that no longer
+// exist, so an entry in flight cannot re-create state), then dyad states and index members,
+// then alerts and their status records, then idempotency records.
+#ifndef ALLIANCE_SERVICES_INSIGHTS_ERASURE_H_
+#define ALLIANCE_SERVICES_INSIGHTS_ERASURE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "alliance/v1/insights.pb.h"
+#include "common/keys.h"
+#include "common/redis_connection.h"
+
+namespace alliance::insights {
+
+struct ErasureLimits {
+  int page = 500;                  // stream entries / SCAN hint per round trip
+  int64_t max_rounds = 1'000'000;  // bound of every scan loop
+};
+
+// Erases `client` of `tenant`; returns what was removed per kind (all zeros when nothing was
+// left, so a repeated call is a no-op).
+absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnection& redis,
+                                                                   const KeyLayout& layout,
+                                                                   const std::string& tenant,
+                                                                   const std::string& client,
+                                                                   ErasureLimits limits = {});
+
+}  // namespace alliance::insights
+
+#endif  // ALLIANCE_SERVICES_INSIGHTS_ERASURE_H_
