@@ -25,6 +25,7 @@ ABSL_FLAG(std::string, log_level, "info", "Log level.");
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(20), "Drain time on SIGTERM.");
 ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port.");
 ABSL_FLAG(int32_t, max_connection_age_ms, 300000, "gRPC connection age in ms.");
+ABSL_FLAG(std::string, api_keys_file, "", "Hashed API keys.");
 #endif
 
 int main(int argc, char** argv) {
