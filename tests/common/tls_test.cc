@@ -16,6 +16,7 @@
 #include "common/security.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/test_certificates.h"
 
 namespace alliance {
 namespace {
@@ -40,22 +41,11 @@ class TlsTest : public ::testing::Test {
   }
 
   std::string Path(const std::string& name) { return (dir_ / name).string(); }
-  void Run(const std::string& command) {
-    ASSERT_EQ(std::system((command + " >/dev/null 2>&1").c_str()), 0) << command;
-  }
   void MakeCa(const std::string& name) {
-    Run(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes",
-                     " -keyout ", Path(name + ".key"), " -out ", Path(name + ".pem"),
-                     " -days 1 -subj /CN=", name));
+    ASSERT_TRUE(testing::MakeTestCa(dir_.string(), name).ok()) << name;
   }
   void MakeLeaf(const std::string& name, const std::string& ca, const std::string& cn) {
-    std::ofstream(Path(name + ".ext")) << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-    Run(absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes",
-                     " -keyout ", Path(name + ".key"), " -out ", Path(name + ".csr"),
-                     " -subj /CN=", cn));
-    Run(absl::StrCat("openssl x509 -req -in ", Path(name + ".csr"), " -CA ", Path(ca + ".pem"),
-                     " -CAkey ", Path(ca + ".key"), " -CAcreateserial -days 1 -out ",
-                     Path(name + ".pem"), " -extfile ", Path(name + ".ext")));
+    ASSERT_TRUE(testing::MakeTestLeaf(dir_.string(), name, ca, cn).ok()) << name;
   }
   // Copies a leaf into the files the server watches (rename: atomic, like a Secret update).
   void Install(const std::string& leaf) {

@@ -19,6 +19,7 @@
 #include "tests/support/api_keys.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/test_certificates.h"
 
 namespace alliance::testing {
 namespace {
@@ -66,22 +67,11 @@ class ServiceTlsTest : public ::testing::Test {
   }
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  void Run(const std::string& command) {
-    ASSERT_EQ(std::system((command + " >/dev/null 2>&1").c_str()), 0) << command;
-  }
   void MakeCa(const std::string& name) {
-    Run(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes",
-                     " -keyout ", Path(name + ".key"), " -out ", Path(name + ".pem"),
-                     " -days 1 -subj /CN=", name));
+    ASSERT_TRUE(testing::MakeTestCa(dir_, name).ok()) << name;
   }
   void MakeLeaf(const std::string& name, const std::string& ca, const std::string& cn) {
-    std::ofstream(Path(name + ".ext")) << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-    Run(absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes",
-                     " -keyout ", Path(name + ".key"), " -out ", Path(name + ".csr"),
-                     " -subj /CN=", cn));
-    Run(absl::StrCat("openssl x509 -req -in ", Path(name + ".csr"), " -CA ", Path(ca + ".pem"),
-                     " -CAkey ", Path(ca + ".key"), " -CAcreateserial -days 1 -out ",
-                     Path(name + ".pem"), " -extfile ", Path(name + ".ext")));
+    ASSERT_TRUE(testing::MakeTestLeaf(dir_, name, ca, cn).ok()) << name;
   }
   std::string Read(const std::string& name) { return *ReadFileToString(Path(name)); }
 
