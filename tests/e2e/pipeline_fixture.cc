@@ -44,8 +44,11 @@ void PipelineTest::SetUp() {
 }
 
 void PipelineTest::TearDown() {
+  // Connected clients keep draining servers waiting until their shutdown deadlines.
+  intake_stub_.reset();
+  insights_stub_.reset();
+  for (ChildProcess* p : {&intake_, &worker_, &insights_}) p->Signal(SIGTERM);
   for (ChildProcess* p : {&intake_, &worker_, &insights_}) {
-    p->Signal(SIGTERM);
     if (!p->Wait(absl::Seconds(15)).has_value()) p->Kill();
   }
   if (HasFailure()) {

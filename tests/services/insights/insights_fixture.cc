@@ -43,6 +43,8 @@ void InsightsFixture::SetUp() {
 }
 
 void InsightsFixture::TearDown() {
+  // A connected client keeps a draining server waiting until its shutdown deadline.
+  channel_.reset();
   if (service_.running()) {
     service_.Signal(SIGTERM);
     std::optional<int> code = service_.Wait(absl::Seconds(20));

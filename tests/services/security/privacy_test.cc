@@ -100,10 +100,14 @@ class PrivacyTest : public ::testing::Test {
     redis_conn_ = *std::move(conn);
   }
   void TearDown() override {
+    // Connected clients keep draining servers waiting until their shutdown deadlines.
+    intake_stub_.reset();
+    insights_stub_.reset();
     for (ChildProcess* p : {&intake_, &worker_, &insights_}) {
-      if (!p->running()) continue;
-      p->Signal(SIGTERM);
-      if (!p->Wait(absl::Seconds(15)).has_value()) p->Kill();
+      if (p->running()) p->Signal(SIGTERM);
+    }
+    for (ChildProcess* p : {&intake_, &worker_, &insights_}) {
+      if (p->running() && !p->Wait(absl::Seconds(15)).has_value()) p->Kill();
     }
     if (HasFailure()) {
       for (ChildProcess* p : {&intake_, &worker_, &insights_}) {
