@@ -31,7 +31,7 @@ run_thread() {
   local dir=${TSAN_BUILD_DIR:-$root/build-tsan}
   # The tests labelled `concurrency`; their CMake dependencies bring the binaries they start.
   ALLIANCE_BUILD_TARGETS="common_test intake_submit_test intake_faults_test insights_watch_test
-    worker_apply_test worker_fault_test e2e_pipeline_test" \
+    worker_apply_test e2e_pipeline_test" \
     CXX=clang++ scripts/build.sh "$dir" -DALLIANCE_SANITIZE=thread
   (cd "$dir" &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/sanitizers/tsan.supp" \

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing packages, builds, runs ctest (unit, integration against
 # real redis-server instances the tests start on free loopback ports, end-to-end, deploy
-# checks), then runs each libFuzzer target for a short, bounded number of inputs.
-# Usage: scripts/test.sh            (build folders: ./build and ./build-fuzz)
-# Longer runs: scripts/fuzz.sh [RUNS]; sanitizers: scripts/test-sanitizers.sh.
+# checks); then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer and the
+# concurrency tests under ThreadSanitizer (scripts/test-sanitizers.sh); then each libFuzzer
+# target for a short, bounded number of inputs.
+# Usage: scripts/test.sh   (build folders: ./build, ./build-asan, ./build-tsan, ./build-fuzz)
+# Longer fuzzing: scripts/fuzz.sh [RUNS].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -18,6 +20,11 @@ stage "build"
 scripts/build.sh "$build_dir"
 stage "tests"
 (cd "$build_dir" && ctest --output-on-failure --timeout 600 -j "$(nproc)")
+
+stage "sanitizers: address + undefined"
+ALLIANCE_SKIP_INSTALL=1 ASAN_BUILD_DIR="$build_dir-asan" scripts/test-sanitizers.sh address
+stage "sanitizers: thread"
+ALLIANCE_SKIP_INSTALL=1 TSAN_BUILD_DIR="$build_dir-tsan" scripts/test-sanitizers.sh thread
 
 stage "fuzz (bounded)"
 BUILD_DIR="$build_dir-fuzz" scripts/fuzz.sh 20000

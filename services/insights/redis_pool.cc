@@ -25,6 +25,7 @@ void RedisPool::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    work_.SignalAll();
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
@@ -40,6 +41,7 @@ bool RedisPool::Submit(Job job) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= max_queued_) return false;
   queue_.push_back(std::move(job));
+  work_.Signal();
   return true;
 }
 
@@ -55,9 +57,9 @@ void RedisPool::Run() {
     Job job;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+      // A condition variable rather than Mutex::Await: the predicate is then evaluated by this
+      // thread, which ThreadSanitizer can follow.
+      if (!stopping_ && queue_.empty()) work_.WaitWithTimeout(&mu_, absl::Seconds(1));
       if (stopping_) return;
       if (queue_.empty()) continue;
       job = std::move(queue_.front());

@@ -46,6 +46,7 @@ class RedisPool {
   mutable absl::Mutex mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar work_;  // signalled when a job is queued or stopping_ becomes true
   std::vector<std::thread> threads_;
 };
 

@@ -35,11 +35,22 @@ void WatchHub::Stop() {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
       stopping_ = true;
+      stop_requested_.SignalAll();
       for (WatchSubscriber* s : all_) s->OnHubStopping();
       live_.clear();
     }
   }
   if (reader_.joinable()) reader_.join();
+}
+
+void WatchHub::BackOff() {
+  absl::MutexLock lock(&mu_);
+  // A condition variable rather than Mutex::Await: the predicate is then evaluated by this
+  // thread, which ThreadSanitizer can follow.
+  const absl::Time until = absl::Now() + kReconnectBackoff;
+  while (!stopping_) {
+    if (stop_requested_.WaitWithDeadline(&mu_, until)) break;
+  }
 }
 
 absl::StatusOr<Positions> WatchHub::Head() const {
@@ -97,9 +108,7 @@ void WatchHub::Run() {
       absl::StatusOr<std::unique_ptr<RedisConnection>> fresh = RedisConnection::Connect(endpoint_);
       if (!fresh.ok()) {
         SetRedisHealth(false);
-        absl::MutexLock lock(&mu_);
-        auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
-        mu_.AwaitWithTimeout(absl::Condition(&stopping), kReconnectBackoff);
+        BackOff();
         continue;
       }
       redis = *std::move(fresh);
@@ -117,9 +126,7 @@ void WatchHub::Run() {
       SetRedisHealth(false);
       if (!redis->broken()) {
         // An error reply (e.g. a key of the wrong type): back off instead of spinning.
-        absl::MutexLock lock(&mu_);
-        auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
-        mu_.AwaitWithTimeout(absl::Condition(&stopping), kReconnectBackoff);
+        BackOff();
       }
       continue;
     }

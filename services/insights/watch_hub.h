@@ -73,6 +73,8 @@ class WatchHub {
 
  private:
   void Run();
+  // Waits kReconnectBackoff, or less if Stop() is called meanwhile.
+  void BackOff();
   absl::Status InitPositions(RedisConnection& redis);
   absl::Status ReadOnce(RedisConnection& redis);
   void Fanout(const EntryBatch& batch);
@@ -87,6 +89,7 @@ class WatchHub {
   mutable absl::Mutex mu_;
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar stop_requested_;  // signalled when stopping_ becomes true
   Positions head_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<WatchSubscriber*> all_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<WatchSubscriber*> live_ ABSL_GUARDED_BY(mu_);
