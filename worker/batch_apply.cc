@@ -254,6 +254,7 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
           return absl::OkStatus();
         }
         if (call.script == Script::kDeadLetter) {
+          if (r.type == REDIS_REPLY_INTEGER && r.integer == 0) return absl::OkStatus();
           metrics_->partition[call.partition].dead_letters->Increment();
           metrics_->entries_acked->Increment();
           LogWarning("dead_letter", {{"partition", int64_t{call.partition}},

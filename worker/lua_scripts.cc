@@ -101,8 +101,12 @@ end
 return results
 )lua";
 
+// Parks an entry only while it is still pending: when the same entry was in hand twice (a
+// redelivery or claim while a slow first attempt was still failing), the second call finds it
+// acknowledged and parks nothing, so a poison entry is never dead-lettered twice.
 constexpr std::string_view kDeadLetter = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call('XACK', KEYS[3], ARGV[2], ARGV[3]) == 0 then return 0 end
 local fields = {'v', '1', 'source_id', ARGV[3], 'reason', ARGV[4], 'attempts', ARGV[5]}
 for i = 6, #ARGV, 2 do
   local name = ARGV[i]
@@ -112,7 +116,6 @@ for i = 6, #ARGV, 2 do
   end
 end
 redis.call('XADD', KEYS[2], '*', unpack(fields))
-redis.call('XACK', KEYS[3], ARGV[2], ARGV[3])
 return 1
 )lua";
 

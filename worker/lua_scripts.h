@@ -32,7 +32,8 @@ enum class Script {
   //    DeleteClientData while in flight) is acknowledged without writing anything (still 1).
   kApplyBatch,
   // KEYS lease, deadletter, feedback | ARGV me, group, source id, reason, attempts, then the
-  // feedback entry's field/value pairs -> 1 | -1 lease lost.
+  // feedback entry's field/value pairs -> 1 parked | 0 no longer pending (already parked or
+  // applied: nothing written) | -1 lease lost.
   kDeadLetter,
   // KEYS lease | ARGV me, ttl_ms -> 1 renewed | 2 newly taken (it was free) | 0 held by
   // another worker.
