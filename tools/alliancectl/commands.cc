@@ -226,6 +226,25 @@ int ShowDyad(const Args& /*args*/) {
   return 0;
 }
 
+// After one page of a listing: unless --all_pages asks for the next one, prints the table
+// (with --json, the rows went out already and only the next page token follows) and returns
+// true to end the listing.
+template <typename Response>
+bool EndOfListing(const Table& table, const std::string& next_page_token) {
+  if (!next_page_token.empty() && absl::GetFlag(FLAGS_all_pages)) return false;
+  if (!Json()) {
+    table.Print();
+    if (!next_page_token.empty()) {
+      std::printf("next page: --page_token=%s\n", next_page_token.c_str());
+    }
+  } else if (!next_page_token.empty()) {
+    Response token_only;
+    token_only.set_next_page_token(next_page_token);
+    PrintJson(token_only);
+  }
+  return true;
+}
+
 int ListDyads(const Args& /*args*/) {
   std::string tenant;
   if (!Tenant(&tenant)) return 2;
@@ -265,19 +284,7 @@ int ListDyads(const Args& /*args*/) {
                  trend, std::to_string(d.open_ruptures()), d.at_risk() ? "yes" : "no",
                  d.unrepaired() ? "yes" : "no"});
     }
-    if (response.next_page_token().empty() || !absl::GetFlag(FLAGS_all_pages)) {
-      if (!Json()) {
-        table.Print();
-        if (!response.next_page_token().empty()) {
-          std::printf("next page: --page_token=%s\n", response.next_page_token().c_str());
-        }
-      } else if (!response.next_page_token().empty()) {
-        alliance::v1::ListDyadsResponse token_only;
-        token_only.set_next_page_token(response.next_page_token());
-        PrintJson(token_only);
-      }
-      return 0;
-    }
+    if (EndOfListing<alliance::v1::ListDyadsResponse>(table, response.next_page_token())) return 0;
     request.set_page_token(response.next_page_token());
   }
   return 0;
@@ -349,19 +356,7 @@ int ListAlerts(const Args& /*args*/) {
         AddAlertRow(table, a);
       }
     }
-    if (response.next_page_token().empty() || !absl::GetFlag(FLAGS_all_pages)) {
-      if (!Json()) {
-        table.Print();
-        if (!response.next_page_token().empty()) {
-          std::printf("next page: --page_token=%s\n", response.next_page_token().c_str());
-        }
-      } else if (!response.next_page_token().empty()) {
-        alliance::v1::ListAlertsResponse token_only;
-        token_only.set_next_page_token(response.next_page_token());
-        PrintJson(token_only);
-      }
-      return 0;
-    }
+    if (EndOfListing<alliance::v1::ListAlertsResponse>(table, response.next_page_token())) return 0;
     request.set_page_token(response.next_page_token());
   }
   return 0;
