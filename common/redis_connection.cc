@@ -60,6 +60,10 @@ void RedisConnection::Append(const std::vector<std::string_view>& args) {
   }
 }
 
+void RedisConnection::AppendFormatted(std::string_view resp) {
+  if (redisAppendFormattedCommand(context_, resp.data(), resp.size()) != REDIS_OK) broken_ = true;
+}
+
 absl::StatusOr<RedisReplyPtr> RedisConnection::GetReply() {
   if (broken_) return absl::UnavailableError("redis connection is broken");
   void* raw = nullptr;

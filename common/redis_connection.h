@@ -45,6 +45,9 @@ class RedisConnection {
   // Pipelining: queue commands with Append, then read one reply per command with GetReply.
   void Append(const std::vector<std::string_view>& args);
   absl::StatusOr<RedisReplyPtr> GetReply();
+  // Pipelining a command the caller already encoded in RESP (one reply per command in it);
+  // saves the per-argument formatting of Append on hot paths.
+  void AppendFormatted(std::string_view resp);
 
   // Changes the read timeout, e.g. above the BLOCK time of XREADGROUP.
   absl::Status SetCommandTimeout(absl::Duration timeout);

@@ -58,7 +58,7 @@ if [[ $appendonly == no ]]; then aof=(--appendonly no); else aof=(--appendonly y
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' "${aof[@]}" \
   --daemonize no --logfile "$tmp/redis.log" &
 redis_pid=$!
-pids+=($redis_pid)
+pids+=("$redis_pid")
 wait_port "$redis_port"
 
 intake_port=$(free_port)
@@ -69,11 +69,11 @@ metrics_port=$(free_port)
   --metrics_port="$metrics_port" --redis_port="$redis_port" --writer_threads="$writers" \
   --auth_disabled 2>"$tmp/intake.log" &
 intake_pid=$!
-pids+=($intake_pid)
+pids+=("$intake_pid")
 bare_port=$(free_port)
 "$bin/alliance-bare-server" --listen_host=127.0.0.1 --grpc_port="$bare_port" 2>"$tmp/bare.log" &
 bare_pid=$!
-pids+=($bare_pid)
+pids+=("$bare_pid")
 wait_port "$intake_port"
 wait_port "$bare_port"
 wait_port "$metrics_port"
@@ -123,6 +123,11 @@ for p in $(seq 0 7); do
   stream_entries=$((stream_entries + n))
 done
 
+# Redis rewrites its append-only file when it doubled (fork + copy-on-write): worth knowing
+# when reading the tail latencies.
+aof_rewrites=$(grep -c 'Background append only file rewriting started' "$tmp/redis.log" || true)
+fork_usec=$(redis-cli -p "$redis_port" INFO stats | tr -d '\r' | awk -F: '$1 == "latest_fork_usec" { print $2 }')
+
 ratio=$(awk -v a="$intake_qps" -v b="$bare_qps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
 echo
@@ -133,4 +138,5 @@ echo "intake ok_qps=$intake_qps (entries in Redis: $stream_entries)"
 echo "cpu per call (us, includes warm-up): bare server $(cpu_per_call "$bare_before" "$bare_after" "$bare_qps"), intake $(cpu_per_call "$intake_before" "$intake_after" "$intake_qps"), its redis $(cpu_per_call "$redis_before" "$redis_after" "$intake_qps")"
 echo "ratio intake/bare = $ratio (target >= 0.75: $(verdict "$ratio >= 0.75"))"
 echo "intake p99 at half load ($half_rate/s) = $p99_half ms, p50 $p50_half ms (target < 10 ms: $(verdict "$p99_half < 10")); bare server p99 at the same rate = $bare_p99_half ms"
+echo "redis: $aof_rewrites AOF rewrite(s) during the runs, last fork took ${fork_usec:-0} us"
 echo "intake RSS = $((rss_kib / 1024)) MiB, peak $((hwm_kib / 1024)) MiB (target < 100 MiB: $(verdict "$hwm_kib < 102400"))"

@@ -13,8 +13,11 @@
 namespace alliance::intake {
 namespace {
 
+// Little-endian, whatever the host's byte order; one append instead of eight push_backs.
 void AppendU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(bytes, sizeof bytes);
 }
 
 void AppendString(std::string* out, std::string_view s) {

@@ -6,11 +6,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "alliance/internal/v1/records.pb.h"
 #include "analytics/hash.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "services/intake/content_hash.h"
+#include "services/intake/feedback_entry.h"
 
 namespace alliance::intake {
 namespace {
@@ -100,13 +100,7 @@ absl::StatusOr<IntakeService::Prepared> IntakeService::Prepare(
   job->content_hash = ContentHash(feedback);
   job->accepted_id = analytics::Hash128Hex({feedback.tenant_id(), feedback.idempotency_id()});
   job->tenant_id = feedback.tenant_id();
-  alliance::internal::v1::FeedbackEntry entry;
-  *entry.mutable_feedback() = feedback;
-  entry.set_accepted_id(job->accepted_id);
-  int64_t now_ns = absl::ToUnixNanos(now);
-  entry.mutable_accepted_at()->set_seconds(now_ns / 1'000'000'000);
-  entry.mutable_accepted_at()->set_nanos(static_cast<int32_t>(now_ns % 1'000'000'000));
-  entry.SerializeToString(&job->entry);
+  EncodeFeedbackEntry(feedback, job->accepted_id, now, &job->entry);
   job->deadline = context->deadline();
   job->context = context;
   prepared.job = std::move(job);

@@ -2,6 +2,7 @@
 #include "services/intake/writer_pool.h"
 
 #include <algorithm>
+#include <charconv>
 #include <span>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "services/intake/append_script.h"
+#include "services/intake/resp_command.h"
 
 namespace alliance::intake {
 namespace {
@@ -178,24 +180,32 @@ class WriterPool::Writer {
         groups[it->second].push_back(i);
       }
     }
-    std::vector<std::string_view> args;
     for (const auto& group : groups) {
-      std::string key_count = absl::StrCat(2 * group.size());
-      args.clear();
-      args.reserve(5 + 6 * group.size());
-      args.insert(args.end(), {"EVALSHA", script_sha_, key_count});
+      command_.clear();
+      RespCommand command(&command_);
+      command.Begin(5 + 6 * group.size());
+      command.Arg("EVALSHA");
+      command.Arg(script_sha_);
+      char key_count[24];
+      char* key_count_end =
+          std::to_chars(key_count, key_count + sizeof key_count, 2 * group.size()).ptr;
+      command.Arg(std::string_view(key_count, static_cast<size_t>(key_count_end - key_count)));
       for (size_t i : group) {
-        args.push_back(jobs[i]->idempotency_key);
-        args.push_back(jobs[i]->stream_key);
+        command.Arg(jobs[i]->idempotency_key);
+        command.Arg(jobs[i]->stream_key);
       }
-      args.push_back(window_ms_);
-      args.push_back(kEntryVersion);
+      command.Arg(window_ms_);
+      command.Arg(kEntryVersion);
       for (size_t i : group) {
-        args.insert(args.end(), {jobs[i]->content_hash, jobs[i]->accepted_id, jobs[i]->tenant_id,
-                                 jobs[i]->entry});
+        command.Arg(jobs[i]->content_hash);
+        command.Arg(jobs[i]->accepted_id);
+        command.Arg(jobs[i]->tenant_id);
+        command.Arg(jobs[i]->entry);
       }
-      connection_->Append(args);
+      connection_->AppendFormatted(command_);
     }
+    // Keep the buffer for the next flush, but not a huge one left by a batch of large messages.
+    if (command_.capacity() > (size_t{1} << 20)) std::string().swap(command_);
     Batch noscript;
     for (size_t g = 0; g < groups.size(); ++g) {
       const std::vector<size_t>& group = groups[g];
@@ -264,6 +274,7 @@ class WriterPool::Writer {
   const std::string window_ms_;
   std::unique_ptr<RedisConnection> connection_;
   std::string script_sha_;
+  std::string command_;  // RESP of the command being built, reused across flushes
   bool logged_down_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "analytics/hash.h"
 #include "gtest/gtest.h"
 
 namespace alliance::intake {
@@ -35,8 +36,18 @@ TEST(ContentHashTest, StableAndIndependentOfAnswerOrder) {
   std::swap(*b.mutable_answers(0), *b.mutable_answers(2));
   EXPECT_EQ(ContentHash(a), ContentHash(b));
   EXPECT_EQ(ContentHash(a).size(), 32u);
-  // Pinned: stored idempotency records depend on this value staying the same.
   EXPECT_EQ(ContentHash(a), ContentHash(Sample()));
+}
+
+// Pinned values: stored idempotency records depend on the canonical bytes and their hash
+// never changing (e.g. when the encoding code is made faster).
+TEST(ContentHashTest, PinnedValue) {
+  alliance::v1::Feedback f = Sample();
+  f.mutable_session_time()->set_nanos(123);
+  f.mutable_answers(1)->set_value(-0.0);
+  EXPECT_EQ(ContentHash(f), "a7c42d7c9be09c41d7da3a558f51fc58");
+  EXPECT_EQ(analytics::Hash128Hex({CanonicalFeedbackBytes(f)}), ContentHash(f));
+  EXPECT_EQ(CanonicalFeedbackBytes(f).size(), 173u);
 }
 
 TEST(ContentHashTest, NegativeZeroIsZero) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -246,6 +248,75 @@ TEST_F(IntakeSubmitTest, BatchReportsEveryItemOnItsOwn) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("1..500"));
   EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 4);
+}
+
+// Many submissions in one call reach the writers together, so the script handles several per
+// partition in one EVALSHA: every item must get its own result, and each stream id must point
+// at that very submission.
+TEST_F(IntakeSubmitTest, LargeBatchGivesEveryItemItsOwnStreamPosition) {
+  constexpr int kDistinct = 120;
+  alliance::v1::SubmitFeedbackBatchRequest request;
+  for (int i = 0; i < kDistinct; ++i) {
+    *request.add_feedback() =
+        ValidFeedback(absl::StrCat("bulk-", i), absl::StrCat("client-", i % 37));
+  }
+  // Retries of items of the same call: duplicates of submissions not yet acknowledged.
+  for (int i = 0; i < 30; ++i) *request.add_feedback() = request.feedback(i * 4);
+  alliance::v1::SubmitFeedbackBatchResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = intake_.stub().SubmitFeedbackBatch(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.results_size(), request.feedback_size());
+  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), kDistinct);
+
+  // (partition, stream id) -> accepted id; stream ids are only unique within one stream.
+  std::map<std::pair<int, std::string>, std::string> accepted_at_position;
+  for (int p = 0; p < layout_.partitions(); ++p) {
+    auto range = redis_conn_->Command({"XRANGE", layout_.FeedbackStream(p), "-", "+"});
+    ASSERT_TRUE(range.ok());
+    for (size_t e = 0; e < (*range)->elements; ++e) {
+      const redisReply& entry = *(*range)->element[e];
+      accepted_at_position[{p, std::string(ReplyString(*entry.element[0]))}] =
+          EntryFields(entry)["accepted_id"];
+    }
+  }
+  int duplicates = 0;
+  for (int i = 0; i < response.results_size(); ++i) {
+    const auto& result = response.results(i);
+    ASSERT_EQ(result.code(), 0) << i << ": " << result.message();
+    const alliance::v1::Feedback& f = request.feedback(i);
+    EXPECT_EQ(result.ack().accepted_id(),
+              analytics::Hash128Hex({f.tenant_id(), f.idempotency_id()}));
+    EXPECT_EQ(result.ack().partition(),
+              layout_.PartitionOf(f.tenant_id(), f.therapist_id(), f.client_id()));
+    EXPECT_EQ((accepted_at_position[{result.ack().partition(), result.ack().stream_id()}]),
+              result.ack().accepted_id())
+        << i;
+    if (result.ack().duplicate()) ++duplicates;
+  }
+  EXPECT_EQ(duplicates, 30);
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(response.results(kDistinct + i).ack().stream_id(),
+              response.results(i * 4).ack().stream_id());
+  }
+}
+
+// One new idempotency id with two different contents in one call: whichever reaches Redis
+// first is written, the other is ALREADY_EXISTS, and nothing else is written.
+TEST_F(IntakeSubmitTest, ConflictingContentInOneBatchIsWrittenOnce) {
+  alliance::v1::SubmitFeedbackBatchRequest request;
+  alliance::v1::Feedback f = ValidFeedback("twice", "client-9");
+  *request.add_feedback() = f;
+  f.mutable_answers(0)->set_value(3.0);
+  *request.add_feedback() = f;
+  alliance::v1::SubmitFeedbackBatchResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = intake_.stub().SubmitFeedbackBatch(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.results_size(), 2);
+  std::multiset<int> codes = {response.results(0).code(), response.results(1).code()};
+  EXPECT_EQ(codes, (std::multiset<int>{0, 6}));
+  EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 1);
 }
 
 TEST_F(IntakeSubmitTest, MessagesOverOneMebibyteAreRefused) {
