@@ -60,6 +60,22 @@ void RedisConnection::Append(const std::vector<std::string_view>& args) {
   }
 }
 
+void RedisConnection::AppendEncoded(std::string_view command) {
+  if (redisAppendFormattedCommand(context_, command.data(), command.size()) != REDIS_OK) {
+    broken_ = true;
+  }
+}
+
+absl::Status RedisConnection::Flush() {
+  if (broken_) return absl::UnavailableError("redis connection is broken");
+  int done = 0;
+  // Bounded: every round writes something or fails (the socket has the send timeout).
+  while (!done) {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) return TransportError("write");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RedisReplyPtr> RedisConnection::GetReply() {
   if (broken_) return absl::UnavailableError("redis connection is broken");
   void* raw = nullptr;

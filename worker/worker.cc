@@ -147,6 +147,13 @@ absl::Status Worker::Step(const std::atomic<bool>& stop) {
   return absl::OkStatus();
 }
 
+// Reads are fenced by optimistic transactions, one per partition (its keys share one hash
+// slot): WATCH and GET the lease; if it names this worker, MULTI, XREADGROUP, the erasure
+// counter (for the apply script), the stream's last id (for the blocking wait), EXEC. Another
+// worker taking the lease in between touches the watched key, so EXEC delivers nothing. The
+// transactions are chained in one pipeline: each EXEC goes out with the next partition's
+// WATCH and GET, so N partitions cost N + 1 round trips, and the entries reach us as Redis
+// sends them, without the conversion to Lua values and back a script would cost.
 absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   std::vector<int> owned = OwnedPartitions();
   bool pending = std::any_of(owned.begin(), owned.end(),
@@ -155,36 +162,88 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   for (int p : owned) {
     if (!pending || partitions_[p].pending_mode) targets.push_back(p);
   }
-  std::string group(kWorkerGroup);
-  std::string count = std::to_string(config_.batch_size);
-  for (int p : targets) {
-    std::string lease = layout_.Lease(p), stream = layout_.FeedbackStream(p);
-    std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
-    scripts_.Append(*redis_, Script::kFencedRead, {lease, stream},
-                    {config_.worker_id, group, count, from});
-  }
   *idle = !pending;
-  for (int p : targets) {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-    if (!reply.ok()) return reply.status();
-    const redisReply& r = **reply;
-    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
-    if (r.type == REDIS_REPLY_INTEGER) {
+  if (targets.empty()) return absl::OkStatus();
+  const std::string group(kWorkerGroup);
+  const std::string count = std::to_string(config_.batch_size);
+  auto watch = [&](int p) {
+    std::string lease = layout_.Lease(p);
+    redis_->Append({"WATCH", lease});
+    redis_->Append({"GET", lease});
+  };
+  auto reply_ok = [&](absl::StatusOr<RedisReplyPtr>& r) -> absl::Status {
+    if (!r.ok()) return r.status();
+    return ReplyStatus(**r);
+  };
+  watch(targets[0]);
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const int p = targets[t];
+    Partition& part = partitions_[p];
+    absl::StatusOr<RedisReplyPtr> watched = redis_->GetReply();
+    if (absl::Status s = reply_ok(watched); !s.ok()) return s;
+    absl::StatusOr<RedisReplyPtr> owner = redis_->GetReply();
+    if (absl::Status s = reply_ok(owner); !s.ok()) return s;
+    const bool ours = (*owner)->type == REDIS_REPLY_STRING &&
+                      ReplyString(**owner) == std::string_view(config_.worker_id);
+    const std::string stream = layout_.FeedbackStream(p);
+    if (ours) {
+      std::string_view from = pending ? std::string_view(part.pel_cursor) : ">";
+      redis_->Append({"MULTI"});
+      redis_->Append({"XREADGROUP", "GROUP", group, config_.worker_id, "COUNT", count, "STREAMS",
+                      stream, from});
+      redis_->Append({"GET", layout_.ErasureCount(p)});
+      if (!pending) redis_->Append({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
+      redis_->Append({"EXEC"});
+    } else {
+      redis_->Append({"UNWATCH"});
+    }
+    if (t + 1 < targets.size()) watch(targets[t + 1]);
+    if (!ours) {
+      absl::StatusOr<RedisReplyPtr> unwatched = redis_->GetReply();
+      if (absl::Status s = reply_ok(unwatched); !s.ok()) return s;
       LosePartition(p, "fenced read refused");
       continue;
     }
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) {
+    const size_t queued = pending ? 2 : 3;
+    for (size_t i = 0; i <= queued; ++i) {  // MULTI's OK, then QUEUED per command
+      absl::StatusOr<RedisReplyPtr> r = redis_->GetReply();
+      if (absl::Status s = reply_ok(r); !s.ok()) return s;
+    }
+    absl::StatusOr<RedisReplyPtr> exec = redis_->GetReply();
+    if (absl::Status s = reply_ok(exec); !s.ok()) return s;
+    const redisReply& r = **exec;
+    // The lease was touched meanwhile: nothing was read; the next round looks again.
+    if (r.type == REDIS_REPLY_NIL) continue;
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != queued) {
       return absl::InternalError("unexpected fenced read reply");
     }
-    Partition& part = partitions_[p];
-    if (r.element[0]->integer == 0) {
-      part.last_id = std::string(ReplyString(*r.element[1]));
+    for (size_t i = 0; i < queued; ++i) {
+      if (absl::Status s = ReplyStatus(*r.element[i]); !s.ok()) return s;
+    }
+    const redisReply& read = *r.element[0];
+    part.erasures_at_read = r.element[1]->type == REDIS_REPLY_STRING
+                                ? std::string(ReplyString(*r.element[1]))
+                                : std::string(1, '0');
+    std::vector<StreamEntry> entries;
+    if (read.type == REDIS_REPLY_ARRAY && read.elements == 1 &&
+        read.element[0]->type == REDIS_REPLY_ARRAY && read.element[0]->elements == 2) {
+      absl::StatusOr<std::vector<StreamEntry>> parsed = ParseEntries(*read.element[0]->element[1]);
+      if (!parsed.ok()) return parsed.status();
+      entries = *std::move(parsed);
+    } else if (read.type != REDIS_REPLY_NIL) {
+      return absl::InternalError("unexpected XREADGROUP reply");
+    }
+    if (!pending && entries.empty()) {
+      const redisReply& last = *r.element[2];
+      part.last_id = last.type == REDIS_REPLY_ARRAY && last.elements > 0 &&
+                             last.element[0]->type == REDIS_REPLY_ARRAY &&
+                             last.element[0]->elements > 0
+                         ? std::string(ReplyString(*last.element[0]->element[0]))
+                         : std::string("0-0");
       continue;
     }
-    absl::StatusOr<std::vector<StreamEntry>> entries = ParseEntries(*r.element[1]);
-    if (!entries.ok()) return entries.status();
     if (pending) {
-      if (entries->empty()) {
+      if (entries.empty()) {
         // End of a pass over our pending entries. Another pass when some failed (each pass
         // counts one more delivery, so failing entries reach --max_attempts); else new entries.
         part.pel_cursor = std::string(1, '0');
@@ -192,12 +251,10 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
         part.pass_had_failures = false;
         continue;
       }
-      part.pel_cursor = entries->back().id;
+      part.pel_cursor = entries.back().id;
     }
-    if (!entries->empty()) {
-      *idle = false;
-      (*batch)[p] = *std::move(entries);
-    }
+    *idle = false;
+    (*batch)[p] = std::move(entries);
   }
   return absl::OkStatus();
 }

@@ -46,6 +46,8 @@ class Worker {
     bool pass_had_failures = false;
     // Last stream id seen by an empty read: where the blocking wait starts.
     std::string last_id = "0-0";
+    // The partition's erasure counter when the entries in hand were read (apply script).
+    std::string erasures_at_read = "0";
   };
   using Batch = std::map<int, std::vector<StreamEntry>>;  // partition -> entries in order
 
