@@ -8,6 +8,18 @@
 namespace alliance::worker {
 namespace {
 
+// The erasure counter is read atomically with the delivery (see kApplyBatch). When nothing is
+// new, the stream's last entry (an XREVRANGE reply) tells where the blocking wait starts.
+constexpr std::string_view kFencedRead = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3],
+                     'STREAMS', KEYS[2], ARGV[4])
+local erasures = redis.call('GET', KEYS[3]) or '0'
+if r and r[1] and #r[1][2] > 0 then return {1, r[1][2], erasures} end
+if ARGV[4] ~= '>' then return {1, {}, erasures} end
+return {0, redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1), erasures}
+)lua";
+
 constexpr std::string_view kFencedClaim = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local r = redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[1], ARGV[3], ARGV[4],
@@ -165,8 +177,8 @@ redis.call('XDEL', KEYS[1], ARGV[1])
 return 1
 )lua";
 
-constexpr std::string_view kAll[] = {kFencedClaim,  kApplyBatch, kDeadLetter,      kLeaseKeep,
-                                     kLeaseRelease, kHeartbeat,  kReplayDeadLetter};
+constexpr std::string_view kAll[] = {kFencedRead, kFencedClaim,  kApplyBatch, kDeadLetter,
+                                     kLeaseKeep,  kLeaseRelease, kHeartbeat,  kReplayDeadLetter};
 
 }  // namespace
 

@@ -1,9 +1,8 @@
 // The Lua scripts through which the worker changes Redis. Every script that acknowledges
 // feedback or writes derived state first checks that the partition lease still names this
 // worker (fencing): a worker that lost its partition cannot write or acknowledge anything
-// there, even if it has not noticed the loss yet. Reads are fenced too, but with a
-// transaction guarded by WATCH on the lease (worker.cc), which hands the entries over without
-// converting them to Lua values and back.
+// there, even if it has not noticed the loss yet. Reads are fenced too: by kFencedRead for
+// small rounds, by a transaction guarded by WATCH on the lease for large ones (worker.cc).
 #ifndef ALLIANCE_WORKER_LUA_SCRIPTS_H_
 #define ALLIANCE_WORKER_LUA_SCRIPTS_H_
 
@@ -18,6 +17,10 @@
 namespace alliance::worker {
 
 enum class Script {
+  // KEYS lease, feedback, erasure counter | ARGV me, group, count, id ('>' or a PEL cursor)
+  // -> -1 lease lost | {1, entries, erasure counter} | {0, XREVRANGE of the last entry (empty
+  // when none), erasure counter} when '>' found nothing.
+  kFencedRead,
   // KEYS lease, feedback | ARGV me, group, min_idle_ms, start, count
   // -> -1 lease lost | {next cursor, entries claimed}.
   kFencedClaim,

@@ -147,13 +147,15 @@ absl::Status Worker::Step(const std::atomic<bool>& stop) {
   return absl::OkStatus();
 }
 
-// Reads are fenced by optimistic transactions, one per partition (its keys share one hash
-// slot): WATCH and GET the lease; if it names this worker, MULTI, XREADGROUP, the erasure
-// counter (for the apply script), the stream's last id (for the blocking wait), EXEC. Another
-// worker taking the lease in between touches the watched key, so EXEC delivers nothing. The
-// transactions are chained in one pipeline: each EXEC goes out with the next partition's
-// WATCH and GET, so N partitions cost N + 1 round trips, and the entries reach us as Redis
-// sends them, without the conversion to Lua values and back a script would cost.
+// Reads are fenced in one of two ways, both checking the lease atomically with the delivery:
+// - small rounds (live traffic): one Lua script per partition, all pipelined in one round trip;
+//   the script converts each entry to Lua values and back, which is cheap for a few entries;
+// - large rounds (a backlog, a burst): an optimistic transaction per partition (its keys share
+//   one hash slot): WATCH and GET the lease; if it names this worker, MULTI, XREADGROUP, the
+//   erasure counter, the stream's last id, EXEC. Another worker taking the lease in between
+//   touches the watched key, so EXEC delivers nothing. The transactions are chained in one
+//   pipeline (each EXEC goes out with the next partition's WATCH and GET): N + 1 round trips,
+//   and the entries reach us without the conversion a script costs per entry.
 absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   std::vector<int> owned = OwnedPartitions();
   bool pending = std::any_of(owned.begin(), owned.end(),
@@ -164,6 +166,77 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   }
   *idle = !pending;
   if (targets.empty()) return absl::OkStatus();
+  const bool small = last_read_entries_ < kScriptReadBelow * targets.size();
+  last_read_entries_ = 0;
+  return small ? ReadWithScripts(targets, pending, batch, idle)
+               : ReadWithTransactions(targets, pending, batch, idle);
+}
+
+void Worker::TakeRead(int p, bool pending, std::vector<StreamEntry> entries, std::string erasures,
+                      const redisReply* last, Batch* batch, bool* idle) {
+  Partition& part = partitions_[p];
+  part.erasures_at_read = std::move(erasures);
+  if (!pending && entries.empty()) {
+    part.last_id = last != nullptr && last->type == REDIS_REPLY_ARRAY && last->elements > 0 &&
+                           last->element[0]->type == REDIS_REPLY_ARRAY &&
+                           last->element[0]->elements > 0
+                       ? std::string(ReplyString(*last->element[0]->element[0]))
+                       : std::string("0-0");
+    return;
+  }
+  if (pending) {
+    if (entries.empty()) {
+      // End of a pass over our pending entries. Another pass when some failed (each pass
+      // counts one more delivery, so failing entries reach --max_attempts); else new entries.
+      part.pel_cursor = std::string(1, '0');
+      part.pending_mode = part.pass_had_failures;
+      part.pass_had_failures = false;
+      return;
+    }
+    part.pel_cursor = entries.back().id;
+  }
+  *idle = false;
+  last_read_entries_ += entries.size();
+  (*batch)[p] = std::move(entries);
+}
+
+absl::Status Worker::ReadWithScripts(const std::vector<int>& targets, bool pending, Batch* batch,
+                                     bool* idle) {
+  const std::string group(kWorkerGroup);
+  const std::string count = std::to_string(config_.batch_size);
+  for (int p : targets) {
+    std::string lease = layout_.Lease(p), stream = layout_.FeedbackStream(p);
+    std::string erasures = layout_.ErasureCount(p);
+    std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
+    scripts_.Append(*redis_, Script::kFencedRead, {lease, stream, erasures},
+                    {config_.worker_id, group, count, from});
+  }
+  for (int p : targets) {
+    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    if (!reply.ok()) return reply.status();
+    const redisReply& r = **reply;
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+    if (r.type == REDIS_REPLY_INTEGER) {
+      LosePartition(p, "fenced read refused");
+      continue;
+    }
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 3) {
+      return absl::InternalError("unexpected fenced read reply");
+    }
+    std::string erasures(ReplyString(*r.element[2]));
+    if (r.element[0]->integer == 0) {  // nothing new: the stream's last id
+      TakeRead(p, pending, {}, std::move(erasures), r.element[1], batch, idle);
+      continue;
+    }
+    absl::StatusOr<std::vector<StreamEntry>> entries = ParseEntries(*r.element[1]);
+    if (!entries.ok()) return entries.status();
+    TakeRead(p, pending, *std::move(entries), std::move(erasures), nullptr, batch, idle);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Worker::ReadWithTransactions(const std::vector<int>& targets, bool pending,
+                                          Batch* batch, bool* idle) {
   const std::string group(kWorkerGroup);
   const std::string count = std::to_string(config_.batch_size);
   auto watch = [&](int p) {
@@ -178,7 +251,6 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   watch(targets[0]);
   for (size_t t = 0; t < targets.size(); ++t) {
     const int p = targets[t];
-    Partition& part = partitions_[p];
     absl::StatusOr<RedisReplyPtr> watched = redis_->GetReply();
     if (absl::Status s = reply_ok(watched); !s.ok()) return s;
     absl::StatusOr<RedisReplyPtr> owner = redis_->GetReply();
@@ -187,7 +259,7 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
                       ReplyString(**owner) == std::string_view(config_.worker_id);
     const std::string stream = layout_.FeedbackStream(p);
     if (ours) {
-      std::string_view from = pending ? std::string_view(part.pel_cursor) : ">";
+      std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
       redis_->Append({"MULTI"});
       redis_->Append({"XREADGROUP", "GROUP", group, config_.worker_id, "COUNT", count, "STREAMS",
                       stream, from});
@@ -221,9 +293,9 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
       if (absl::Status s = ReplyStatus(*r.element[i]); !s.ok()) return s;
     }
     const redisReply& read = *r.element[0];
-    part.erasures_at_read = r.element[1]->type == REDIS_REPLY_STRING
-                                ? std::string(ReplyString(*r.element[1]))
-                                : std::string(1, '0');
+    std::string erasures = r.element[1]->type == REDIS_REPLY_STRING
+                               ? std::string(ReplyString(*r.element[1]))
+                               : std::string(1, '0');
     std::vector<StreamEntry> entries;
     if (read.type == REDIS_REPLY_ARRAY && read.elements == 1 &&
         read.element[0]->type == REDIS_REPLY_ARRAY && read.element[0]->elements == 2) {
@@ -233,28 +305,8 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
     } else if (read.type != REDIS_REPLY_NIL) {
       return absl::InternalError("unexpected XREADGROUP reply");
     }
-    if (!pending && entries.empty()) {
-      const redisReply& last = *r.element[2];
-      part.last_id = last.type == REDIS_REPLY_ARRAY && last.elements > 0 &&
-                             last.element[0]->type == REDIS_REPLY_ARRAY &&
-                             last.element[0]->elements > 0
-                         ? std::string(ReplyString(*last.element[0]->element[0]))
-                         : std::string("0-0");
-      continue;
-    }
-    if (pending) {
-      if (entries.empty()) {
-        // End of a pass over our pending entries. Another pass when some failed (each pass
-        // counts one more delivery, so failing entries reach --max_attempts); else new entries.
-        part.pel_cursor = std::string(1, '0');
-        part.pending_mode = part.pass_had_failures;
-        part.pass_had_failures = false;
-        continue;
-      }
-      part.pel_cursor = entries.back().id;
-    }
-    *idle = false;
-    (*batch)[p] = std::move(entries);
+    TakeRead(p, pending, std::move(entries), std::move(erasures), pending ? nullptr : r.element[2],
+             batch, idle);
   }
   return absl::OkStatus();
 }
