@@ -28,6 +28,9 @@ std::string KeyLayout::DeadLetterStream(int partition) const {
 std::string KeyLayout::Lease(int partition) const {
   return absl::StrCat(PartitionPrefix(partition), ":lease");
 }
+std::string KeyLayout::ErasureCount(int partition) const {
+  return absl::StrCat(PartitionPrefix(partition), ":erasures");
+}
 std::string KeyLayout::Idempotency(int partition, std::string_view tenant_id,
                                    std::string_view idempotency_id) const {
   return absl::StrCat(PartitionPrefix(partition), ":idem:", Absl(tenant_id), ":",

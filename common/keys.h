@@ -35,6 +35,10 @@ class KeyLayout {
   std::string DeadLetterStream(int partition) const;
   // Worker lease of the partition (value: owner id).
   std::string Lease(int partition) const;
+  // Counter of erasures in the partition (an integer that DeleteClientData increments in the
+  // transaction that deletes feedback entries): the worker compares it at read and at write
+  // time to know whether entries it holds may have been erased meanwhile.
+  std::string ErasureCount(int partition) const;
   // Idempotency record of one submission.
   std::string Idempotency(int partition, std::string_view tenant_id,
                           std::string_view idempotency_id) const;

@@ -2,6 +2,9 @@
 #include "common/redis_connection.h"
 
 #include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
@@ -62,6 +65,33 @@ void RedisConnection::Append(const std::vector<std::string_view>& args) {
 
 void RedisConnection::AppendFormatted(std::string_view resp) {
   if (redisAppendFormattedCommand(context_, resp.data(), resp.size()) != REDIS_OK) broken_ = true;
+}
+
+void RedisConnection::AppendEncoded(std::string_view command) {
+  // Commands queued before go first. Then the bytes go straight to the socket: the library
+  // would copy them into its buffer and, after every partial write, move the rest to its
+  // front, which costs more than the write itself for commands of hundreds of kilobytes.
+  if (!Flush().ok()) return;
+  // Bounded: every round writes something or fails (the socket has the send timeout).
+  while (!command.empty()) {
+    ssize_t n = write(context_->fd, command.data(), command.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      broken_ = true;
+      return;
+    }
+    command.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+absl::Status RedisConnection::Flush() {
+  if (broken_) return absl::UnavailableError("redis connection is broken");
+  int done = 0;
+  // Bounded: every round writes something or fails (the socket has the send timeout).
+  while (!done) {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) return TransportError("write");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RedisReplyPtr> RedisConnection::GetReply() {

@@ -45,9 +45,18 @@ class RedisConnection {
   // Pipelining: queue commands with Append, then read one reply per command with GetReply.
   void Append(const std::vector<std::string_view>& args);
   absl::StatusOr<RedisReplyPtr> GetReply();
-  // Pipelining a command the caller already encoded in RESP (one reply per command in it);
-  // saves the per-argument formatting of Append on hot paths.
+  // Pipelining a small command the caller already encoded in RESP: queued in the client
+  // library's buffer like Append (sent together with the others at the next GetReply or
+  // Flush), without Append's per-argument formatting.
   void AppendFormatted(std::string_view resp);
+  // Pipelines a command already encoded in the Redis protocol (RESP array of bulk strings),
+  // for callers that build large commands in a buffer of their own instead of an argument
+  // list. It is written to the socket at once (after what Append queued) instead of being
+  // copied into the client library's output buffer; read its reply with GetReply as usual.
+  void AppendEncoded(std::string_view command);
+  // Sends the queued commands now without waiting for replies, so Redis works on them while the
+  // caller prepares the next ones (GetReply would send them too, but only when it is called).
+  absl::Status Flush();
 
   // Changes the read timeout, e.g. above the BLOCK time of XREADGROUP.
   absl::Status SetCommandTimeout(absl::Duration timeout);

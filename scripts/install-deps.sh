@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libhiredis-dev libssl-dev redis-server redis-tools libjemalloc-dev
+  libabsl-dev libhiredis-dev libssl-dev libjemalloc-dev redis-server redis-tools
   nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl procps iproute2

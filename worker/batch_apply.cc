@@ -1,10 +1,15 @@
 // Applying one batch: decode entries, group them by dyad, take each dyad's state from the
-// cache or load its record (pipelined GETs), apply the new ratings incrementally, then write
+// cache or load its record (pipelined GETs), apply the new ratings incrementally, and write
 // state + index + new alerts + acknowledgements with one fenced script per partition and
 // slice of dyads, which checks every dyad's version (and so that a cached state is current).
+// Each script is sent as soon as its slice is computed, so Redis runs it while the worker
+// computes the next slice.
 // Entries that cannot be processed stay pending for later passes and are parked as dead
 // letters after --max_attempts deliveries.
 #include <google/protobuf/util/time_util.h>
+
+#include <deque>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -22,7 +27,7 @@ namespace {
 // spends in one script and the size of one command).
 constexpr size_t kGetWindow = 256;
 constexpr size_t kScriptWindow = 2;
-constexpr size_t kDyadsPerScript = 128;
+constexpr size_t kDyadsPerScript = 64;
 
 struct DyadWork {
   int partition = 0;
@@ -56,9 +61,7 @@ struct Call {
 };
 
 void Queue(RedisConnection& redis, const ScriptShas& shas, const Call& call) {
-  std::vector<std::string_view> keys(call.keys.begin(), call.keys.end());
-  std::vector<std::string_view> args(call.args.begin(), call.args.end());
-  shas.Append(redis, call.script, keys, args);
+  shas.AppendStrings(redis, call.script, call.keys, call.args);
 }
 
 }  // namespace
@@ -126,77 +129,17 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
       });
   if (!loaded.ok()) return loaded;
 
-  google::protobuf::Timestamp now = google::protobuf::util::TimeUtil::GetCurrentTime();
-  std::vector<Call> calls;
-  std::map<int, size_t> open_call;  // partition -> index of the apply call being filled
-  auto apply_call = [&](int p) -> Call& {
-    auto it = open_call.find(p);
-    if (it == open_call.end() || calls[it->second].bookings.size() >= kDyadsPerScript) {
-      calls.push_back({Script::kApplyBatch,
-                       p,
-                       {layout_.Lease(p), layout_.AlertStream(p), layout_.FeedbackStream(p)},
-                       {config_.worker_id, group, "0"},
-                       {},
-                       0,
-                       nullptr});
-      open_call[p] = calls.size() - 1;
-      return calls.back();
-    }
-    return calls[it->second];
-  };
-
+  // A stored record we cannot read: leave its entries pending as failures, so they end in the
+  // dead-letter stream instead of overwriting the record.
   for (DyadWork& w : dyads) {
-    if (!w.record_ok) {
-      // A stored record we cannot read: leave its entries pending as failures, so they end
-      // in the dead-letter stream instead of overwriting the record.
-      for (const StreamEntry& e : batch.at(w.partition)) {
-        for (const DecodedFeedback& f : w.items) {
-          if (f.stream_id == e.id) {
-            failures.push_back({w.partition, &e, "stored dyad record is undecodable", 0});
-          }
+    if (w.record_ok) continue;
+    for (const StreamEntry& e : batch.at(w.partition)) {
+      for (const DecodedFeedback& f : w.items) {
+        if (f.stream_id == e.id) {
+          failures.push_back({w.partition, &e, "stored dyad record is undecodable", 0});
         }
       }
-      continue;
     }
-    const analytics::DyadKey& d = w.items.front().dyad;
-    const int64_t version = w.state->version();
-    DyadState::Update update = w.state->Apply(w.items, now);
-    Call& call = apply_call(w.partition);
-    call.keys.push_back(w.key);
-    call.keys.push_back(layout_.DyadIndex(w.partition, d.tenant_id));
-    call.args.push_back(std::to_string(version));
-    call.args.push_back(std::move(update.record));
-    // The index member is added with the first write of the record; later writes skip it.
-    call.args.push_back(update.changed && version == 0
-                            ? absl::StrCat(d.therapist_id, ":", d.client_id)
-                            : std::string());
-    call.args.push_back(d.tenant_id);
-    call.args.push_back(d.therapist_id);
-    call.args.push_back(d.client_id);
-    call.args.push_back(std::to_string(update.new_alerts.size()));
-    for (const alliance::v1::Alert& a : update.new_alerts) {
-      call.args.push_back(a.alert_id());
-      call.args.emplace_back(AlertKindName(a.kind()));
-      call.args.emplace_back(SeverityName(a.severity()));
-      call.args.push_back(AlertJson(a));
-    }
-    call.args.push_back(std::to_string(w.items.size()));
-    for (const DecodedFeedback& f : w.items) call.args.push_back(f.stream_id);
-    call.bookings.push_back({update.ratings_added, update.duplicates,
-                             static_cast<int>(update.new_alerts.size()),
-                             static_cast<int>(w.items.size()), &w.key});
-  }
-  for (auto& [p, ids] : ack_only) {
-    Call& call = apply_call(p);
-    call.extra_acks = static_cast<int>(ids.size());
-    call.args.push_back(std::to_string(ids.size()));
-    call.args.insert(call.args.end(), ids.begin(), ids.end());
-  }
-  for (Call& call : calls) {
-    if (call.script != Script::kApplyBatch) continue;
-    call.args[2] = std::to_string(call.bookings.size());
-    if (call.extra_acks == 0) call.args.push_back("0");
-    call.args.push_back(std::to_string(absl::ToInt64Milliseconds(config_.data_retention)));
   }
 
   // Delivery counts of the failing entries (only when there are failures).
@@ -215,7 +158,151 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
         return absl::OkStatus();
       });
   if (!counted.ok()) return counted;
+
+  // Every write of the batch; each script is atomic on its own. Scripts go out as soon as they
+  // are complete, so Redis applies one while the next is computed; at most kScriptWindow wait
+  // for their replies. A state whose write was refused is dropped from the cache; if the round
+  // fails midway, the reconnect clears it.
+  std::deque<Call> in_flight;
+  absl::Status written = absl::OkStatus();
+  auto on_reply = [&](const Call& call, const redisReply& r) -> absl::Status {
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+    if (r.type == REDIS_REPLY_INTEGER && r.integer == -1) {
+      LosePartition(call.partition, "write refused");
+      return absl::OkStatus();
+    }
+    if (call.script == Script::kDeadLetter) {
+      if (r.type == REDIS_REPLY_INTEGER && r.integer == 0) return absl::OkStatus();
+      metrics_->partition[call.partition].dead_letters->Increment();
+      metrics_->entries_acked->Increment();
+      LogWarning("dead_letter", {{"partition", int64_t{call.partition}},
+                                 {"source_id", call.failure->entry->id},
+                                 {"reason", call.failure->reason},
+                                 {"attempts", call.failure->attempts}});
+      return absl::OkStatus();
+    }
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != call.bookings.size()) {
+      return absl::InternalError("unexpected apply reply");
+    }
+    metrics_->entries_acked->Increment(call.extra_acks);
+    for (size_t d = 0; d < call.bookings.size(); ++d) {
+      if (r.element[d]->integer != 1) {
+        // Someone else wrote the record meanwhile: nothing of this dyad was written or
+        // acknowledged; re-read the pending entries and apply them on the fresh record.
+        metrics_->version_conflicts->Increment();
+        cache_.Erase(*call.bookings[d].dyad_key);
+        Partition& part = partitions_[call.partition];
+        part.pending_mode = true;
+        part.pel_cursor = std::string(1, '0');
+        continue;
+      }
+      const Call::Booking& b = call.bookings[d];
+      metrics_->ratings_applied->Increment(b.ratings);
+      metrics_->duplicates_skipped->Increment(b.duplicates);
+      metrics_->alerts_emitted->Increment(b.alerts);
+      metrics_->entries_acked->Increment(b.acked);
+    }
+    return absl::OkStatus();
+  };
+  auto receive_one = [&]() -> absl::Status {
+    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    if (!reply.ok()) return reply.status();
+    absl::Status s = on_reply(in_flight.front(), **reply);
+    in_flight.pop_front();
+    return s;
+  };
+  auto send = [&](Call call) -> absl::Status {
+    Queue(*redis_, scripts_, call);
+    in_flight.push_back(std::move(call));
+    if (absl::Status s = redis_->Flush(); !s.ok()) return s;
+    while (in_flight.size() > kScriptWindow) {
+      if (absl::Status s = receive_one(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  const std::string retention = std::to_string(absl::ToInt64Milliseconds(config_.data_retention));
+  auto new_apply_call = [&](int p) {
+    return Call{Script::kApplyBatch,
+                p,
+                {layout_.Lease(p), layout_.AlertStream(p), layout_.FeedbackStream(p),
+                 layout_.ErasureCount(p)},
+                {config_.worker_id, group, "0", partitions_[p].erasures_at_read},
+                {},
+                0,
+                nullptr};
+  };
+  // Completes an apply call: its dyad count, the deleted entries to acknowledge with it, the
+  // retention.
+  auto finish_apply_call = [&](Call& call, const std::vector<std::string>* extra) {
+    call.args[2] = std::to_string(call.bookings.size());
+    call.extra_acks = extra == nullptr ? 0 : static_cast<int>(extra->size());
+    call.args.push_back(std::to_string(call.extra_acks));
+    if (extra != nullptr) call.args.insert(call.args.end(), extra->begin(), extra->end());
+    call.args.push_back(retention);
+  };
+
+  google::protobuf::Timestamp now = google::protobuf::util::TimeUtil::GetCurrentTime();
+  std::optional<Call> open;  // the apply call being filled (dyads come grouped by partition)
+  for (size_t i = 0; i < dyads.size() && written.ok(); ++i) {
+    DyadWork& w = dyads[i];
+    if (!w.record_ok) continue;
+    if (open && (open->partition != w.partition || open->bookings.size() >= kDyadsPerScript)) {
+      finish_apply_call(*open, nullptr);
+      written = send(*std::move(open));
+      open.reset();
+      if (!written.ok()) break;
+    }
+    // A reply (just now or earlier) may have reported the partition lost, which dropped its
+    // states: its remaining entries stay pending for the next owner.
+    if (!partitions_[w.partition].owned) continue;
+    if (!open) open = new_apply_call(w.partition);
+    Call& call = *open;
+    const analytics::DyadKey& d = w.items.front().dyad;
+    const int64_t version = w.state->version();
+    DyadState::Update update = w.state->Apply(w.items, now);
+    call.keys.push_back(w.key);
+    call.keys.push_back(layout_.DyadIndex(w.partition, d.tenant_id));
+    call.args.push_back(std::to_string(version));
+    call.args.push_back(std::move(update.record));
+    // The index member is added with the first write of the record; later writes skip it.
+    call.args.push_back(update.changed && version == 0
+                            ? absl::StrCat(d.therapist_id, ":", d.client_id)
+                            : std::string());
+    call.args.push_back(std::to_string(update.new_alerts.size()));
+    if (!update.new_alerts.empty()) {
+      call.args.push_back(d.tenant_id);
+      call.args.push_back(d.therapist_id);
+      call.args.push_back(d.client_id);
+    }
+    for (const alliance::v1::Alert& a : update.new_alerts) {
+      call.args.push_back(a.alert_id());
+      call.args.emplace_back(AlertKindName(a.kind()));
+      call.args.emplace_back(SeverityName(a.severity()));
+      call.args.push_back(AlertJson(a));
+    }
+    call.args.push_back(std::to_string(w.items.size()));
+    for (const DecodedFeedback& f : w.items) call.args.push_back(f.stream_id);
+    call.bookings.push_back({update.ratings_added, update.duplicates,
+                             static_cast<int>(update.new_alerts.size()),
+                             static_cast<int>(w.items.size()), &w.key});
+  }
+  // The last apply call, and the deleted entries of each partition, acknowledged with that
+  // partition's last call (or a call of their own).
+  if (written.ok() && open) {
+    auto extra = ack_only.find(open->partition);
+    finish_apply_call(*open, extra == ack_only.end() ? nullptr : &extra->second);
+    if (extra != ack_only.end()) ack_only.erase(extra);
+    written = send(*std::move(open));
+  }
+  for (auto& [p, ids] : ack_only) {
+    if (!written.ok()) break;
+    Call call = new_apply_call(p);
+    finish_apply_call(call, &ids);
+    written = send(std::move(call));
+  }
+
   for (const Failure& f : failures) {
+    if (!written.ok()) break;
     metrics_->processing_failures->Increment();
     if (f.attempts == 0) continue;  // no longer pending for us (acked or claimed meanwhile)
     if (f.attempts < config_.max_attempts) {
@@ -239,53 +326,9 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
       call.args.push_back(k);
       call.args.push_back(v);
     }
-    calls.push_back(std::move(call));
+    written = send(std::move(call));
   }
-
-  // Every write of the batch; each script is atomic on its own. A state whose write was
-  // refused is dropped from the cache; if the round fails midway, the reconnect clears it.
-  absl::Status written = RunPipelined(
-      *redis_, calls.size(), kScriptWindow, [&](size_t i) { Queue(*redis_, scripts_, calls[i]); },
-      [&](size_t i, const redisReply& r) {
-        const Call& call = calls[i];
-        if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
-        if (r.type == REDIS_REPLY_INTEGER && r.integer == -1) {
-          LosePartition(call.partition, "write refused");
-          return absl::OkStatus();
-        }
-        if (call.script == Script::kDeadLetter) {
-          if (r.type == REDIS_REPLY_INTEGER && r.integer == 0) return absl::OkStatus();
-          metrics_->partition[call.partition].dead_letters->Increment();
-          metrics_->entries_acked->Increment();
-          LogWarning("dead_letter", {{"partition", int64_t{call.partition}},
-                                     {"source_id", call.failure->entry->id},
-                                     {"reason", call.failure->reason},
-                                     {"attempts", call.failure->attempts}});
-          return absl::OkStatus();
-        }
-        if (r.type != REDIS_REPLY_ARRAY || r.elements != call.bookings.size()) {
-          return absl::InternalError("unexpected apply reply");
-        }
-        metrics_->entries_acked->Increment(call.extra_acks);
-        for (size_t d = 0; d < call.bookings.size(); ++d) {
-          if (r.element[d]->integer != 1) {
-            // Someone else wrote the record meanwhile: nothing of this dyad was written or
-            // acknowledged; re-read the pending entries and apply them on the fresh record.
-            metrics_->version_conflicts->Increment();
-            cache_.Erase(*call.bookings[d].dyad_key);
-            Partition& part = partitions_[call.partition];
-            part.pending_mode = true;
-            part.pel_cursor = std::string(1, '0');
-            continue;
-          }
-          const Call::Booking& b = call.bookings[d];
-          metrics_->ratings_applied->Increment(b.ratings);
-          metrics_->duplicates_skipped->Increment(b.duplicates);
-          metrics_->alerts_emitted->Increment(b.alerts);
-          metrics_->entries_acked->Increment(b.acked);
-        }
-        return absl::OkStatus();
-      });
+  while (written.ok() && !in_flight.empty()) written = receive_one();
   cache_.Trim();
   return written;
 }

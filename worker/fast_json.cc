@@ -7,10 +7,10 @@
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
+#include <system_error>
 
 namespace alliance::worker {
 namespace {
@@ -21,16 +21,21 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 // The library prints doubles with SimpleDtoa: 15 significant digits when that reads back
-// exactly, else 17.
+// exactly, else 17 (printf's %.15g / %.17g, which std::to_chars reproduces without the locale
+// and at a fraction of the cost).
 bool AppendDouble(double value, std::string* out) {
   if (!std::isfinite(value)) return false;  // quoted "NaN"/"Infinity": leave to the library
   char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%.15g", value);
-  if (std::strtod(buf, nullptr) != value) n = std::snprintf(buf, sizeof buf, "%.17g", value);
-  for (int i = 0; i < n; ++i) {
-    if (buf[i] == ',') return false;  // a locale with a decimal comma
+  std::to_chars_result printed =
+      std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 15);
+  if (printed.ec != std::errc()) return false;
+  double back = 0;
+  std::from_chars_result parsed = std::from_chars(buf, printed.ptr, back);
+  if (parsed.ec != std::errc() || parsed.ptr != printed.ptr || back != value) {
+    printed = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 17);
+    if (printed.ec != std::errc()) return false;
   }
-  out->append(buf, static_cast<size_t>(n));
+  out->append(buf, printed.ptr);
   return true;
 }
 

@@ -8,15 +8,16 @@
 namespace alliance::worker {
 namespace {
 
+// The erasure counter is read atomically with the delivery (see kApplyBatch). When nothing is
+// new, the stream's last entry (an XREVRANGE reply) tells where the blocking wait starts.
 constexpr std::string_view kFencedRead = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3],
                      'STREAMS', KEYS[2], ARGV[4])
-if r and r[1] and #r[1][2] > 0 then return {1, r[1][2]} end
-if ARGV[4] ~= '>' then return {1, {}} end
-local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if #last > 0 then return {0, last[1][1]} end
-return {0, '0-0'}
+local erasures = redis.call('GET', KEYS[3]) or '0'
+if r and r[1] and #r[1][2] > 0 then return {1, r[1][2], erasures} end
+if ARGV[4] ~= '>' then return {1, {}, erasures} end
+return {0, redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1), erasures}
 )lua";
 
 constexpr std::string_view kFencedClaim = R"lua(
@@ -45,53 +46,64 @@ local function version_of(v)
   end
   return n
 end
+-- DeleteClientData deletes a client's entries from the stream and counts the deletion in the
+-- partition's erasure counter in the same transaction. If the counter still has the value it
+-- had when this batch was read, nothing was erased since: skip the per-entry check.
+local check_erased = (redis.call('GET', KEYS[4]) or '0') ~= ARGV[4]
 local acked = {}
-local function ack(from, count)
-  for i = from, from + count - 1 do acked[#acked + 1] = ARGV[i] end
-end
 local results = {}
 local retention = tonumber(ARGV[#ARGV])
-local a = 4
+local refreshed = {}
+local a = 5
 for d = 1, tonumber(ARGV[3]) do
-  local dyad_key, index_key = KEYS[2 + 2 * d], KEYS[3 + 2 * d]
+  local dyad_key, index_key = KEYS[3 + 2 * d], KEYS[4 + 2 * d]
   local expected, record, member = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  local tenant, therapist, client = ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local alerts = tonumber(ARGV[a + 3])
   local alerts_at = a + 7
-  a = alerts_at + 4 * tonumber(ARGV[a + 6])
-  local alerts_end = a - 1
+  if alerts == 0 then alerts_at = a + 4 end
+  a = alerts_at + 4 * alerts
   local acks = tonumber(ARGV[a])
   local acks_at = a + 1
   a = acks_at + acks
   if expected == '' or
       version_of(redis.call('GETRANGE', dyad_key, 0, 11)) == tonumber(expected) then
-    -- DeleteClientData deletes a client's entries from the stream before its state: an entry
-    -- gone from the stream was erased while in flight, and must not re-create the dyad.
+    -- An entry gone from the stream was erased while in flight and must not re-create the
+    -- dyad.
     local erased = false
-    for i = acks_at, acks_at + acks - 1 do
-      if #redis.call('XRANGE', KEYS[3], ARGV[i], ARGV[i]) == 0 then erased = true end
+    if check_erased then
+      for i = acks_at, acks_at + acks - 1 do
+        if #redis.call('XRANGE', KEYS[3], ARGV[i], ARGV[i], 'COUNT', 1) == 0 then erased = true end
+      end
     end
     if not erased then
-      if record ~= '' then redis.call('SET', dyad_key, record) end
       if member ~= '' then redis.call('ZADD', index_key, 0, member) end
       if record ~= '' and retention > 0 then
-        -- The index outlives each of its dyads: it is refreshed by every write of any of them.
-        redis.call('PEXPIRE', dyad_key, retention)
-        redis.call('PEXPIRE', index_key, retention)
+        redis.call('SET', dyad_key, record, 'PX', retention)
+        -- The index outlives each of its dyads: its expiry is pushed back by every script that
+        -- writes any of them (once per script; 0 means the index does not exist yet).
+        if not refreshed[index_key] then
+          refreshed[index_key] = redis.call('PEXPIRE', index_key, retention) == 1
+        end
+      elseif record ~= '' then
+        redis.call('SET', dyad_key, record)
       end
-      for i = alerts_at, alerts_end, 4 do
-        redis.call('XADD', KEYS[2], '*', 'v', '1', 'tenant', tenant, 'therapist', therapist,
-                   'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
-                   'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
+      if alerts > 0 then
+        local tenant, therapist, client = ARGV[alerts_at - 3], ARGV[alerts_at - 2], ARGV[alerts_at - 1]
+        for i = alerts_at, alerts_at + 4 * alerts - 1, 4 do
+          redis.call('XADD', KEYS[2], '*', 'v', '1', 'tenant', tenant, 'therapist', therapist,
+                     'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
+                     'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
+        end
       end
     end
-    if acks > 0 then ack(acks_at, acks) end
+    for i = acks_at, acks_at + acks - 1 do acked[#acked + 1] = ARGV[i] end
     results[d] = 1
   else
     results[d] = -2
   end
 end
 local extra = tonumber(ARGV[a])
-if extra > 0 then ack(a + 1, extra) end
+for i = a + 1, a + extra do acked[#acked + 1] = ARGV[i] end
 local i = 1
 while i <= #acked do
   local last = math.min(i + 499, #acked)
@@ -188,18 +200,40 @@ absl::Status ScriptShas::Load(RedisConnection& redis) {
   return absl::OkStatus();
 }
 
+namespace {
+
+template <typename Strings>
+size_t TotalBytes(const Strings& strings) {
+  size_t n = 0;
+  for (const auto& s : strings) n += s.size();
+  return n;
+}
+
+template <typename Keys, typename Args>
+void Encode(RespCommand& command, std::string_view sha, const Keys& keys, const Args& args) {
+  const std::string key_count = std::to_string(keys.size());
+  command.Begin(3 + keys.size() + args.size(), TotalBytes(keys) + TotalBytes(args) + sha.size());
+  command.Arg("EVALSHA");
+  command.Arg(sha);
+  command.Arg(key_count);
+  for (const auto& k : keys) command.Arg(k);
+  for (const auto& a : args) command.Arg(a);
+}
+
+}  // namespace
+
 void ScriptShas::Append(RedisConnection& redis, Script script,
                         const std::vector<std::string_view>& keys,
                         const std::vector<std::string_view>& args) const {
-  std::string key_count = std::to_string(keys.size());
-  std::vector<std::string_view> argv;
-  argv.reserve(3 + keys.size() + args.size());
-  argv.push_back("EVALSHA");
-  argv.push_back(sha(script));
-  argv.push_back(key_count);
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  redis.Append(argv);
+  Encode(command_, sha(script), keys, args);
+  redis.AppendEncoded(command_.encoded());
+}
+
+void ScriptShas::AppendStrings(RedisConnection& redis, Script script,
+                               const std::vector<std::string>& keys,
+                               const std::vector<std::string>& args) const {
+  Encode(command_, sha(script), keys, args);
+  redis.AppendEncoded(command_.encoded());
 }
 
 bool IsNoScript(const redisReply& reply) {

@@ -1,7 +1,8 @@
-// The Lua scripts through which the worker changes Redis. Every script that reads or
-// acknowledges feedback, or writes derived state, first checks that the partition lease still
-// names this worker (fencing): a worker that lost its partition cannot read, write or
-// acknowledge anything there, even if it has not noticed the loss yet.
+// The Lua scripts through which the worker changes Redis. Every script that acknowledges
+// feedback or writes derived state first checks that the partition lease still names this
+// worker (fencing): a worker that lost its partition cannot write or acknowledge anything
+// there, even if it has not noticed the loss yet. Reads are fenced too: by kFencedRead for
+// small rounds, by a transaction guarded by WATCH on the lease for large ones (worker.cc).
 #ifndef ALLIANCE_WORKER_LUA_SCRIPTS_H_
 #define ALLIANCE_WORKER_LUA_SCRIPTS_H_
 
@@ -11,25 +12,30 @@
 
 #include "absl/status/status.h"
 #include "common/redis_connection.h"
+#include "worker/resp_command.h"
 
 namespace alliance::worker {
 
 enum class Script {
-  // KEYS lease, feedback | ARGV me, group, count, id ('>' or a PEL cursor).
-  // -> -1 lease lost | {1, entries} | {0, last stream id or "0-0"} when '>' found nothing.
+  // KEYS lease, feedback, erasure counter | ARGV me, group, count, id ('>' or a PEL cursor)
+  // -> -1 lease lost | {1, entries, erasure counter} | {0, XREVRANGE of the last entry (empty
+  // when none), erasure counter} when '>' found nothing.
   kFencedRead,
   // KEYS lease, feedback | ARGV me, group, min_idle_ms, start, count
   // -> -1 lease lost | {next cursor, entries claimed}.
   kFencedClaim,
-  // KEYS lease, alerts, feedback, then per dyad: dyad, index
-  // ARGV me, group, dyad count, then per dyad: expected version ('' = any), record ('' = write
-  //      nothing), index member ('' = none), tenant, therapist, client, alert count n,
+  // KEYS lease, alerts, feedback, erasure counter, then per dyad: dyad, index
+  // ARGV me, group, dyad count, erasure counter when the entries were read ('0' if unset), then
+  //      per dyad: expected version ('' = any), record ('' = write nothing), index member
+  //      ('' = none), alert count n, if n > 0: tenant, therapist, client and
   //      n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k more ids
   //      to acknowledge unconditionally (deleted entries); last, the retention in ms (0: none)
   //      set as the TTL of every dyad written and of its index.
   // -> -1 lease lost | per dyad: 1 applied, -2 version changed (nothing written or acked).
   //    A dyad one of whose entries no longer exists in the stream (erased by
   //    DeleteClientData while in flight) is acknowledged without writing anything (still 1).
+  //    The per-entry existence check only runs when the erasure counter moved since the read:
+  //    DeleteClientData increments it in the same transaction as it deletes entries.
   kApplyBatch,
   // KEYS lease, deadletter, feedback | ARGV me, group, source id, reason, attempts, then the
   // feedback entry's field/value pairs -> 1 parked | 0 no longer pending (already parked or
@@ -59,9 +65,14 @@ class ScriptShas {
   // Queues EVALSHA of `script` on `redis` (pipelining).
   void Append(RedisConnection& redis, Script script, const std::vector<std::string_view>& keys,
               const std::vector<std::string_view>& args) const;
+  // The same for arguments held as strings (no list of views to build).
+  void AppendStrings(RedisConnection& redis, Script script, const std::vector<std::string>& keys,
+                     const std::vector<std::string>& args) const;
 
  private:
   std::vector<std::string> shas_;
+  // Scratch buffer of the command being queued (one ScriptShas per connection and thread).
+  mutable RespCommand command_;
 };
 
 // True when an error reply says the script cache lost our scripts (reload and retry).

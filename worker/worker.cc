@@ -147,6 +147,15 @@ absl::Status Worker::Step(const std::atomic<bool>& stop) {
   return absl::OkStatus();
 }
 
+// Reads are fenced in one of two ways, both checking the lease atomically with the delivery:
+// - small rounds (live traffic): one Lua script per partition, all pipelined in one round trip;
+//   the script converts each entry to Lua values and back, which is cheap for a few entries;
+// - large rounds (a backlog, a burst): an optimistic transaction per partition (its keys share
+//   one hash slot): WATCH and GET the lease; if it names this worker, MULTI, XREADGROUP, the
+//   erasure counter, the stream's last id, EXEC. Another worker taking the lease in between
+//   touches the watched key, so EXEC delivers nothing. The transactions are chained in one
+//   pipeline (each EXEC goes out with the next partition's WATCH and GET): N + 1 round trips,
+//   and the entries reach us without the conversion a script costs per entry.
 absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   std::vector<int> owned = OwnedPartitions();
   bool pending = std::any_of(owned.begin(), owned.end(),
@@ -155,15 +164,53 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   for (int p : owned) {
     if (!pending || partitions_[p].pending_mode) targets.push_back(p);
   }
-  std::string group(kWorkerGroup);
-  std::string count = std::to_string(config_.batch_size);
+  *idle = !pending;
+  if (targets.empty()) return absl::OkStatus();
+  const bool small = last_read_entries_ < kScriptReadBelow * targets.size();
+  last_read_entries_ = 0;
+  return small ? ReadWithScripts(targets, pending, batch, idle)
+               : ReadWithTransactions(targets, pending, batch, idle);
+}
+
+void Worker::TakeRead(int p, bool pending, std::vector<StreamEntry> entries, std::string erasures,
+                      const redisReply* last, Batch* batch, bool* idle) {
+  Partition& part = partitions_[p];
+  part.erasures_at_read = std::move(erasures);
+  if (!pending && entries.empty()) {
+    part.last_id = last != nullptr && last->type == REDIS_REPLY_ARRAY && last->elements > 0 &&
+                           last->element[0]->type == REDIS_REPLY_ARRAY &&
+                           last->element[0]->elements > 0
+                       ? std::string(ReplyString(*last->element[0]->element[0]))
+                       : std::string("0-0");
+    return;
+  }
+  if (pending) {
+    if (entries.empty()) {
+      // End of a pass over our pending entries. Another pass when some failed (each pass
+      // counts one more delivery, so failing entries reach --max_attempts); else new entries.
+      part.pel_cursor = std::string(1, '0');
+      part.pending_mode = part.pass_had_failures;
+      part.pass_had_failures = false;
+      return;
+    }
+    part.pel_cursor = entries.back().id;
+  }
+  *idle = false;
+  last_read_entries_ += entries.size();
+  (*batch)[p] = std::move(entries);
+}
+
+absl::Status Worker::ReadWithScripts(const std::vector<int>& targets, bool pending, Batch* batch,
+                                     bool* idle) {
+  const std::string group(kWorkerGroup);
+  const std::string count = std::to_string(config_.batch_size);
   for (int p : targets) {
     std::string lease = layout_.Lease(p), stream = layout_.FeedbackStream(p);
+    std::string erasures = layout_.ErasureCount(p);
     std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
-    scripts_.Append(*redis_, Script::kFencedRead, {lease, stream},
+    scripts_.Append(*redis_, Script::kFencedRead, {lease, stream, erasures},
                     {config_.worker_id, group, count, from});
   }
-  *idle = !pending;
   for (int p : targets) {
     absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
     if (!reply.ok()) return reply.status();
@@ -173,31 +220,93 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
       LosePartition(p, "fenced read refused");
       continue;
     }
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 3) {
       return absl::InternalError("unexpected fenced read reply");
     }
-    Partition& part = partitions_[p];
-    if (r.element[0]->integer == 0) {
-      part.last_id = std::string(ReplyString(*r.element[1]));
+    std::string erasures(ReplyString(*r.element[2]));
+    if (r.element[0]->integer == 0) {  // nothing new: the stream's last id
+      TakeRead(p, pending, {}, std::move(erasures), r.element[1], batch, idle);
       continue;
     }
     absl::StatusOr<std::vector<StreamEntry>> entries = ParseEntries(*r.element[1]);
     if (!entries.ok()) return entries.status();
-    if (pending) {
-      if (entries->empty()) {
-        // End of a pass over our pending entries. Another pass when some failed (each pass
-        // counts one more delivery, so failing entries reach --max_attempts); else new entries.
-        part.pel_cursor = std::string(1, '0');
-        part.pending_mode = part.pass_had_failures;
-        part.pass_had_failures = false;
-        continue;
-      }
-      part.pel_cursor = entries->back().id;
+    TakeRead(p, pending, *std::move(entries), std::move(erasures), nullptr, batch, idle);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Worker::ReadWithTransactions(const std::vector<int>& targets, bool pending,
+                                          Batch* batch, bool* idle) {
+  const std::string group(kWorkerGroup);
+  const std::string count = std::to_string(config_.batch_size);
+  auto watch = [&](int p) {
+    std::string lease = layout_.Lease(p);
+    redis_->Append({"WATCH", lease});
+    redis_->Append({"GET", lease});
+  };
+  auto reply_ok = [&](absl::StatusOr<RedisReplyPtr>& r) -> absl::Status {
+    if (!r.ok()) return r.status();
+    return ReplyStatus(**r);
+  };
+  watch(targets[0]);
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const int p = targets[t];
+    absl::StatusOr<RedisReplyPtr> watched = redis_->GetReply();
+    if (absl::Status s = reply_ok(watched); !s.ok()) return s;
+    absl::StatusOr<RedisReplyPtr> owner = redis_->GetReply();
+    if (absl::Status s = reply_ok(owner); !s.ok()) return s;
+    const bool ours = (*owner)->type == REDIS_REPLY_STRING &&
+                      ReplyString(**owner) == std::string_view(config_.worker_id);
+    const std::string stream = layout_.FeedbackStream(p);
+    if (ours) {
+      std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
+      redis_->Append({"MULTI"});
+      redis_->Append({"XREADGROUP", "GROUP", group, config_.worker_id, "COUNT", count, "STREAMS",
+                      stream, from});
+      redis_->Append({"GET", layout_.ErasureCount(p)});
+      if (!pending) redis_->Append({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
+      redis_->Append({"EXEC"});
+    } else {
+      redis_->Append({"UNWATCH"});
     }
-    if (!entries->empty()) {
-      *idle = false;
-      (*batch)[p] = *std::move(entries);
+    if (t + 1 < targets.size()) watch(targets[t + 1]);
+    if (!ours) {
+      absl::StatusOr<RedisReplyPtr> unwatched = redis_->GetReply();
+      if (absl::Status s = reply_ok(unwatched); !s.ok()) return s;
+      LosePartition(p, "fenced read refused");
+      continue;
     }
+    const size_t queued = pending ? 2 : 3;
+    for (size_t i = 0; i <= queued; ++i) {  // MULTI's OK, then QUEUED per command
+      absl::StatusOr<RedisReplyPtr> r = redis_->GetReply();
+      if (absl::Status s = reply_ok(r); !s.ok()) return s;
+    }
+    absl::StatusOr<RedisReplyPtr> exec = redis_->GetReply();
+    if (absl::Status s = reply_ok(exec); !s.ok()) return s;
+    const redisReply& r = **exec;
+    // The lease was touched meanwhile: nothing was read; the next round looks again.
+    if (r.type == REDIS_REPLY_NIL) continue;
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != queued) {
+      return absl::InternalError("unexpected fenced read reply");
+    }
+    for (size_t i = 0; i < queued; ++i) {
+      if (absl::Status s = ReplyStatus(*r.element[i]); !s.ok()) return s;
+    }
+    const redisReply& read = *r.element[0];
+    std::string erasures = r.element[1]->type == REDIS_REPLY_STRING
+                               ? std::string(ReplyString(*r.element[1]))
+                               : std::string(1, '0');
+    std::vector<StreamEntry> entries;
+    if (read.type == REDIS_REPLY_ARRAY && read.elements == 1 &&
+        read.element[0]->type == REDIS_REPLY_ARRAY && read.element[0]->elements == 2) {
+      absl::StatusOr<std::vector<StreamEntry>> parsed = ParseEntries(*read.element[0]->element[1]);
+      if (!parsed.ok()) return parsed.status();
+      entries = *std::move(parsed);
+    } else if (read.type != REDIS_REPLY_NIL) {
+      return absl::InternalError("unexpected XREADGROUP reply");
+    }
+    TakeRead(p, pending, std::move(entries), std::move(erasures), pending ? nullptr : r.element[2],
+             batch, idle);
   }
   return absl::OkStatus();
 }

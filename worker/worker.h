@@ -46,6 +46,8 @@ class Worker {
     bool pass_had_failures = false;
     // Last stream id seen by an empty read: where the blocking wait starts.
     std::string last_id = "0-0";
+    // The partition's erasure counter when the entries in hand were read (apply script).
+    std::string erasures_at_read = "0";
   };
   using Batch = std::map<int, std::vector<StreamEntry>>;  // partition -> entries in order
 
@@ -53,6 +55,14 @@ class Worker {
   absl::Status Connect();
   absl::Status Step(const std::atomic<bool>& stop);
   absl::Status ReadBatch(Batch* batch, bool* idle);
+  absl::Status ReadWithScripts(const std::vector<int>& targets, bool pending, Batch* batch,
+                               bool* idle);
+  absl::Status ReadWithTransactions(const std::vector<int>& targets, bool pending, Batch* batch,
+                                    bool* idle);
+  // Books what the read of partition `p` returned. `last`: the stream's last entry (an
+  // XREVRANGE reply) when a read of new entries found nothing.
+  void TakeRead(int p, bool pending, std::vector<StreamEntry> entries, std::string erasures,
+                const redisReply* last, Batch* batch, bool* idle);
   absl::Status WaitForEntries();
   void Shutdown();
   void LosePartition(int p, std::string_view why);
@@ -88,6 +98,10 @@ class Worker {
   absl::Time next_maintenance_ = absl::InfinitePast();
   absl::Duration backoff_;
   int live_workers_ = 1;
+  // Entries delivered by the last read round, and the average per partition under which the
+  // next round reads with scripts (one round trip) rather than transactions (N + 1).
+  size_t last_read_entries_ = 0;
+  static constexpr size_t kScriptReadBelow = 16;
   double applied_at_last_rate_ = 0;
   absl::Time last_rate_time_ = absl::Now();
 };

@@ -60,10 +60,14 @@ absl::StatusOr<std::vector<std::string>> MatchingEntries(
   return absl::DeadlineExceededError(absl::StrCat("erasure: ", stream, " too long to walk"));
 }
 
-// Deletes `ids` from `stream` (and from the worker group's pending list); returns how many
-// entries were deleted.
+// Deletes `ids` from `stream`; returns how many entries were deleted. For a feedback stream
+// (`erasure_counter` set) each slice is one transaction that also removes the ids from the
+// worker group's pending list and increments the partition's erasure counter: a worker that
+// read one of these entries before sees the counter moved when it applies its batch, and then
+// checks entry by entry (worker/lua_scripts.h, kApplyBatch).
 absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string& stream,
-                                      const std::vector<std::string>& ids, bool ack) {
+                                      const std::vector<std::string>& ids,
+                                      const std::string& erasure_counter) {
   int64_t deleted = 0;
   for (size_t begin = 0; begin < ids.size(); begin += 500) {
     std::vector<std::string_view> xdel = {"XDEL", stream};
@@ -72,15 +76,35 @@ absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string&
       xdel.push_back(ids[i]);
       xack.push_back(ids[i]);
     }
-    absl::StatusOr<RedisReplyPtr> reply = redis.Command(xdel);
+    if (erasure_counter.empty()) {
+      absl::StatusOr<RedisReplyPtr> reply = redis.Command(xdel);
+      if (!reply.ok()) return reply.status();
+      if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+      deleted += (*reply)->integer;
+      continue;
+    }
+    redis.Append({"MULTI"});
+    redis.Append(xdel);
+    redis.Append(xack);
+    redis.Append({"INCR", erasure_counter});
+    redis.Append({"EXEC"});
+    for (int i = 0; i < 4; ++i) {  // OK and QUEUED replies
+      absl::StatusOr<RedisReplyPtr> queued = redis.GetReply();
+      if (!queued.ok()) return queued.status();
+      if (absl::Status s = ReplyStatus(**queued); !s.ok()) return s;
+    }
+    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    deleted += (*reply)->integer;
-    if (ack) {
-      // A missing group (nothing ever consumed) is fine: nothing is pending then.
-      absl::StatusOr<RedisReplyPtr> acked = redis.Command(xack);
-      if (!acked.ok()) return acked.status();
+    const redisReply& r = **reply;
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 3) {
+      return absl::InternalError("erasure: unexpected transaction reply");
     }
+    // XDEL and INCR must succeed; XACK fails when the group does not exist (nothing ever
+    // consumed), which is fine: nothing is pending then.
+    if (absl::Status s = ReplyStatus(*r.element[0]); !s.ok()) return s;
+    if (absl::Status s = ReplyStatus(*r.element[2]); !s.ok()) return s;
+    deleted += r.element[0]->integer;
   }
   return deleted;
 }
@@ -176,14 +200,16 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
   alliance::v1::DeleteClientDataResponse removed;
   Found found;
   // 1. Feedback (pending or retained) and dead letters: first, so the worker cannot apply
-  //    them any more (its apply script skips entries that no longer exist).
+  //    them any more (its apply script skips entries that no longer exist, and learns from
+  //    the partition's erasure counter that it must look).
   for (int p = 0; p < layout.partitions(); ++p) {
     for (bool dead : {false, true}) {
       std::string stream = dead ? layout.DeadLetterStream(p) : layout.FeedbackStream(p);
       absl::StatusOr<std::vector<std::string>> ids =
           MatchingEntries(redis, stream, limits, FeedbackOf(tenant, client, p, &found));
       if (!ids.ok()) return ids.status();
-      absl::StatusOr<int64_t> n = DeleteEntries(redis, stream, *ids, /*ack=*/!dead);
+      absl::StatusOr<int64_t> n =
+          DeleteEntries(redis, stream, *ids, dead ? std::string() : layout.ErasureCount(p));
       if (!n.ok()) return n.status();
       if (dead) {
         removed.set_dead_letters(removed.dead_letters() + *n);
@@ -229,7 +255,7 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
           return true;
         });
     if (!ids.ok()) return ids.status();
-    absl::StatusOr<int64_t> n = DeleteEntries(redis, stream, *ids, /*ack=*/false);
+    absl::StatusOr<int64_t> n = DeleteEntries(redis, stream, *ids, std::string());
     if (!n.ok()) return n.status();
     removed.set_alert_entries(removed.alert_entries() + *n);
   }

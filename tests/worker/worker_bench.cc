@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -41,6 +42,10 @@ ABSL_FLAG(int32_t, latency_rate, 0,
           "Append rate of the latency run; 0: half the measured throughput. Live traffic is "
           "always session by session, so pair it with the session-order throughput.");
 ABSL_FLAG(int32_t, latency_seconds, 10, "Duration of the latency run.");
+ABSL_FLAG(std::string, worker_wrapper, "",
+          "Executable started instead of the worker, with the worker's path and arguments as its "
+          "own (e.g. a script running it under a profiler). The worker CPU figure is then the "
+          "wrapper's.");
 
 namespace alliance::testing {
 namespace {
@@ -155,7 +160,16 @@ int Run() {
   args.push_back(absl::StrCat("--batch_size=", absl::GetFlag(FLAGS_batch_size)));
   args.push_back("--log_level=warning");
   absl::Time started = absl::Now();
-  if (!StartWorker(worker, args, "bench-worker").ok()) return 1;
+  const std::string wrapper = absl::GetFlag(FLAGS_worker_wrapper);
+  if (wrapper.empty()) {
+    if (!StartWorker(worker, args, "bench-worker").ok()) return 1;
+  } else {
+    args.insert(args.begin(), BinaryPath("alliance-worker"));
+    std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
+    if (!worker.Start(wrapper, args, absl::StrCat(dir, "/bench-worker-", getpid(), ".log")).ok()) {
+      return 1;
+    }
+  }
   pid_t redis_pid = RedisPid(**redis);
   double redis_cpu0 = CpuSeconds(redis_pid);
   // First delivery, then drained.
