@@ -16,11 +16,18 @@ absl::StatusOr<int64_t> ReplayDeadLetters(RedisConnection& redis, const KeyLayou
   for (int p = 0; p < layout.partitions(); ++p) {
     if (partition >= 0 && p != partition) continue;
     std::string dead = layout.DeadLetterStream(p), feedback = layout.FeedbackStream(p);
+    // Only the dead letters present now: a running worker parks a replayed entry that is
+    // still poison again, with a newer id, and replaying that one too would loop.
+    absl::StatusOr<RedisReplyPtr> last = redis.Command({"XREVRANGE", dead, "+", "-", "COUNT", "1"});
+    if (!last.ok()) return last.status();
+    if (absl::Status s = ReplyStatus(**last); !s.ok()) return s;
+    if ((*last)->elements == 0) continue;
+    const std::string end(ReplyString(*(*last)->element[0]->element[0]));
     // Pages of ids; each move deletes the entry, so every page starts from the beginning.
     // Bounded: 100,000 pages of 500.
     for (int page = 0; page < 100000; ++page) {
       absl::StatusOr<RedisReplyPtr> range =
-          redis.Command({"XRANGE", dead, "-", "+", "COUNT", "500"});
+          redis.Command({"XRANGE", dead, "-", end, "COUNT", "500"});
       if (!range.ok()) return range.status();
       if (absl::Status s = ReplyStatus(**range); !s.ok()) return s;
       const redisReply& r = **range;

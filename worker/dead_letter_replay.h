@@ -1,4 +1,5 @@
-// Replays dead letters: moves every entry of the dead-letter streams back to the end of its
+// Replays dead letters: moves every entry present in the dead-letter streams when it starts
+// (not those a running worker parks again meanwhile) back to the end of its
 // partition's feedback stream (same tenant, accepted_id and entry), one atomic script per
 // entry, so a replay that is interrupted and rerun never duplicates or loses an entry. Ratings
 // already applied are deduplicated by the worker.
