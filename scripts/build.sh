@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 shift || true
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${ALLIANCE_BUILD_TYPE:-Release} "$@" >/dev/null
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${ALLIANCE_BUILD_TYPE:-Release}" "$@" >/dev/null
 targets=()
 for t in ${ALLIANCE_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
 # Two jobs at most: gRPC translation units need ~1 GiB each and the machine has 2 cores.

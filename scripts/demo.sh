@@ -76,7 +76,7 @@ ctl=("$bin/alliancectl" --intake="127.0.0.1:$intake_port" --insights="127.0.0.1:
 echo "== Watching alerts live (WatchAlerts) while the sample cohort is submitted"
 "${ctl[@]}" watch --for=120s >"$work/alerts.txt" 2>"$work/watch.log" &
 watch_pid=$!
-pids+=($watch_pid)
+pids+=("$watch_pid")
 sleep 0.5
 
 "$bin/alliance-sample-cohort" --tenant="$tenant" >"$work/cohort.csv"

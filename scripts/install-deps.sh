@@ -11,7 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl procps iproute2
   unzip shellcheck
-  clang libclang-rt-14-dev
+  # Sanitizer and fuzzing builds; llvm brings llvm-symbolizer, without which sanitizer reports
+  # have no function names and the suppression files cannot match them.
+  clang libclang-rt-14-dev llvm
 )
 # The deploy checks (scripts/check-deploy.sh) run on Node.js and npm; an existing installation
 # (of any origin) is kept rather than replaced by Debian's.

@@ -14,6 +14,11 @@ mode=${1:-all}
 jobs=$(nproc)
 
 if [[ "${ALLIANCE_SKIP_INSTALL:-0}" != 1 ]]; then scripts/install-deps.sh; fi
+# Reports need function names: the suppression files match on them.
+if ! command -v llvm-symbolizer >/dev/null; then
+  echo "llvm-symbolizer is missing (Debian package llvm): run scripts/install-deps.sh" >&2
+  exit 1
+fi
 
 run_address() {
   local dir=${ASAN_BUILD_DIR:-$root/build-asan}
