@@ -3,6 +3,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/resp_command.h"
 #include "common/strings.h"
 
 namespace alliance::worker {
@@ -210,9 +211,14 @@ size_t TotalBytes(const Strings& strings) {
 }
 
 template <typename Keys, typename Args>
-void Encode(RespCommand& command, std::string_view sha, const Keys& keys, const Args& args) {
+void Encode(std::string& out, std::string_view sha, const Keys& keys, const Args& args) {
   const std::string key_count = std::to_string(keys.size());
-  command.Begin(3 + keys.size() + args.size(), TotalBytes(keys) + TotalBytes(args) + sha.size());
+  const size_t argc = 3 + keys.size() + args.size();
+  out.clear();
+  // Per argument: "$", up to 10 digits, and two line ends.
+  out.reserve(16 + 16 * argc + TotalBytes(keys) + TotalBytes(args) + sha.size());
+  RespCommand command(&out);
+  command.Begin(argc);
   command.Arg("EVALSHA");
   command.Arg(sha);
   command.Arg(key_count);
@@ -226,14 +232,14 @@ void ScriptShas::Append(RedisConnection& redis, Script script,
                         const std::vector<std::string_view>& keys,
                         const std::vector<std::string_view>& args) const {
   Encode(command_, sha(script), keys, args);
-  redis.AppendEncoded(command_.encoded());
+  redis.AppendEncoded(command_);
 }
 
 void ScriptShas::AppendStrings(RedisConnection& redis, Script script,
                                const std::vector<std::string>& keys,
                                const std::vector<std::string>& args) const {
   Encode(command_, sha(script), keys, args);
-  redis.AppendEncoded(command_.encoded());
+  redis.AppendEncoded(command_);
 }
 
 bool IsNoScript(const redisReply& reply) {

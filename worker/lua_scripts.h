@@ -12,7 +12,6 @@
 
 #include "absl/status/status.h"
 #include "common/redis_connection.h"
-#include "worker/resp_command.h"
 
 namespace alliance::worker {
 
@@ -72,7 +71,7 @@ class ScriptShas {
  private:
   std::vector<std::string> shas_;
   // Scratch buffer of the command being queued (one ScriptShas per connection and thread).
-  mutable RespCommand command_;
+  mutable std::string command_;  // encoding buffer, reused from command to command
 };
 
 // True when an error reply says the script cache lost our scripts (reload and retry).

@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
 #include "common/log.h"
+#include "common/resp_command.h"
 #include "common/strings.h"
 #include "services/intake/append_script.h"
-#include "services/intake/resp_command.h"
 
 namespace alliance::intake {
 namespace {

@@ -1,16 +1,18 @@
-// Encodes one Redis command in RESP (an array of bulk strings) into a caller-owned buffer, for
-// RedisConnection::AppendFormatted. The writer builds one EVALSHA per partition and flush with
-// a dozen arguments per submission; this avoids hiredis's printf per argument and the argv
-// vectors of RedisConnection::Append.
-#ifndef ALLIANCE_SERVICES_INTAKE_RESP_COMMAND_H_
-#define ALLIANCE_SERVICES_INTAKE_RESP_COMMAND_H_
+// Encodes Redis commands in RESP (arrays of bulk strings) into a caller-owned buffer, for
+// RedisConnection::AppendFormatted (small commands, pipelined) and AppendEncoded (large ones,
+// written straight to the socket). Hot paths (intake's EVALSHA per partition and flush, the
+// worker's apply scripts carrying whole records) avoid hiredis's formatted print per argument
+// and the argv vectors of RedisConnection::Append; a buffer reused from command to command
+// also avoids the allocations. Commands appended one after another form a pipeline.
+#ifndef ALLIANCE_COMMON_RESP_COMMAND_H_
+#define ALLIANCE_COMMON_RESP_COMMAND_H_
 
 #include <charconv>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace alliance::intake {
+namespace alliance {
 
 class RespCommand {
  public:
@@ -37,6 +39,6 @@ class RespCommand {
   std::string* out_;
 };
 
-}  // namespace alliance::intake
+}  // namespace alliance
 
-#endif  // ALLIANCE_SERVICES_INTAKE_RESP_COMMAND_H_
+#endif  // ALLIANCE_COMMON_RESP_COMMAND_H_

@@ -1,9 +1,9 @@
-// Unit tests of the RESP encoder the writers use for their EVALSHA commands.
-#include "services/intake/resp_command.h"
+// Unit tests of the RESP encoder behind intake's and the worker's EVALSHA commands.
+#include "common/resp_command.h"
 
 #include "gtest/gtest.h"
 
-namespace alliance::intake {
+namespace alliance {
 namespace {
 
 TEST(RespCommandTest, EncodesAnArrayOfBulkStrings) {
@@ -27,4 +27,4 @@ TEST(RespCommandTest, EmptyAndLongArguments) {
 }
 
 }  // namespace
-}  // namespace alliance::intake
+}  // namespace alliance
