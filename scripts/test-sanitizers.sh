@@ -34,10 +34,8 @@ run_address() {
 
 run_thread() {
   local dir=${TSAN_BUILD_DIR:-$root/build-tsan}
-  # The tests labelled `concurrency`; their CMake dependencies bring the binaries they start.
-  ALLIANCE_BUILD_TARGETS="common_test intake_submit_test intake_faults_test insights_watch_test
-    worker_apply_test e2e_pipeline_test" \
-    CXX=clang++ scripts/build.sh "$dir" -DALLIANCE_SANITIZE=thread
+  # Only the tests labelled `concurrency` and the binaries they start (tests/CMakeLists.txt).
+  ALLIANCE_BUILD_TARGETS=alliance_concurrency_tests CXX=clang++ scripts/build.sh "$dir" -DALLIANCE_SANITIZE=thread
   # Memory accesses made inside the uninstrumented Debian libraries are not ours to check.
   (cd "$dir" &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$root/tests/sanitizers/tsan.supp" \
