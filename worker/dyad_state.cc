@@ -119,27 +119,51 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
   // Many ratings at once (a backlog): loading the whole history in one pass is cheaper than
   // adding them one by one; both give AnalyzeDyad's result.
   constexpr size_t kReloadAt = 8;
+  // The alerts to look at: only those the analyzer reports as new when every rating went the
+  // in-order way (then no event left the analysis, and every earlier one is in alert_ids_);
+  // all of the analysis after a reload, a replay, or for the first apply after loading (the
+  // rules may have changed since the record was written).
+  bool scan_all = scan_all_alerts_;
+  scan_all_alerts_ = false;
+  std::vector<analytics::AlertEvent> reported;
   if (added.size() >= kReloadAt) {
     internal::v1::DyadRecord all;
     (void)all.ParseFromString(ratings_bytes_);  // our own bytes: they parse
     analyzer_ = analytics::DyadAnalyzer(*registry_, *rules_, dyad_);
     analyzer_.AddAll(RatingsOf(all));
+    scan_all = true;
   } else {
-    for (const analytics::Rating* r : added) analyzer_.Add(*r);
+    for (const analytics::Rating* r : added) {
+      analytics::DyadAnalyzer::AddResult added_one = analyzer_.Add(*r);
+      if (added_one.replayed) scan_all = true;
+      for (analytics::AlertEvent& e : added_one.new_alerts) reported.push_back(std::move(e));
+    }
   }
   ++version_;
 
   const analytics::DyadAnalysis& analysis = analyzer_.analysis();
   alliance::v1::Dyad picture = DyadFromAnalysis(dyad_, analysis);
   *picture.mutable_updated_at() = now;
-  // As in UpdateDyad: every event of the analysis not raised before is new; raised events
-  // stay in the record even if a late rating removed them from the analysis.
-  for (const analytics::AlertEvent& event : analysis.alerts) {
-    if (!alert_ids_.insert(event.alert_id).second) continue;
+  // As in UpdateDyad: every event of the analysis not raised before is new, in analysis order;
+  // raised events stay in the record even if a late rating removed them from the analysis.
+  auto raise = [&](const analytics::AlertEvent& event) {
+    if (!alert_ids_.insert(event.alert_id).second) return;
     alliance::v1::Alert alert = AlertFromEvent(dyad_, event);
     *alert.mutable_detected_at() = now;
     AppendField(kAlertTag, alert.SerializeAsString(), &alerts_bytes_);
     update.new_alerts.push_back(std::move(alert));
+  };
+  if (scan_all) {
+    for (const analytics::AlertEvent& event : analysis.alerts) raise(event);
+  } else {
+    // The analysis keeps events ordered by session, rater, instrument and kind, later ones
+    // after equal earlier ones: a stable sort of the reported events gives the same order.
+    std::stable_sort(reported.begin(), reported.end(),
+                     [](const analytics::AlertEvent& a, const analytics::AlertEvent& b) {
+                       return std::tie(a.session_number, a.rater, a.instrument_id, a.kind) <
+                              std::tie(b.session_number, b.rater, b.instrument_id, b.kind);
+                     });
+    for (const analytics::AlertEvent& event : reported) raise(event);
   }
   update.record = Serialize(picture);
   return update;

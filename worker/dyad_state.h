@@ -68,6 +68,8 @@ class DyadState {
   RatingOrder last_rating_;
   bool has_ratings_ = false;
   absl::flat_hash_set<std::string> alert_ids_;
+  // The next Apply compares every event of the analysis with alert_ids_ (see Apply).
+  bool scan_all_alerts_ = true;
   // Field 7 elements in the order they were raised.
   std::string alerts_bytes_;
   // Top-level fields this build does not know, kept as a full parse and rewrite would.

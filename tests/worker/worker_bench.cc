@@ -42,6 +42,9 @@ ABSL_FLAG(int32_t, latency_rate, 0,
           "Append rate of the latency run; 0: half the measured throughput. Live traffic is "
           "always session by session, so pair it with the session-order throughput.");
 ABSL_FLAG(int32_t, latency_seconds, 10, "Duration of the latency run.");
+ABSL_FLAG(bool, latency_timeline, false,
+          "Also print, per 500 ms of the latency run (by append time), the count, p99 and max "
+          "latency: shows whether the tail is steady or comes in bursts.");
 ABSL_FLAG(std::string, worker_wrapper, "",
           "Executable started instead of the worker, with the worker's path and arguments as its "
           "own (e.g. a script running it under a profiler). The worker CPU figure is then the "
@@ -126,6 +129,17 @@ pid_t RedisPid(RedisConnection& redis) {
   size_t at = text.find("process_id:");
   if (at == std::string_view::npos) return 0;
   return static_cast<pid_t>(std::atoi(std::string(text.substr(at + 11, 12)).c_str()));
+}
+
+// Per window of `width` seconds (by append time): count, p99 and max latency.
+void PrintTimeline(std::vector<std::pair<double, double>> points, double width) {
+  std::map<int, std::vector<double>> windows;
+  for (const auto& [at, ms] : points) windows[static_cast<int>(at / width)].push_back(ms);
+  for (auto& [w, list] : windows) {
+    std::sort(list.begin(), list.end());
+    std::printf("  %6.1f s: %6zu ratings, p99 %6.1f ms, max %6.1f ms\n", w * width, list.size(),
+                list[static_cast<size_t>(0.99 * (list.size() - 1))], list.back());
+  }
 }
 
 int Run() {
@@ -222,6 +236,8 @@ int Run() {
   sent.reserve(total);
   std::atomic<bool> producing{true};
   std::vector<double> latencies_ms;
+  std::vector<std::pair<double, double>> timeline;  // (seconds since start, latency ms)
+  const absl::Time run_start = absl::Now();
   std::thread poller([&] {
     auto conn = RedisConnection::Connect(server.endpoint());
     if (!conn.ok()) return;
@@ -237,6 +253,8 @@ int Run() {
         for (size_t i : open) {
           if (sent[i].id < below[sent[i].partition]) {
             latencies_ms.push_back(absl::ToDoubleMilliseconds(now - sent[i].at));
+            timeline.emplace_back(absl::ToDoubleSeconds(sent[i].at - run_start),
+                                  latencies_ms.back());
           } else {
             still.push_back(i);
           }
@@ -251,6 +269,8 @@ int Run() {
   });
   auto producer = RedisConnection::Connect(server.endpoint());
   if (!producer.ok()) return 1;
+  const double worker_cpu0 = CpuSeconds(worker.pid()), redis_cpu1 = CpuSeconds(redis_pid),
+               bench_cpu0 = CpuSeconds(getpid());
   absl::Time t0 = absl::Now();
   int per_tick = std::max(1, latency_rate / 1000);
   absl::Duration tick = absl::Seconds(static_cast<double>(per_tick) / latency_rate);
@@ -274,9 +294,16 @@ int Run() {
     absl::Time due = t0 + tick * (i / per_tick);
     if (due > absl::Now()) absl::SleepFor(due - absl::Now());
   }
-  double achieved = total / absl::ToDoubleSeconds(absl::Now() - t0);
+  const double run_seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  double achieved = total / run_seconds;
   producing.store(false);
   poller.join();
+  // Shares of one core while appending: the load generator and the poller compete with the
+  // worker and Redis for this machine's cores.
+  std::printf("cpu during the latency run: worker %.0f%%, redis %.0f%%, load generator %.0f%%\n",
+              100 * (CpuSeconds(worker.pid()) - worker_cpu0) / run_seconds,
+              100 * (CpuSeconds(redis_pid) - redis_cpu1) / run_seconds,
+              100 * (CpuSeconds(getpid()) - bench_cpu0) / run_seconds);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double q) {
     return latencies_ms.empty() ? 0.0
@@ -286,6 +313,7 @@ int Run() {
       "latency at %.0f ratings/s (target %d) over %d s, append to dyad state written: "
       "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%zu ratings)\n",
       achieved, latency_rate, duration, pct(0.5), pct(0.99), pct(1.0), latencies_ms.size());
+  if (absl::GetFlag(FLAGS_latency_timeline)) PrintTimeline(timeline, 0.5);
   worker.Signal(SIGTERM);
   worker.Wait(absl::Seconds(10));
   return 0;
