@@ -41,6 +41,10 @@ std::string KeyLayout::DyadState(int partition, std::string_view tenant_id,
   return absl::StrCat(PartitionPrefix(partition), ":dyad:", Absl(tenant_id), ":",
                       Absl(therapist_id), ":", Absl(client_id));
 }
+std::string KeyLayout::DyadLog(int partition, std::string_view tenant_id,
+                               std::string_view therapist_id, std::string_view client_id) const {
+  return absl::StrCat(DyadState(partition, tenant_id, therapist_id, client_id), ":log");
+}
 std::string KeyLayout::DyadIndex(int partition, std::string_view tenant_id) const {
   return absl::StrCat(PartitionPrefix(partition), ":dyads:", Absl(tenant_id));
 }

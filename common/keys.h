@@ -42,9 +42,13 @@ class KeyLayout {
   // Idempotency record of one submission.
   std::string Idempotency(int partition, std::string_view tenant_id,
                           std::string_view idempotency_id) const;
-  // State of one dyad (an alliance.internal.v1.DyadRecord).
+  // State of one dyad: the head of its alliance.internal.v1.DyadRecord (every field but the
+  // ratings and alerts; see common/dyad_record_io.h).
   std::string DyadState(int partition, std::string_view tenant_id, std::string_view therapist_id,
                         std::string_view client_id) const;
+  // The dyad's ratings and alerts (DyadRecord fields 5 and 7 in wire format), appended to.
+  std::string DyadLog(int partition, std::string_view tenant_id, std::string_view therapist_id,
+                      std::string_view client_id) const;
   // Sorted set (all scores 0) of "therapist_id:client_id" for one tenant in one partition.
   std::string DyadIndex(int partition, std::string_view tenant_id) const;
   // Hash of an alert's workflow status (status, who, when). Written by insights only, outside

@@ -1,7 +1,8 @@
 // Applying one batch: decode entries, group them by dyad, take each dyad's state from the
-// cache or load its record (pipelined GETs), apply the new ratings incrementally, and write
-// state + index + new alerts + acknowledgements with one fenced script per partition and
-// slice of dyads, which checks every dyad's version (and so that a cached state is current).
+// cache or load its record (pipelined MGETs of head and log), apply the new ratings
+// incrementally, and write state (a new head, the log's new elements) + index + new alerts +
+// acknowledgements with one fenced script per partition and slice of dyads, which checks every
+// dyad's version (and so that a cached state is current).
 // Each script is sent as soon as its slice is computed, so Redis runs it while the worker
 // computes the next slice.
 // Entries that cannot be processed stay pending for later passes and are parked as dead
@@ -13,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/dyad_record_io.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "worker/dyad_state.h"
@@ -111,20 +113,26 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
   absl::Status loaded = RunPipelined(
       *redis_, misses.size(), kGetWindow,
       [&](size_t i) {
-        redis_->Append({"GET", dyads[misses[i]].key});
+        const DyadWork& w = dyads[misses[i]];
+        const analytics::DyadKey& d = w.items.front().dyad;
+        AppendStoredDyadRead(*redis_, layout_, w.partition, d.tenant_id, d.therapist_id,
+                             d.client_id);
       },
       [&](size_t i, const redisReply& r) {
         if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
         DyadWork& w = dyads[misses[i]];
-        internal::v1::DyadRecord record;
-        if (r.type == REDIS_REPLY_STRING &&
-            !record.ParseFromArray(r.str, static_cast<int>(r.len))) {
+        absl::StatusOr<std::optional<StoredDyad>> stored = ParseStoredDyad(r);
+        if (stored.status().code() == absl::StatusCode::kDataLoss) {
           w.record_ok = false;
           return absl::OkStatus();
         }
+        if (!stored.ok()) return stored.status();
+        const internal::v1::DyadRecord empty;
         w.state = cache_.Insert(
             w.partition, w.key,
-            std::make_unique<DyadState>(*registry_, rules_, w.items.front().dyad, record));
+            std::make_unique<DyadState>(*registry_, rules_, w.items.front().dyad,
+                                        stored->has_value() ? (*stored)->record : empty,
+                                        stored->has_value() && (*stored)->has_log));
         return absl::OkStatus();
       });
   if (!loaded.ok()) return loaded;
@@ -261,9 +269,12 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     const int64_t version = w.state->version();
     DyadState::Update update = w.state->Apply(w.items, now);
     call.keys.push_back(w.key);
+    call.keys.push_back(layout_.DyadLog(w.partition, d.tenant_id, d.therapist_id, d.client_id));
     call.keys.push_back(layout_.DyadIndex(w.partition, d.tenant_id));
     call.args.push_back(std::to_string(version));
-    call.args.push_back(std::move(update.record));
+    call.args.push_back(std::move(update.head));
+    call.args.emplace_back(1, update.replace_log ? 'r' : 'a');
+    call.args.push_back(std::move(update.log));
     // The index member is added with the first write of the record; later writes skip it.
     call.args.push_back(update.changed && version == 0
                             ? absl::StrCat(d.therapist_id, ":", d.client_id)

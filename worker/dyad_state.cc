@@ -1,7 +1,8 @@
-// The in-memory dyad state (see dyad_state.h). The record is written in protobuf wire format by
-// hand from its parts: fields in number order, repeated elements back to back, unknown fields
-// last, which is exactly what DyadRecord::SerializeAsString produces, so readers cannot tell
-// the difference (the unit tests compare the bytes).
+// The in-memory dyad state (see dyad_state.h). Head and log are written in protobuf wire format
+// by hand from their parts: the head's fields in number order with unknown fields last, the
+// log's elements in the order they were added. Parsed together they give the record
+// DyadRecord::SerializeAsString would describe (the unit tests compare the bytes after a
+// parse and re-serialization).
 #include "worker/dyad_state.h"
 
 #include <algorithm>
@@ -47,7 +48,7 @@ DyadState::RatingOrder DyadState::OrderOf(const internal::v1::StoredRating& r) {
 
 DyadState::DyadState(const analytics::InstrumentRegistry& registry,
                      const analytics::RuleConfig& rules, const analytics::DyadKey& dyad,
-                     const internal::v1::DyadRecord& record)
+                     const internal::v1::DyadRecord& record, bool log_stored)
     : registry_(&registry),
       rules_(&rules),
       dyad_(dyad),
@@ -60,12 +61,15 @@ DyadState::DyadState(const analytics::InstrumentRegistry& registry,
   if (sorted) {
     for (const internal::v1::StoredRating& r : record.ratings()) AppendRating(r);
   } else {
-    // Every write sorts; an unsorted record comes from elsewhere: sort as the next write would.
+    // Every write sorts; an unsorted record comes from elsewhere: sort as the next write would
+    // (and write the log whole).
     internal::v1::DyadRecord copy;
     *copy.mutable_ratings() = record.ratings();
     SortRatings(&copy);
     for (const internal::v1::StoredRating& r : copy.ratings()) AppendRating(r);
+    log_stored = false;
   }
+  log_stored_ = log_stored;
   for (const internal::v1::StoredRating& r : record.ratings()) rating_ids_.insert(r.rating_id());
   for (const alliance::v1::Alert& a : record.alerts()) {
     alert_ids_.insert(a.alert_id());
@@ -74,8 +78,10 @@ DyadState::DyadState(const analytics::InstrumentRegistry& registry,
   record.GetReflection()->GetUnknownFields(record).SerializeToString(&unknown_bytes_);
 }
 
-void DyadState::AppendRating(const internal::v1::StoredRating& rating) {
+void DyadState::AppendRating(const internal::v1::StoredRating& rating, std::string* also) {
+  const size_t from = ratings_bytes_.size();
   AppendField(kRatingTag, rating.SerializeAsString(), &ratings_bytes_);
+  if (also != nullptr) also->append(ratings_bytes_, from);
   last_rating_ = OrderOf(rating);
   has_ratings_ = true;
 }
@@ -111,10 +117,14 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
 
   std::sort(fresh.begin(), fresh.end(),
             [](const auto& a, const auto& b) { return OrderOf(a) < OrderOf(b); });
+  // The log's new elements: appended when the stored log is ours and the ratings come after
+  // the last one; else the log is written whole (late ratings re-sort it).
+  std::string appended;
   if (!has_ratings_ || OrderOf(fresh.front()) > last_rating_) {
-    for (const internal::v1::StoredRating& r : fresh) AppendRating(r);
+    for (const internal::v1::StoredRating& r : fresh) AppendRating(r, &appended);
   } else {
     InsertRatingsOutOfOrder(fresh);
+    log_stored_ = false;
   }
   // Many ratings at once (a backlog): loading the whole history in one pass is cheaper than
   // adding them one by one; both give AnalyzeDyad's result.
@@ -150,7 +160,9 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
     if (!alert_ids_.insert(event.alert_id).second) return;
     alliance::v1::Alert alert = AlertFromEvent(dyad_, event);
     *alert.mutable_detected_at() = now;
+    const size_t from = alerts_bytes_.size();
     AppendField(kAlertTag, alert.SerializeAsString(), &alerts_bytes_);
+    appended.append(alerts_bytes_, from);
     update.new_alerts.push_back(std::move(alert));
   };
   if (scan_all) {
@@ -165,16 +177,23 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
                      });
     for (const analytics::AlertEvent& event : reported) raise(event);
   }
-  update.record = Serialize(picture);
+  update.head = SerializeHead(picture);
+  update.replace_log = !log_stored_;
+  if (update.replace_log) {
+    update.log.reserve(ratings_bytes_.size() + alerts_bytes_.size());
+    update.log.append(ratings_bytes_).append(alerts_bytes_);
+  } else {
+    update.log = std::move(appended);
+  }
+  log_stored_ = true;  // once this write lands; if it does not, the caller drops the state
   return update;
 }
 
-std::string DyadState::Serialize(const alliance::v1::Dyad& picture) const {
+std::string DyadState::SerializeHead(const alliance::v1::Dyad& picture) const {
   std::string picture_bytes = picture.SerializeAsString();
   std::string out;
   out.reserve(16 + dyad_.tenant_id.size() + dyad_.therapist_id.size() + dyad_.client_id.size() +
-              ratings_bytes_.size() + picture_bytes.size() + alerts_bytes_.size() +
-              unknown_bytes_.size() + 24);
+              picture_bytes.size() + unknown_bytes_.size() + 24);
   if (version_ != 0) {
     out.push_back(kVersionTag);  // first: the apply script reads the version from here
     AppendVarint(static_cast<uint64_t>(version_), &out);
@@ -182,9 +201,7 @@ std::string DyadState::Serialize(const alliance::v1::Dyad& picture) const {
   AppendStringField(kTenantTag, dyad_.tenant_id, &out);
   AppendStringField(kTherapistTag, dyad_.therapist_id, &out);
   AppendStringField(kClientTag, dyad_.client_id, &out);
-  out.append(ratings_bytes_);
   AppendField(kPictureTag, picture_bytes, &out);
-  out.append(alerts_bytes_);
   out.append(unknown_bytes_);
   return out;
 }

@@ -1,8 +1,10 @@
 // A dyad's state kept in memory between batches: the incremental analyzer plus the record's
 // parts in serialized form, so that applying a new rating costs an analyzer step and the
 // bytes of the new rating instead of parsing, re-analysing and re-serializing the whole
-// history. Produces the same record bytes, alerts and counts as UpdateDyad (dyad_update.h),
-// which stays the reference the tests compare it with.
+// history. Writes the record as head and log (common/dyad_record_io.h): a new head, and the
+// log's new elements to append (or the whole log when the stored one cannot be appended to).
+// The stored record then reads as the same record, alerts and counts as UpdateDyad
+// (dyad_update.h) produces, which stays the reference the tests compare it with.
 #ifndef ALLIANCE_WORKER_DYAD_STATE_H_
 #define ALLIANCE_WORKER_DYAD_STATE_H_
 
@@ -25,16 +27,22 @@ namespace alliance::worker {
 
 class DyadState {
  public:
-  // `record` is the stored record (empty for a new dyad). `registry` and `rules` must outlive
-  // the state.
+  // `record` is the stored record (empty for a new dyad); `log_stored`: its ratings and alerts
+  // are in the log key, in the order this state keeps them (else the next write replaces the
+  // log). `registry` and `rules` must outlive the state.
   DyadState(const analytics::InstrumentRegistry& registry, const analytics::RuleConfig& rules,
-            const analytics::DyadKey& dyad, const internal::v1::DyadRecord& record);
+            const analytics::DyadKey& dyad, const internal::v1::DyadRecord& record,
+            bool log_stored);
 
   struct Update {
     // False when every incoming rating was already applied: nothing to write or emit.
     bool changed = false;
-    // The serialized DyadRecord (version first, as the apply script reads it) when changed.
-    std::string record;
+    // When changed: the record's head (every field but ratings and alerts, version first, as
+    // the apply script reads it), and the log bytes to append to the stored log, or to replace
+    // it with when `replace_log`.
+    std::string head;
+    std::string log;
+    bool replace_log = false;
     std::vector<alliance::v1::Alert> new_alerts;
     int ratings_added = 0;
     int duplicates = 0;
@@ -53,9 +61,10 @@ class DyadState {
   using RatingOrder = std::tuple<int32_t, int, std::string, std::string>;
   static RatingOrder OrderOf(const internal::v1::StoredRating& r);
 
-  void AppendRating(const internal::v1::StoredRating& rating);
+  // Appends the rating's element to ratings_bytes_ (and to `also`, if given).
+  void AppendRating(const internal::v1::StoredRating& rating, std::string* also = nullptr);
   void InsertRatingsOutOfOrder(const std::vector<internal::v1::StoredRating>& ratings);
-  std::string Serialize(const alliance::v1::Dyad& picture) const;
+  std::string SerializeHead(const alliance::v1::Dyad& picture) const;
 
   const analytics::InstrumentRegistry* registry_;
   const analytics::RuleConfig* rules_;  // the worker's, outlives the state
@@ -72,8 +81,11 @@ class DyadState {
   bool scan_all_alerts_ = true;
   // Field 7 elements in the order they were raised.
   std::string alerts_bytes_;
-  // Top-level fields this build does not know, kept as a full parse and rewrite would.
+  // Top-level fields this build does not know, kept (in the head) as a full parse and
+  // rewrite would.
   std::string unknown_bytes_;
+  // The stored log holds exactly ratings_bytes_' and alerts_bytes_' elements, each in order.
+  bool log_stored_ = false;
 };
 
 }  // namespace alliance::worker

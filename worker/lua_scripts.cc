@@ -28,9 +28,10 @@ local r = redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[1], ARGV[3], ARGV[4],
 return {r[1], #r[2]}
 )lua";
 
-// Applies a batch of dyads of one partition. The record's version is protobuf field 1
-// (varint, tag byte 0x08), which the C++ runtime serializes first, so GETRANGE of the first
-// bytes is enough to check it; a missing key is version 0. The ids of the applied dyads'
+// Applies a batch of dyads of one partition. A record is a head (rewritten) and a log (appended
+// to; see common/dyad_record_io.h). The version is the head's protobuf field 1 (varint, tag
+// byte 0x08), serialized first, so GETRANGE of the first bytes is enough to check it; a
+// missing key is version 0. The ids of the applied dyads'
 // entries are acknowledged together at the end (one XACK instead of one per dyad), in slices
 // because Lua's unpack() is limited to a few thousand values.
 constexpr std::string_view kApplyBatch = R"lua(
@@ -57,11 +58,12 @@ local retention = tonumber(ARGV[#ARGV])
 local refreshed = {}
 local a = 5
 for d = 1, tonumber(ARGV[3]) do
-  local dyad_key, index_key = KEYS[3 + 2 * d], KEYS[4 + 2 * d]
-  local expected, record, member = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  local alerts = tonumber(ARGV[a + 3])
-  local alerts_at = a + 7
-  if alerts == 0 then alerts_at = a + 4 end
+  local dyad_key, log_key, index_key = KEYS[2 + 3 * d], KEYS[3 + 3 * d], KEYS[4 + 3 * d]
+  local expected, head, log_mode, log, member = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+                                                ARGV[a + 4]
+  local alerts = tonumber(ARGV[a + 5])
+  local alerts_at = a + 9
+  if alerts == 0 then alerts_at = a + 6 end
   a = alerts_at + 4 * alerts
   local acks = tonumber(ARGV[a])
   local acks_at = a + 1
@@ -78,15 +80,23 @@ for d = 1, tonumber(ARGV[3]) do
     end
     if not erased then
       if member ~= '' then redis.call('ZADD', index_key, 0, member) end
-      if record ~= '' and retention > 0 then
-        redis.call('SET', dyad_key, record, 'PX', retention)
-        -- The index outlives each of its dyads: its expiry is pushed back by every script that
-        -- writes any of them (once per script; 0 means the index does not exist yet).
-        if not refreshed[index_key] then
-          refreshed[index_key] = redis.call('PEXPIRE', index_key, retention) == 1
+      if head ~= '' then
+        if log_mode == 'r' then
+          redis.call('DEL', log_key)
         end
-      elseif record ~= '' then
-        redis.call('SET', dyad_key, record)
+        if log ~= '' then redis.call('APPEND', log_key, log) end
+        if retention > 0 then
+          redis.call('SET', dyad_key, head, 'PX', retention)
+          redis.call('PEXPIRE', log_key, retention)
+          -- The index outlives each of its dyads: its expiry is pushed back by every script
+          -- that writes any of them (once per script; 0 means the index does not exist yet).
+          if not refreshed[index_key] then
+            refreshed[index_key] = redis.call('PEXPIRE', index_key, retention) == 1
+          end
+        else
+          redis.call('SET', dyad_key, head)
+          redis.call('PERSIST', log_key)  -- head and log expire together, or not at all
+        end
       end
       if alerts > 0 then
         local tenant, therapist, client = ARGV[alerts_at - 3], ARGV[alerts_at - 2], ARGV[alerts_at - 1]

@@ -23,13 +23,14 @@ enum class Script {
   // KEYS lease, feedback | ARGV me, group, min_idle_ms, start, count
   // -> -1 lease lost | {next cursor, entries claimed}.
   kFencedClaim,
-  // KEYS lease, alerts, feedback, erasure counter, then per dyad: dyad, index
+  // KEYS lease, alerts, feedback, erasure counter, then per dyad: head, log, index
   // ARGV me, group, dyad count, erasure counter when the entries were read ('0' if unset), then
-  //      per dyad: expected version ('' = any), record ('' = write nothing), index member
+  //      per dyad: expected version ('' = any), head ('' = write nothing), log mode ('a':
+  //      append the log bytes, 'r': replace the log with them), log bytes, index member
   //      ('' = none), alert count n, if n > 0: tenant, therapist, client and
   //      n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k more ids
   //      to acknowledge unconditionally (deleted entries); last, the retention in ms (0: none)
-  //      set as the TTL of every dyad written and of its index.
+  //      set as the TTL of every head and log written and of its index.
   // -> -1 lease lost | per dyad: 1 applied, -2 version changed (nothing written or acked).
   //    A dyad one of whose entries no longer exists in the stream (erased by
   //    DeleteClientData while in flight) is acknowledged without writing anything (still 1).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/dyad_record_io.h"
 #include "common/strings.h"
 #include "services/insights/tokens.h"
 
@@ -75,17 +76,13 @@ absl::StatusOr<DyadRecord> LoadDyad(RedisConnection& redis, const KeyLayout& lay
                                     std::string_view tenant, std::string_view therapist,
                                     std::string_view client) {
   int partition = layout.PartitionOf(tenant, therapist, client);
-  std::string key = layout.DyadState(partition, tenant, therapist, client);
-  absl::StatusOr<RedisReplyPtr> reply = redis.Command({"GET", key});
-  if (!reply.ok()) return reply.status();
-  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-  DyadRecord record;
-  if ((*reply)->type != REDIS_REPLY_STRING) return absl::NotFoundError("dyad not found");
-  if (!record.ParseFromArray((*reply)->str, static_cast<int>((*reply)->len))) {
-    return absl::DataLossError("dyad state is not a readable DyadRecord");
+  absl::StatusOr<std::optional<StoredDyad>> stored =
+      ReadStoredDyad(redis, layout, partition, tenant, therapist, client);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value() || (*stored)->record.tenant_id() != tenant) {
+    return absl::NotFoundError("dyad not found");
   }
-  if (record.tenant_id() != tenant) return absl::NotFoundError("dyad not found");
-  return record;
+  return std::move((*stored)->record);
 }
 
 absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
@@ -113,6 +110,7 @@ absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
       size_t colon = m.text.find(':');
       std::string therapist = m.text.substr(0, colon);
       std::string client = colon == std::string::npos ? "" : m.text.substr(colon + 1);
+      // The head alone: the picture is there (common/dyad_record_io.h).
       redis.Append({"GET", layout.DyadState(m.partition, query.tenant, therapist, client)});
     }
     std::vector<RedisReplyPtr> replies;

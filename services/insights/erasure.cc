@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "alliance/internal/v1/records.pb.h"
+#include "common/dyad_record_io.h"
 
 namespace alliance::insights {
 namespace {
@@ -226,20 +227,22 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
     }
   }
   for (const auto& [p, therapist] : found.dyads) {
-    std::string key = layout.DyadState(p, tenant, therapist, client);
-    absl::StatusOr<RedisReplyPtr> state = redis.Command({"GET", key});
-    if (!state.ok()) return state.status();
-    if ((*state)->type == REDIS_REPLY_STRING) {
-      DyadRecord record;
-      std::string_view bytes = ReplyString(**state);
-      if (record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        for (const auto& rating : record.ratings()) found.accepted_ids.insert(rating.rating_id());
-        for (const auto& alert : record.alerts()) found.alert_ids.insert(alert.alert_id());
-      }
+    absl::StatusOr<std::optional<StoredDyad>> stored =
+        ReadStoredDyad(redis, layout, p, tenant, therapist, client);
+    // An unreadable record is deleted all the same; its ids are then found in the streams only.
+    if (!stored.ok() && stored.status().code() != absl::StatusCode::kDataLoss) {
+      return stored.status();
     }
-    absl::StatusOr<int64_t> n = Delete(redis, {key});
+    if (stored.ok() && stored->has_value()) {
+      const DyadRecord& record = (*stored)->record;
+      for (const auto& rating : record.ratings()) found.accepted_ids.insert(rating.rating_id());
+      for (const auto& alert : record.alerts()) found.alert_ids.insert(alert.alert_id());
+    }
+    // Head and log in one command: no moment where one exists without the other.
+    absl::StatusOr<int64_t> n = Delete(redis, {layout.DyadState(p, tenant, therapist, client),
+                                               layout.DyadLog(p, tenant, therapist, client)});
     if (!n.ok()) return n.status();
-    removed.set_dyad_states(removed.dyad_states() + *n);
+    removed.set_dyad_states(removed.dyad_states() + (*n > 0 ? 1 : 0));
     absl::StatusOr<RedisReplyPtr> zrem =
         redis.Command({"ZREM", layout.DyadIndex(p, tenant), absl::StrCat(therapist, ":", client)});
     if (!zrem.ok()) return zrem.status();

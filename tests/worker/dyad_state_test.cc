@@ -1,7 +1,8 @@
-// Unit tests of the in-memory dyad state: batch after batch it must write the very bytes,
-// alerts and counts that the reference update (UpdateDyad: parse, merge, AnalyzeDyad,
-// serialize) produces, including duplicates, late and replacing ratings, two raters of one
-// session, a state rebuilt from a stored record midway, and fields it does not know.
+// Unit tests of the in-memory dyad state: batch after batch, the head and log it writes must
+// read back as the very record, alerts and counts that the reference update (UpdateDyad:
+// parse, merge, AnalyzeDyad, serialize) produces, including duplicates, late and replacing
+// ratings, two raters of one session, a state rebuilt from a stored record midway (head and
+// log, or a record of one key), and fields it does not know; in-order ratings only append.
 #include "worker/dyad_state.h"
 
 #include <gtest/gtest.h>
@@ -50,7 +51,7 @@ DecodedFeedback Therapist(const std::string& id, int session, double level) {
 // Runs both implementations over the same batches and compares every write.
 class Twin {
  public:
-  Twin() : state_(analytics::InstrumentRegistry::BuiltIn(), rules_, kDyad, {}) {}
+  Twin() : state_(analytics::InstrumentRegistry::BuiltIn(), rules_, kDyad, {}, false) {}
 
   void Apply(const std::vector<DecodedFeedback>& batch, int step) {
     google::protobuf::Timestamp now;
@@ -73,17 +74,34 @@ class Twin {
       return;
     }
     EXPECT_EQ(state_.version(), version + 1);
-    ASSERT_EQ(got.record, want.record.SerializeAsString()) << "step " << step;
+    // Stored as the apply script stores it: the head replaced, the log appended or replaced.
+    head_ = got.head;
+    if (got.replace_log) {
+      log_ = got.log;
+      ++replacements_;
+    } else {
+      log_ += got.log;
+    }
+    internal::v1::DyadRecord head_only, stored;
+    ASSERT_TRUE(head_only.ParseFromString(head_));
+    EXPECT_EQ(head_only.ratings_size() + head_only.alerts_size(), 0) << "step " << step;
+    EXPECT_EQ(static_cast<unsigned char>(head_[0]), 0x08);  // version first
+    ASSERT_TRUE(stored.ParseFromString(head_ + log_)) << "step " << step;
+    ASSERT_EQ(stored.SerializeAsString(), want.record.SerializeAsString()) << "step " << step;
     record_ = want.record;
   }
 
-  // Replaces the state by one loaded from the stored record, as after a cache miss.
-  void Reload() {
-    std::string bytes = record_.SerializeAsString();
+  // Replaces the state by one loaded from storage, as after a cache miss: from head and log,
+  // or (`one_key`) from a record written whole in one key, whose log the next write replaces.
+  void Reload(bool one_key) {
+    std::string bytes = one_key ? record_.SerializeAsString() : head_ + log_;
     internal::v1::DyadRecord parsed;
     ASSERT_TRUE(parsed.ParseFromString(bytes));
-    state_ = DyadState(analytics::InstrumentRegistry::BuiltIn(), rules_, kDyad, parsed);
+    state_ = DyadState(analytics::InstrumentRegistry::BuiltIn(), rules_, kDyad, parsed, !one_key);
   }
+
+  // Writes that replaced the log instead of appending to it.
+  int replacements() const { return replacements_; }
 
   const internal::v1::DyadRecord& record() const { return record_; }
   int alerts() const { return alerts_; }
@@ -93,6 +111,8 @@ class Twin {
   internal::v1::DyadRecord record_;
   DyadState state_;
   int alerts_ = 0;
+  std::string head_, log_;
+  int replacements_ = 0;
 };
 
 TEST(DyadStateTest, SessionBySessionMatchesTheReferenceWithRuptureAndRepair) {
@@ -105,6 +125,7 @@ TEST(DyadStateTest, SessionBySessionMatchesTheReferenceWithRuptureAndRepair) {
   }
   EXPECT_GE(twin.alerts(), 2);
   EXPECT_EQ(twin.record().ratings_size(), 20);
+  EXPECT_EQ(twin.replacements(), 1);  // the first write; every later one appends
 }
 
 TEST(DyadStateTest, MixedBatchesMatchTheReference) {
@@ -137,7 +158,7 @@ TEST(DyadStateTest, MixedBatchesMatchTheReference) {
     sent.insert(sent.end(), batch.begin(), batch.end());
     twin.Apply(batch, step);
     if (::testing::Test::HasFatalFailure()) return;
-    if (step % 40 == 0) twin.Reload();
+    if (step % 40 == 0) twin.Reload(/*one_key=*/step == 80);
   }
   EXPECT_GT(twin.record().ratings_size(), 100);
   EXPECT_GT(twin.alerts(), 0);
@@ -167,20 +188,21 @@ TEST(DyadStateTest, UnknownFieldsOfTheStoredRecordAreKept) {
   record.set_tenant_id("t");
   record.GetReflection()->MutableUnknownFields(&record)->AddVarint(
       99, 42);  // a field of a newer writer
-  DyadState state(analytics::InstrumentRegistry::BuiltIn(), analytics::RuleConfig{}, kDyad, record);
+  DyadState state(analytics::InstrumentRegistry::BuiltIn(), analytics::RuleConfig{}, kDyad, record,
+                  false);
   google::protobuf::Timestamp now;
   std::vector<DecodedFeedback> batch = {Client("a", 1, 9.0)};
   DyadState::Update u = state.Apply(batch, now);
   ASSERT_TRUE(u.changed);
   internal::v1::DyadRecord written;
-  ASSERT_TRUE(written.ParseFromString(u.record));
+  ASSERT_TRUE(written.ParseFromString(u.head + u.log));
   EXPECT_EQ(written.version(), 4);
   EXPECT_EQ(written.ratings_size(), 1);
   const google::protobuf::UnknownFieldSet& unknown =
       written.GetReflection()->GetUnknownFields(written);
   ASSERT_EQ(unknown.field_count(), 1);
   EXPECT_EQ(unknown.field(0).number(), 99);
-  EXPECT_EQ(static_cast<unsigned char>(u.record[0]), 0x08);  // version first
+  EXPECT_EQ(static_cast<unsigned char>(u.head[0]), 0x08);  // version first
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Integration tests of alliance-worker against a real redis-server: a rating reaches dyad
 // state and a rupture reaches the alert stream; redelivered and replayed entries change
-// nothing; poison entries end in the dead-letter stream and can be replayed; SIGTERM releases
+// nothing; a record stored in one key is continued as head and log; poison entries end in the
+// dead-letter stream and can be replayed; SIGTERM releases
 // the leases and exits 0.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
@@ -40,14 +41,18 @@ class WorkerTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s << "\n" << worker_.ReadLog();
   }
 
-  // All dyad records, by key, as bytes.
+  // All dyad records, by key, as the bytes of head and log.
   std::map<std::string, std::string> Records(const std::vector<Submission>& subs) {
     std::map<std::string, std::string> out;
     for (const Submission& s : subs) {
       int p = layout_.PartitionOf(s.tenant, s.therapist, s.client);
       std::string key = layout_.DyadState(p, s.tenant, s.therapist, s.client);
-      auto reply = redis_->Command({"GET", key});
-      if (reply.ok()) out[key] = std::string(ReplyString(**reply));
+      auto reply =
+          redis_->Command({"MGET", key, layout_.DyadLog(p, s.tenant, s.therapist, s.client)});
+      if (reply.ok() && (*reply)->elements == 2) {
+        out[key] = std::string(ReplyString(*(*reply)->element[0])) + "|" +
+                   std::string(ReplyString(*(*reply)->element[1]));
+      }
     }
     return out;
   }
@@ -155,6 +160,47 @@ TEST_F(WorkerTest, RedeliveryAndReplayChangeNothing) {
   EXPECT_EQ(Records(subs), before);
   EXPECT_EQ(AlertCount(), alerts_before);
   ExpectMatchesOracle(*redis_, layout_, subs);
+}
+
+// A record stored whole in one key (before head and log existed) is read, and its first write
+// turns it into head and log.
+TEST_F(WorkerTest, ARecordStoredInOneKeyIsContinued) {
+  // Stable, then a rupture and its repair after the record was rewritten in one key.
+  const double levels[] = {92, 93, 91, 92, 90, 91, 60, 58, 91, 92};
+  std::mt19937 rng(5);
+  std::vector<Submission> subs;
+  for (int s = 1; s <= 10; ++s) {
+    subs.push_back({"clinic-c", "th-1", "cl-1", absl::StrCat("acc-c", s), kSrs, s, 1,
+                    AnswersAt(kSrs, levels[s - 1], 0, rng)});
+  }
+  std::vector<Submission> early(subs.begin(), subs.begin() + 6), late(subs.begin() + 6, subs.end());
+  ASSERT_TRUE(Feed(*redis_, layout_, early).ok());
+  ASSERT_TRUE(StartWorker(worker_, Args("w-legacy"), "legacy").ok());
+  Drain();
+  worker_.Signal(SIGTERM);
+  ASSERT_EQ(worker_.Wait(absl::Seconds(10)), 0);
+
+  const int p = layout_.PartitionOf("clinic-c", "th-1", "cl-1");
+  const std::string head = layout_.DyadState(p, "clinic-c", "th-1", "cl-1");
+  const std::string log = layout_.DyadLog(p, "clinic-c", "th-1", "cl-1");
+  auto whole = ReadRecord(*redis_, layout_, "clinic-c", "th-1", "cl-1");
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_EQ(whole->ratings_size(), 6);
+  ASSERT_TRUE(redis_->Command({"SET", head, whole->SerializeAsString()}).ok());
+  ASSERT_TRUE(redis_->Command({"DEL", log}).ok());
+
+  ASSERT_TRUE(Feed(*redis_, layout_, late).ok());
+  ASSERT_TRUE(StartWorker(worker_, Args("w-legacy-2"), "legacy-2").ok());
+  Drain();
+  ExpectMatchesOracle(*redis_, layout_, subs);
+  auto head_bytes = redis_->Command({"GET", head});
+  ASSERT_TRUE(head_bytes.ok());
+  internal::v1::DyadRecord head_only;
+  ASSERT_TRUE(head_only.ParseFromArray((*head_bytes)->str, static_cast<int>((*head_bytes)->len)));
+  EXPECT_EQ(head_only.ratings_size(), 0);  // moved to the log
+  auto record = ReadRecord(*redis_, layout_, "clinic-c", "th-1", "cl-1");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->ratings_size(), 10);
 }
 
 TEST_F(WorkerTest, PoisonEntriesGoToDeadLettersAndReplay) {

@@ -24,8 +24,11 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/strings.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
 #include "tests/worker/worker_fixture.h"
@@ -45,6 +48,9 @@ ABSL_FLAG(int32_t, latency_seconds, 10, "Duration of the latency run.");
 ABSL_FLAG(bool, latency_timeline, false,
           "Also print, per 500 ms of the latency run (by append time), the count, p99 and max "
           "latency: shows whether the tail is steady or comes in bursts.");
+ABSL_FLAG(bool, commandstats, false,
+          "Also print where Redis spent its time during the latency run (INFO commandstats: "
+          "commands called from scripts are counted inside EVALSHA too).");
 ABSL_FLAG(std::string, worker_wrapper, "",
           "Executable started instead of the worker, with the worker's path and arguments as its "
           "own (e.g. a script running it under a profiler). The worker CPU figure is then the "
@@ -140,6 +146,29 @@ void PrintTimeline(std::vector<std::pair<double, double>> points, double width) 
     std::printf("  %6.1f s: %6zu ratings, p99 %6.1f ms, max %6.1f ms\n", w * width, list.size(),
                 list[static_cast<size_t>(0.99 * (list.size() - 1))], list.back());
   }
+}
+
+// Redis's time per command since the last CONFIG RESETSTAT, largest first.
+void PrintCommandStats(RedisConnection& redis) {
+  auto info = redis.Command({"INFO", "commandstats"});
+  if (!info.ok()) return;
+  std::vector<std::pair<int64_t, std::string>> rows;  // (usec, line)
+  for (absl::string_view line : absl::StrSplit(Absl(ReplyString(**info)), "\r\n")) {
+    if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
+    std::vector<absl::string_view> parts = absl::StrSplit(line, absl::ByAnyChar(":,="));
+    // name, "calls", N, "usec", U, "usec_per_call", P, ...
+    int64_t calls = 0, usec = 0;
+    if (parts.size() < 7 || !absl::SimpleAtoi(parts[2], &calls) ||
+        !absl::SimpleAtoi(parts[4], &usec)) {
+      continue;
+    }
+    rows.push_back(
+        {usec, absl::StrFormat("  %-22s %9d calls %9.3f s %8.2f us/call", parts[0], calls,
+                               usec / 1e6, usec * 1.0 / std::max<int64_t>(1, calls))});
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::printf("redis time by command during the latency run:\n");
+  for (const auto& [usec, text] : rows) std::printf("%s\n", text.c_str());
 }
 
 int Run() {
@@ -271,6 +300,7 @@ int Run() {
   if (!producer.ok()) return 1;
   const double worker_cpu0 = CpuSeconds(worker.pid()), redis_cpu1 = CpuSeconds(redis_pid),
                bench_cpu0 = CpuSeconds(getpid());
+  (void)(*producer)->Command({"CONFIG", "RESETSTAT"});  // commandstats of this run only
   absl::Time t0 = absl::Now();
   int per_tick = std::max(1, latency_rate / 1000);
   absl::Duration tick = absl::Seconds(static_cast<double>(per_tick) / latency_rate);
@@ -304,6 +334,7 @@ int Run() {
               100 * (CpuSeconds(worker.pid()) - worker_cpu0) / run_seconds,
               100 * (CpuSeconds(redis_pid) - redis_cpu1) / run_seconds,
               100 * (CpuSeconds(getpid()) - bench_cpu0) / run_seconds);
+  if (absl::GetFlag(FLAGS_commandstats)) PrintCommandStats(**producer);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double q) {
     return latencies_ms.empty() ? 0.0

@@ -15,6 +15,7 @@
 #include "analytics/dyad_analysis.h"
 #include "analytics/registry.h"
 #include "analytics/rules.h"
+#include "common/dyad_record_io.h"
 #include "worker/record_convert.h"
 
 namespace alliance::testing {
@@ -219,17 +220,13 @@ absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, cons
                                                     const std::string& therapist,
                                                     const std::string& client) {
   int p = layout.PartitionOf(tenant, therapist, client);
-  absl::StatusOr<RedisReplyPtr> reply =
-      redis.Command({"GET", layout.DyadState(p, tenant, therapist, client)});
-  if (!reply.ok()) return reply.status();
-  if ((*reply)->type != REDIS_REPLY_STRING) {
+  absl::StatusOr<std::optional<StoredDyad>> stored =
+      ReadStoredDyad(redis, layout, p, tenant, therapist, client);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
     return absl::NotFoundError(absl::StrCat("no record for ", tenant, ":", therapist, ":", client));
   }
-  internal::v1::DyadRecord record;
-  if (!record.ParseFromArray((*reply)->str, static_cast<int>((*reply)->len))) {
-    return absl::DataLossError("undecodable record");
-  }
-  return record;
+  return std::move((*stored)->record);
 }
 
 absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(RedisConnection& redis,

@@ -1,12 +1,19 @@
-// Erasure while entries are in flight, at the level of the Redis protocol the worker and
-// DeleteClientData share: the worker reads entries together with the partition's erasure
-// counter, DeleteClientData deletes a client's entries and increments the counter in the same
-// transaction, and the apply script then refuses to re-create the erased client's dyad while
-// still applying the other dyads of the batch. Deterministic: the test itself plays the worker
-// (same scripts, same commands), so the erasure lands exactly between read and apply.
+// The worker's apply script at the level of the Redis protocol, with the test itself playing
+// the worker (same scripts, same commands), so every race lands exactly where the test puts it:
+// - writes: a record is its head (replaced) and its log (appended to, or replaced), with the
+//   retention's expiry on both or on neither; a stale version or a lost lease writes and
+//   acknowledges nothing;
+// - erasure in flight: the worker reads entries together with the partition's erasure
+//   counter, DeleteClientData deletes a client's entries and increments the counter in the same
+//   transaction, and the apply script then refuses to re-create the erased client's dyad while
+//   still applying the other dyads of the batch.
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "alliance/internal/v1/records.pb.h"
+#include "common/dyad_record_io.h"
 #include "common/keys.h"
 #include "services/insights/erasure.h"
 #include "tests/support/redis_server.h"
@@ -20,7 +27,14 @@ constexpr char kTenant[] = "clinic-e";
 constexpr char kTherapist[] = "th-1";
 constexpr char kMe[] = "worker-e";
 
-class ErasureInFlightTest : public ::testing::Test {
+// How the test plays the worker's write of a dyad.
+struct Write {
+  std::string expected_version = "0";
+  char log_mode = 'r';  // 'r': replace the log, 'a': append to it
+  std::string retention_ms = "0";
+};
+
+class ApplyScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok());
@@ -80,31 +94,44 @@ class ErasureInFlightTest : public ::testing::Test {
     return layout_.DyadState(0, kTenant, kTherapist, client);
   }
 
-  // The apply script for one new record per client, with the entries read for it.
-  std::vector<int64_t> ApplyAsWorker(const Read& read, const std::vector<std::string>& clients) {
+  // The apply script for one write per client, with the entries read for it: a head of the next
+  // version, and the client's rating of session 1 as the log's bytes. Returns the per-dyad
+  // results, or {-1} when the script refused the whole call (lease lost).
+  std::vector<int64_t> ApplyAsWorker(const Read& read, const std::vector<std::string>& clients,
+                                     const Write& write = Write()) {
     std::vector<std::string> keys = {layout_.Lease(0), layout_.AlertStream(0),
                                      layout_.FeedbackStream(0), layout_.ErasureCount(0)};
     std::vector<std::string> args = {kMe, std::string(kWorkerGroup), std::to_string(clients.size()),
                                      read.erasures};
     for (const std::string& client : clients) {
       keys.push_back(DyadKey(client));
+      keys.push_back(layout_.DyadLog(0, kTenant, kTherapist, client));
       keys.push_back(layout_.DyadIndex(0, kTenant));
-      internal::v1::DyadRecord record;
-      record.set_version(1);
-      record.set_tenant_id(kTenant);
-      record.set_therapist_id(kTherapist);
-      record.set_client_id(client);
-      args.push_back("0");
-      args.push_back(record.SerializeAsString());
+      internal::v1::DyadRecord head, log;
+      int64_t version = 0;
+      (void)absl::SimpleAtoi(write.expected_version, &version);
+      head.set_version(version + 1);
+      head.set_tenant_id(kTenant);
+      head.set_therapist_id(kTherapist);
+      head.set_client_id(client);
+      log.add_ratings()->set_rating_id(absl::StrCat("acc-", client, "-", version + 1));
+      args.push_back(write.expected_version);
+      args.push_back(head.SerializeAsString());
+      args.emplace_back(1, write.log_mode);
+      args.push_back(log.SerializeAsString());  // only field 5: exactly its element
       args.push_back(absl::StrCat(kTherapist, ":", client));
-      args.push_back("0");  // no alerts
-      const std::vector<std::string>& ids =
-          read.ids_by_accepted.at(absl::StrCat("acc-", client, "-1"));
+      args.push_back("0");           // no alerts
+      std::vector<std::string> ids;  // the client's entries in this read, any session
+      for (const auto& [accepted, entry_ids] : read.ids_by_accepted) {
+        if (absl::StartsWith(accepted, absl::StrCat("acc-", client, "-"))) {
+          ids.insert(ids.end(), entry_ids.begin(), entry_ids.end());
+        }
+      }
       args.push_back(std::to_string(ids.size()));
       args.insert(args.end(), ids.begin(), ids.end());
     }
     args.push_back("0");  // no deleted entries
-    args.push_back("0");  // no retention
+    args.push_back(write.retention_ms);
     std::vector<std::string_view> key_views(keys.begin(), keys.end());
     std::vector<std::string_view> arg_views(args.begin(), args.end());
     scripts_.Append(*redis_, worker::Script::kApplyBatch, key_views, arg_views);
@@ -112,6 +139,7 @@ class ErasureInFlightTest : public ::testing::Test {
     std::vector<int64_t> out;
     EXPECT_TRUE(reply.ok());
     if (!reply.ok()) return out;
+    if ((*reply)->type == REDIS_REPLY_INTEGER) return {(*reply)->integer};
     EXPECT_EQ((*reply)->type, REDIS_REPLY_ARRAY) << ReplyString(**reply);
     for (size_t i = 0; (*reply)->type == REDIS_REPLY_ARRAY && i < (*reply)->elements; ++i) {
       out.push_back((*reply)->element[i]->integer);
@@ -122,6 +150,17 @@ class ErasureInFlightTest : public ::testing::Test {
   bool Exists(const std::string& key) {
     auto reply = redis_->Command({"EXISTS", key});
     return reply.ok() && (*reply)->integer == 1;
+  }
+
+  int64_t Ttl(const std::string& key) {
+    auto reply = redis_->Command({"PTTL", key});
+    return reply.ok() ? (*reply)->integer : -3;
+  }
+
+  std::optional<StoredDyad> Stored(const std::string& client) {
+    auto stored = ReadStoredDyad(*redis_, layout_, 0, kTenant, kTherapist, client);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? *stored : std::nullopt;
   }
 
   int64_t Pending() {
@@ -135,7 +174,77 @@ class ErasureInFlightTest : public ::testing::Test {
   worker::ScriptShas scripts_;
 };
 
-TEST_F(ErasureInFlightTest, EntriesErasedBetweenReadAndApplyAreNotApplied) {
+TEST_F(ApplyScriptTest, HeadIsReplacedAndTheLogAppendedTo) {
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 1)}).ok());
+  EXPECT_EQ(ApplyAsWorker(ReadAsWorker(), {"cl-a"}), (std::vector<int64_t>{1}));
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 2)}).ok());
+  Write append;
+  append.expected_version = "1";
+  append.log_mode = 'a';
+  EXPECT_EQ(ApplyAsWorker(ReadAsWorker(), {"cl-a"}, append), (std::vector<int64_t>{1}));
+
+  std::optional<StoredDyad> stored = Stored("cl-a");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(stored->has_log);
+  EXPECT_EQ(stored->record.version(), 2);
+  ASSERT_EQ(stored->record.ratings_size(), 2);
+  EXPECT_EQ(stored->record.ratings(0).rating_id(), "acc-cl-a-1");
+  EXPECT_EQ(stored->record.ratings(1).rating_id(), "acc-cl-a-2");
+  EXPECT_EQ(Ttl(DyadKey("cl-a")), -1);
+  EXPECT_EQ(Ttl(layout_.DyadLog(0, kTenant, kTherapist, "cl-a")), -1);
+  EXPECT_EQ(Pending(), 0);
+
+  // Replacing the log (a late rating re-sorted it) leaves exactly the new bytes.
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 3)}).ok());
+  Write replace;
+  replace.expected_version = "2";
+  EXPECT_EQ(ApplyAsWorker(ReadAsWorker(), {"cl-a"}, replace), (std::vector<int64_t>{1}));
+  stored = Stored("cl-a");
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(stored->record.ratings_size(), 1);
+  EXPECT_EQ(stored->record.ratings(0).rating_id(), "acc-cl-a-3");
+}
+
+TEST_F(ApplyScriptTest, HeadAndLogExpireTogetherOrNotAtAll) {
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 1)}).ok());
+  Write retained;
+  retained.retention_ms = "86400000";
+  EXPECT_EQ(ApplyAsWorker(ReadAsWorker(), {"cl-a"}, retained), (std::vector<int64_t>{1}));
+  const std::string log = layout_.DyadLog(0, kTenant, kTherapist, "cl-a");
+  for (const std::string& key : {DyadKey("cl-a"), log, layout_.DyadIndex(0, kTenant)}) {
+    EXPECT_GT(Ttl(key), 86000000) << key;
+  }
+  // Retention turned off: an append must not leave the log to expire under a kept head.
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 2)}).ok());
+  Write kept;
+  kept.expected_version = "1";
+  kept.log_mode = 'a';
+  EXPECT_EQ(ApplyAsWorker(ReadAsWorker(), {"cl-a"}, kept), (std::vector<int64_t>{1}));
+  EXPECT_EQ(Ttl(DyadKey("cl-a")), -1);
+  EXPECT_EQ(Ttl(log), -1);
+}
+
+TEST_F(ApplyScriptTest, StaleVersionWritesNothing) {
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 1)}).ok());
+  Write stale;
+  stale.expected_version = "4";  // the worker believes in a record that is not there
+  EXPECT_EQ(ApplyAsWorker(ReadAsWorker(), {"cl-a"}, stale), (std::vector<int64_t>{-2}));
+  EXPECT_FALSE(Exists(DyadKey("cl-a")));
+  EXPECT_FALSE(Exists(layout_.DyadLog(0, kTenant, kTherapist, "cl-a")));
+  EXPECT_EQ(Pending(), 1);  // not acknowledged: the worker re-reads it
+}
+
+TEST_F(ApplyScriptTest, LostLeaseWritesNothing) {
+  ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 1), Rating("cl-b", 1)}).ok());
+  Read read = ReadAsWorker();
+  ASSERT_TRUE(redis_->Command({"SET", layout_.Lease(0), "worker-other"}).ok());
+  EXPECT_EQ(ApplyAsWorker(read, {"cl-a", "cl-b"}), (std::vector<int64_t>{-1}));
+  EXPECT_FALSE(Exists(DyadKey("cl-a")));
+  EXPECT_FALSE(Exists(DyadKey("cl-b")));
+  EXPECT_EQ(Pending(), 2);
+}
+
+TEST_F(ApplyScriptTest, EntriesErasedBetweenReadAndApplyAreNotApplied) {
   ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-erased", 1), Rating("cl-kept", 1)}).ok());
   Read read = ReadAsWorker();
   ASSERT_EQ(read.ids_by_accepted.size(), 2u);
@@ -148,6 +257,7 @@ TEST_F(ErasureInFlightTest, EntriesErasedBetweenReadAndApplyAreNotApplied) {
   // Both dyads are acknowledged; only the kept client's state is written.
   EXPECT_EQ(ApplyAsWorker(read, {"cl-erased", "cl-kept"}), (std::vector<int64_t>{1, 1}));
   EXPECT_FALSE(Exists(DyadKey("cl-erased")));
+  EXPECT_FALSE(Exists(layout_.DyadLog(0, kTenant, kTherapist, "cl-erased")));
   EXPECT_TRUE(Exists(DyadKey("cl-kept")));
   EXPECT_EQ(Pending(), 0);
   auto member = redis_->Command(
@@ -156,7 +266,7 @@ TEST_F(ErasureInFlightTest, EntriesErasedBetweenReadAndApplyAreNotApplied) {
   EXPECT_EQ((*member)->type, REDIS_REPLY_NIL);
 }
 
-TEST_F(ErasureInFlightTest, AnotherClientsErasureLeavesTheBatchApplied) {
+TEST_F(ApplyScriptTest, AnotherClientsErasureLeavesTheBatchApplied) {
   ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-a", 1), Rating("cl-b", 1)}).ok());
   Read read = ReadAsWorker();
   ASSERT_EQ(read.ids_by_accepted.size(), 2u);
@@ -175,7 +285,7 @@ TEST_F(ErasureInFlightTest, AnotherClientsErasureLeavesTheBatchApplied) {
   EXPECT_EQ(Pending(), 0);
 }
 
-TEST_F(ErasureInFlightTest, ErasureBeforeTheReadIsSeenByTheRead) {
+TEST_F(ApplyScriptTest, ErasureBeforeTheReadIsSeenByTheRead) {
   ASSERT_TRUE(Feed(*redis_, layout_, {Rating("cl-gone", 1), Rating("cl-here", 1)}).ok());
   auto removed = insights::EraseClient(*redis_, layout_, kTenant, "cl-gone");
   ASSERT_TRUE(removed.ok()) << removed.status();
