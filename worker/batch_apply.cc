@@ -128,11 +128,14 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
         }
         if (!stored.ok()) return stored.status();
         const internal::v1::DyadRecord empty;
-        w.state = cache_.Insert(
-            w.partition, w.key,
-            std::make_unique<DyadState>(*registry_, rules_, w.items.front().dyad,
-                                        stored->has_value() ? (*stored)->record : empty,
-                                        stored->has_value() && (*stored)->has_log));
+        // Without retention, the first write after a load replaces the log: written under an
+        // earlier retention setting, it may still carry an expiry that an append would keep.
+        const bool appendable = stored->has_value() && (*stored)->has_log &&
+                                config_.data_retention > absl::ZeroDuration();
+        w.state = cache_.Insert(w.partition, w.key,
+                                std::make_unique<DyadState>(
+                                    *registry_, rules_, w.items.front().dyad,
+                                    stored->has_value() ? (*stored)->record : empty, appendable));
         return absl::OkStatus();
       });
   if (!loaded.ok()) return loaded;

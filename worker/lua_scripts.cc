@@ -94,8 +94,9 @@ for d = 1, tonumber(ARGV[3]) do
             refreshed[index_key] = redis.call('PEXPIRE', index_key, retention) == 1
           end
         else
+          -- No expiry on the log either: the worker replaces (re-creates) a log at the first
+          -- write after loading it, so one that had an expiry before does not keep it.
           redis.call('SET', dyad_key, head)
-          redis.call('PERSIST', log_key)  -- head and log expire together, or not at all
         end
       end
       if alerts > 0 then

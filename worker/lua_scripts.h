@@ -30,7 +30,8 @@ enum class Script {
   //      ('' = none), alert count n, if n > 0: tenant, therapist, client and
   //      n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k more ids
   //      to acknowledge unconditionally (deleted entries); last, the retention in ms (0: none)
-  //      set as the TTL of every head and log written and of its index.
+  //      set as the TTL of every head and log written and of its index (with 0, a log
+  //      appended to keeps the expiry it had).
   // -> -1 lease lost | per dyad: 1 applied, -2 version changed (nothing written or acked).
   //    A dyad one of whose entries no longer exists in the stream (erased by
   //    DeleteClientData while in flight) is acknowledged without writing anything (still 1).
