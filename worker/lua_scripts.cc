@@ -31,9 +31,9 @@ return {r[1], #r[2]}
 // Applies a batch of dyads of one partition. A record is a head (rewritten) and a log (appended
 // to; see common/dyad_record_io.h). The version is the head's protobuf field 1 (varint, tag
 // byte 0x08), serialized first, so GETRANGE of the first bytes is enough to check it; a
-// missing key is version 0. The ids of the applied dyads'
-// entries are acknowledged together at the end (one XACK instead of one per dyad), in slices
-// because Lua's unpack() is limited to a few thousand values.
+// missing key is version 0. The ids of the applied dyads' entries are acknowledged together at
+// the end (one XACK instead of one per dyad), in slices because Lua's unpack() is limited to a
+// few thousand values.
 constexpr std::string_view kApplyBatch = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local function version_of(v)
