@@ -9,6 +9,7 @@
 // letters after --max_attempts deliveries.
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -26,7 +27,8 @@ namespace alliance::worker {
 namespace {
 
 // Commands in flight per pipeline window, and dyads per apply script (bounds the time Redis
-// spends in one script and the size of one command).
+// spends in one script and the size of one command); at most kScriptWindow times that many
+// dyads wait for their replies.
 constexpr size_t kGetWindow = 256;
 constexpr size_t kScriptWindow = 2;
 constexpr size_t kDyadsPerScript = 64;
@@ -65,6 +67,10 @@ struct Call {
 void Queue(RedisConnection& redis, const ScriptShas& shas, const Call& call) {
   shas.AppendStrings(redis, call.script, call.keys, call.args);
 }
+
+// What a call weighs in the send window: its dyads (at least 1: a dead letter, an
+// acknowledgement of deleted entries).
+size_t DyadsOf(const Call& call) { return std::max<size_t>(1, call.bookings.size()); }
 
 }  // namespace
 
@@ -171,10 +177,12 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
   if (!counted.ok()) return counted;
 
   // Every write of the batch; each script is atomic on its own. Scripts go out as soon as they
-  // are complete, so Redis applies one while the next is computed; at most kScriptWindow wait
-  // for their replies. A state whose write was refused is dropped from the cache; if the round
-  // fails midway, the reconnect clears it.
+  // are complete, so Redis applies one while the next is computed; replies are awaited only
+  // when more than kScriptWindow scripts' worth of dyads are in flight (the small scripts of
+  // live traffic, a few dyads each, do not stop the worker). A state whose write was refused
+  // is dropped from the cache; if the round fails midway, the reconnect clears it.
   std::deque<Call> in_flight;
+  size_t dyads_in_flight = 0;
   absl::Status written = absl::OkStatus();
   auto on_reply = [&](const Call& call, const redisReply& r) -> absl::Status {
     if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
@@ -219,14 +227,16 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
     if (!reply.ok()) return reply.status();
     absl::Status s = on_reply(in_flight.front(), **reply);
+    dyads_in_flight -= DyadsOf(in_flight.front());
     in_flight.pop_front();
     return s;
   };
   auto send = [&](Call call) -> absl::Status {
     Queue(*redis_, scripts_, call);
+    dyads_in_flight += DyadsOf(call);
     in_flight.push_back(std::move(call));
     if (absl::Status s = redis_->Flush(); !s.ok()) return s;
-    while (in_flight.size() > kScriptWindow) {
+    while (dyads_in_flight > kScriptWindow * kDyadsPerScript) {
       if (absl::Status s = receive_one(); !s.ok()) return s;
     }
     return absl::OkStatus();

@@ -237,20 +237,33 @@ void Encode(std::string& out, std::string_view sha, const Keys& keys, const Args
   for (const auto& a : args) command.Arg(a);
 }
 
+// Small commands join the connection's output buffer, so commands queued together go out in
+// one write (each write to a socket costs a system call here and a wake-up in Redis); large
+// ones are written straight away (see RedisConnection::AppendEncoded).
+constexpr size_t kBufferedBelow = 64 * 1024;
+
+void Queue(RedisConnection& redis, const std::string& command) {
+  if (command.size() < kBufferedBelow) {
+    redis.AppendFormatted(command);
+  } else {
+    redis.AppendEncoded(command);
+  }
+}
+
 }  // namespace
 
 void ScriptShas::Append(RedisConnection& redis, Script script,
                         const std::vector<std::string_view>& keys,
                         const std::vector<std::string_view>& args) const {
   Encode(command_, sha(script), keys, args);
-  redis.AppendEncoded(command_);
+  Queue(redis, command_);
 }
 
 void ScriptShas::AppendStrings(RedisConnection& redis, Script script,
                                const std::vector<std::string>& keys,
                                const std::vector<std::string>& args) const {
   Encode(command_, sha(script), keys, args);
-  redis.AppendEncoded(command_);
+  Queue(redis, command_);
 }
 
 bool IsNoScript(const redisReply& reply) {

@@ -63,7 +63,8 @@ class ScriptShas {
   absl::Status Load(RedisConnection& redis);
   const std::string& sha(Script script) const { return shas_[static_cast<size_t>(script)]; }
 
-  // Queues EVALSHA of `script` on `redis` (pipelining).
+  // Queues EVALSHA of `script` on `redis` (pipelining): sent with the connection's next Flush
+  // or GetReply, together with whatever else was queued (a large command goes out at once).
   void Append(RedisConnection& redis, Script script, const std::vector<std::string_view>& keys,
               const std::vector<std::string_view>& args) const;
   // The same for arguments held as strings (no list of views to build).
