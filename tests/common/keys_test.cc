@@ -34,11 +34,12 @@ TEST(KeyLayoutTest, PartitionKeysShareHashTag) {
   for (const std::string& key :
        {layout.FeedbackStream(3), layout.AlertStream(3), layout.DeadLetterStream(3),
         layout.Lease(3), layout.Idempotency(3, "ten", "id"), layout.DyadState(3, "ten", "a", "b"),
-        layout.DyadIndex(3, "ten")}) {
+        layout.DyadLog(3, "ten", "a", "b"), layout.DyadIndex(3, "ten"), layout.ErasureCount(3)}) {
     EXPECT_NE(key.find(tag), std::string::npos) << key;
   }
   EXPECT_EQ(layout.FeedbackStream(3), "alliance:{p3}:feedback");
   EXPECT_EQ(layout.DyadState(0, "ten", "th", "cl"), "alliance:{p0}:dyad:ten:th:cl");
+  EXPECT_EQ(layout.DyadLog(0, "ten", "th", "cl"), "alliance:{p0}:dyad:ten:th:cl:log");
 }
 
 }  // namespace
