@@ -137,10 +137,19 @@ pid_t RedisPid(RedisConnection& redis) {
   return static_cast<pid_t>(std::atoi(std::string(text.substr(at + 11, 12)).c_str()));
 }
 
-// Per window of `width` seconds (by append time): count, p99 and max latency.
-void PrintTimeline(std::vector<std::pair<double, double>> points, double width) {
+// An entry seen applied: when it was appended, and how long after that.
+struct Applied {
+  absl::Time appended;
+  double latency_ms;
+};
+
+// Per window of `width` seconds of append time since `start`: count, p99 and max latency.
+void PrintTimeline(const std::vector<Applied>& applied, absl::Time start, double width) {
   std::map<int, std::vector<double>> windows;
-  for (const auto& [at, ms] : points) windows[static_cast<int>(at / width)].push_back(ms);
+  for (const Applied& a : applied) {
+    windows[static_cast<int>(absl::ToDoubleSeconds(a.appended - start) / width)].push_back(
+        a.latency_ms);
+  }
   for (auto& [w, list] : windows) {
     std::sort(list.begin(), list.end());
     std::printf("  %6.1f s: %6zu ratings, p99 %6.1f ms, max %6.1f ms\n", w * width, list.size(),
@@ -264,9 +273,7 @@ int Run() {
   std::vector<Sent> sent;
   sent.reserve(total);
   std::atomic<bool> producing{true};
-  std::vector<double> latencies_ms;
-  std::vector<std::pair<double, double>> timeline;  // (seconds since start, latency ms)
-  const absl::Time run_start = absl::Now();
+  std::vector<Applied> applied;
   std::thread poller([&] {
     auto conn = RedisConnection::Connect(server.endpoint());
     if (!conn.ok()) return;
@@ -281,9 +288,7 @@ int Run() {
         std::vector<size_t> still;
         for (size_t i : open) {
           if (sent[i].id < below[sent[i].partition]) {
-            latencies_ms.push_back(absl::ToDoubleMilliseconds(now - sent[i].at));
-            timeline.emplace_back(absl::ToDoubleSeconds(sent[i].at - run_start),
-                                  latencies_ms.back());
+            applied.push_back({sent[i].at, absl::ToDoubleMilliseconds(now - sent[i].at)});
           } else {
             still.push_back(i);
           }
@@ -298,8 +303,8 @@ int Run() {
   });
   auto producer = RedisConnection::Connect(server.endpoint());
   if (!producer.ok()) return 1;
-  const double worker_cpu0 = CpuSeconds(worker.pid()), redis_cpu1 = CpuSeconds(redis_pid),
-               bench_cpu0 = CpuSeconds(getpid());
+  const double worker_cpu_at_run = CpuSeconds(worker.pid()),
+               redis_cpu_at_run = CpuSeconds(redis_pid), bench_cpu_at_run = CpuSeconds(getpid());
   (void)(*producer)->Command({"CONFIG", "RESETSTAT"});  // commandstats of this run only
   absl::Time t0 = absl::Now();
   int per_tick = std::max(1, latency_rate / 1000);
@@ -331,10 +336,12 @@ int Run() {
   // Shares of one core while appending: the load generator and the poller compete with the
   // worker and Redis for this machine's cores.
   std::printf("cpu during the latency run: worker %.0f%%, redis %.0f%%, load generator %.0f%%\n",
-              100 * (CpuSeconds(worker.pid()) - worker_cpu0) / run_seconds,
-              100 * (CpuSeconds(redis_pid) - redis_cpu1) / run_seconds,
-              100 * (CpuSeconds(getpid()) - bench_cpu0) / run_seconds);
+              100 * (CpuSeconds(worker.pid()) - worker_cpu_at_run) / run_seconds,
+              100 * (CpuSeconds(redis_pid) - redis_cpu_at_run) / run_seconds,
+              100 * (CpuSeconds(getpid()) - bench_cpu_at_run) / run_seconds);
   if (absl::GetFlag(FLAGS_commandstats)) PrintCommandStats(**producer);
+  std::vector<double> latencies_ms;
+  for (const Applied& a : applied) latencies_ms.push_back(a.latency_ms);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double q) {
     return latencies_ms.empty() ? 0.0
@@ -344,7 +351,7 @@ int Run() {
       "latency at %.0f ratings/s (target %d) over %d s, append to dyad state written: "
       "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%zu ratings)\n",
       achieved, latency_rate, duration, pct(0.5), pct(0.99), pct(1.0), latencies_ms.size());
-  if (absl::GetFlag(FLAGS_latency_timeline)) PrintTimeline(timeline, 0.5);
+  if (absl::GetFlag(FLAGS_latency_timeline)) PrintTimeline(applied, t0, 0.5);
   worker.Signal(SIGTERM);
   worker.Wait(absl::Seconds(10));
   return 0;
