@@ -2,8 +2,8 @@
 // RedisConnection::AppendFormatted (small commands, pipelined) and AppendEncoded (large ones,
 // written straight to the socket). Hot paths (intake's EVALSHA per partition and flush, the
 // worker's scripts, whose apply calls carry many dyads) avoid hiredis's formatted print per
-// argument and the argv vectors of RedisConnection::Append; a buffer reused from command to command
-// also avoids the allocations. Commands appended one after another form a pipeline.
+// argument and the argv vectors of RedisConnection::Append; a buffer reused from command to
+// command also avoids the allocations. Commands appended one after another form a pipeline.
 #ifndef ALLIANCE_COMMON_RESP_COMMAND_H_
 #define ALLIANCE_COMMON_RESP_COMMAND_H_
 
