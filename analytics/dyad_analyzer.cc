@@ -69,12 +69,12 @@ void DyadAnalyzer::BulkLoad(std::span<const Rating> history) {
   std::vector<Scored> valid;
   valid.reserve(history.size());
   for (const Rating& r : history) {
-    if (seen_ids_.contains(r.rating_id)) continue;  // a redelivery repeats the same rating
+    if (seen_ids_.Contains(r.rating_id)) continue;  // a redelivery repeats the same rating
     const Instrument* ins = registry_->Find(r.instrument_id);
     if (ins == nullptr || r.session_number < 1 || !ins->AllowsRater(r.rater)) continue;
     absl::StatusOr<Score> score = ScoreAnswers(*ins, r.answers);
     if (!score.ok()) continue;
-    seen_ids_.insert(r.rating_id);
+    seen_ids_.Insert(r.rating_id);
     valid.push_back({&r, *std::move(score)});
   }
   // Series by series, sessions in order; within a session the winner comes last.
@@ -132,7 +132,7 @@ void DyadAnalyzer::BulkLoad(std::span<const Rating> history) {
 
 DyadAnalyzer::AddResult DyadAnalyzer::Add(const Rating& rating) {
   AddResult result;
-  if (seen_ids_.contains(rating.rating_id)) {
+  if (seen_ids_.Contains(rating.rating_id)) {
     result.outcome = Outcome::kDuplicate;
     return result;
   }
@@ -142,7 +142,7 @@ DyadAnalyzer::AddResult DyadAnalyzer::Add(const Rating& rating) {
   }
   absl::StatusOr<Score> score = ScoreAnswers(*ins, rating.answers);
   if (!score.ok()) return result;  // kInvalid
-  seen_ids_.insert(rating.rating_id);
+  seen_ids_.Insert(rating.rating_id);
   return Apply(rating, *std::move(score));
 }
 

@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "analytics/dyad_analysis.h"
 #include "analytics/factors.h"
+#include "analytics/rating_id_set.h"
 
 namespace alliance::analytics {
 namespace internal {
@@ -77,7 +77,7 @@ class DyadAnalyzer {
   // On the heap so trackers can point at it across moves of the analyzer.
   std::unique_ptr<const RuleConfig> rules_;
   DyadKey dyad_;
-  absl::flat_hash_set<std::string> seen_ids_;
+  RatingIdSet seen_ids_;
   std::map<SeriesKey, std::unique_ptr<internal::SeriesTracker>> series_;
   std::map<int, GapCell> gap_cells_;
   DyadAnalysis analysis_;

@@ -70,7 +70,7 @@ DyadState::DyadState(const analytics::InstrumentRegistry& registry,
     log_stored = false;
   }
   log_stored_ = log_stored;
-  for (const internal::v1::StoredRating& r : record.ratings()) rating_ids_.insert(r.rating_id());
+  for (const internal::v1::StoredRating& r : record.ratings()) rating_ids_.Insert(r.rating_id());
   for (const alliance::v1::Alert& a : record.alerts()) {
     alert_ids_.insert(a.alert_id());
     AppendField(kAlertTag, a.SerializeAsString(), &alerts_bytes_);
@@ -104,7 +104,7 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
   std::vector<internal::v1::StoredRating> fresh;
   std::vector<const analytics::Rating*> added;
   for (const DecodedFeedback& f : incoming) {
-    if (!rating_ids_.insert(f.rating.rating_id).second) {
+    if (!rating_ids_.Insert(f.rating.rating_id)) {
       ++update.duplicates;
       continue;
     }

@@ -18,6 +18,7 @@
 #include "alliance/internal/v1/records.pb.h"
 #include "alliance/v1/common.pb.h"
 #include "analytics/dyad_analyzer.h"
+#include "analytics/rating_id_set.h"
 #include "analytics/registry.h"
 #include "analytics/rules.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -71,7 +72,7 @@ class DyadState {
   analytics::DyadKey dyad_;
   int64_t version_ = 0;
   analytics::DyadAnalyzer analyzer_;
-  absl::flat_hash_set<std::string> rating_ids_;
+  analytics::RatingIdSet rating_ids_;
   // Field 5 elements (tag, length, StoredRating) in SortRatings' order, and the last one's key.
   std::string ratings_bytes_;
   RatingOrder last_rating_;
