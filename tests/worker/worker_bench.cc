@@ -1,11 +1,12 @@
 // alliance-worker-bench: measures one alliance-worker against a local redis-server it starts.
 // 1. Throughput: the feedback streams are pre-filled with --ratings ratings over --dyads dyads
-//    (session by session), then one worker is started; ratings applied per second = ratings /
+//    (week by week: every dyad's next session; dyads at different stages, see --stagger), then
+//    one worker is started; ratings applied per second = ratings /
 //    time from the first delivery to the streams being drained.
 // 2. Latency: entries are appended at --latency_rate per second (default: half the measured
 //    throughput) for --latency_seconds; the latency of an entry is the time from its XADD
 //    reply to the moment its dyad state is written (its acknowledgement, which the apply
-//    script makes atomically with the write), observed by polling the group every ms.
+//    script makes atomically with the write), observed by polling the group every 2 ms.
 #include <signal.h>
 #include <unistd.h>
 
@@ -41,6 +42,12 @@ ABSL_FLAG(std::string, order, "session",
           "Order of the pre-filled ratings: 'session' (week by week: every dyad's session 1, then "
           "session 2...; one rating per dyad per batch, the worst case) or 'dyad' (each dyad's "
           "sessions together, as a bulk import or a backlog after an outage).");
+ABSL_FLAG(bool, stagger, true,
+          "Dyads at different stages: each dyad's pre-filled sessions are drawn from 1 to twice "
+          "the average minus 1, as on a platform whose clients are at every stage of therapy. "
+          "false: every dyad has the same number (lockstep), so during the latency run all of "
+          "them reach each session together, and every per-dyad container that grows at a "
+          "given size grows for all dyads within the same quarter second.");
 ABSL_FLAG(int32_t, latency_rate, 0,
           "Append rate of the latency run; 0: half the measured throughput. Live traffic is "
           "always session by session, so pair it with the session-order throughput.");
@@ -103,16 +110,26 @@ std::vector<Id> AppliedBelow(RedisConnection& redis, const KeyLayout& layout) {
 }
 
 // Every dyad's series (stable, V-shaped rupture and repair, decline, ceiling: see
-// ClientSeries), split into the pre-filled sessions and the live ones, each session by session.
-void Workload(int dyads, int filled_sessions, int live_sessions, std::mt19937& rng,
+// ClientSeries), split into the pre-filled sessions (`filled_sessions` on average; see
+// --stagger) and `live_sessions` more, each part week by week: every dyad's next session, then
+// the one after.
+void Workload(int dyads, int filled_sessions, int live_sessions, bool stagger, std::mt19937& rng,
               std::vector<Submission>* filled, std::vector<Submission>* live) {
   std::vector<std::vector<Submission>> series;
+  std::vector<int> filled_of;
+  std::uniform_int_distribution<int> stage(1, 2 * filled_sessions - 1);
   for (int d = 0; d < dyads; ++d) {
+    filled_of.push_back(stagger ? stage(rng) : filled_sessions);
     series.push_back(ClientSeries("bench", absl::StrCat("th-", d % 211), absl::StrCat("cl-", d),
-                                  "srs", filled_sessions + live_sessions, rng));
+                                  "srs", filled_of[d] + live_sessions, rng));
   }
-  for (int s = 0; s < filled_sessions + live_sessions; ++s) {
-    for (int d = 0; d < dyads; ++d) (s < filled_sessions ? filled : live)->push_back(series[d][s]);
+  for (int week = 0; week < 2 * filled_sessions; ++week) {
+    for (int d = 0; d < dyads; ++d) {
+      if (week < filled_of[d]) filled->push_back(series[d][week]);
+    }
+  }
+  for (int week = 0; week < live_sessions; ++week) {
+    for (int d = 0; d < dyads; ++d) live->push_back(series[d][filled_of[d] + week]);
   }
 }
 
@@ -193,8 +210,9 @@ int Run() {
   // Live sessions for the latency run: enough for --latency_seconds at up to 25,000 per second
   // (more than half the target throughput).
   std::vector<Submission> fill, live;
-  Workload(dyads, sessions, absl::GetFlag(FLAGS_latency_seconds) * 25000 / dyads + 1, rng, &fill,
-           &live);
+  const bool stagger = absl::GetFlag(FLAGS_stagger);
+  Workload(dyads, sessions, absl::GetFlag(FLAGS_latency_seconds) * 25000 / dyads + 1, stagger, rng,
+           &fill, &live);
   if (absl::GetFlag(FLAGS_order) == "dyad") {
     std::stable_sort(fill.begin(), fill.end(),
                      [](const Submission& a, const Submission& b) { return a.client < b.client; });
@@ -203,9 +221,12 @@ int Run() {
     std::vector<Submission> chunk(fill.begin() + i, fill.begin() + std::min(fill.size(), i + 1000));
     if (!Feed(**redis, layout, chunk).ok()) return 1;
   }
-  std::printf("pre-filled %zu ratings over %d dyads (%d sessions each, %s order), %d partitions\n",
-              fill.size(), dyads, sessions, absl::GetFlag(FLAGS_order).c_str(),
-              layout.partitions());
+  std::printf(
+      "pre-filled %zu ratings over %d dyads (%s, %s order), %d partitions\n", fill.size(), dyads,
+      (stagger ? absl::StrCat(sessions, " sessions each on average, 1 to ", 2 * sessions - 1)
+               : absl::StrCat(sessions, " sessions each"))
+          .c_str(),
+      absl::GetFlag(FLAGS_order).c_str(), layout.partitions());
 
   ChildProcess worker;
   std::vector<std::string> args = WorkerArgs(server.port(), layout.partitions(), "bench-worker");
