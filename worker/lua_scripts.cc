@@ -192,8 +192,29 @@ redis.call('XDEL', KEYS[1], ARGV[1])
 return 1
 )lua";
 
-constexpr std::string_view kAll[] = {kFencedRead, kFencedClaim,  kApplyBatch, kDeadLetter,
-                                     kLeaseKeep,  kLeaseRelease, kHeartbeat,  kReplayDeadLetter};
+// Removes consumers of other (restarted or moved) workers that hold nothing: deleting a
+// consumer drops its pending entries, so one with any pending entry stays until a claim has
+// taken them over. Atomic, so no entry can be delivered to a consumer between the check and the
+// removal. RESP2 XINFO CONSUMERS: one flat field/value list per consumer.
+constexpr std::string_view kRetireConsumers = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local idle_ms, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[2], ARGV[2])) do
+  if removed >= limit then break end
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['name'] ~= ARGV[1] and f['pending'] == 0 and f['idle'] >= idle_ms then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[2], ARGV[2], f['name'])
+    removed = removed + 1
+  end
+end
+return removed
+)lua";
+
+constexpr std::string_view kAll[] = {kFencedRead, kFencedClaim,      kApplyBatch,
+                                     kDeadLetter, kLeaseKeep,        kLeaseRelease,
+                                     kHeartbeat,  kReplayDeadLetter, kRetireConsumers};
 
 }  // namespace
 

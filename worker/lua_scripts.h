@@ -51,6 +51,9 @@ enum class Script {
   kHeartbeat,
   // KEYS deadletter, feedback | ARGV dead-letter id -> 1 moved | 0 gone.
   kReplayDeadLetter,
+  // KEYS lease, feedback | ARGV me, group, idle_ms, limit -> -1 lease lost | consumers removed:
+  // those other than me with no pending entry, idle for at least idle_ms; at most limit.
+  kRetireConsumers,
 };
 
 // Source text of a script.

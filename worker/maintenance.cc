@@ -1,8 +1,11 @@
-// Periodic work of the partitions a worker owns: lag / pending / length metrics and retention.
+// Periodic work of the partitions a worker owns: lag / pending / length metrics, retention, and
+// the removal of other workers' idle consumers that hold nothing (a worker restarted under a
+// new id would otherwise leave one consumer per partition behind, forever).
 // Retention trims with XTRIM MINID, never above the oldest entry the group still needs: the
 // oldest pending entry, or, with nothing pending, the group's last-delivered id (everything
 // before it was delivered and acknowledged). Within that bound, acknowledged entries are kept
 // for --retain_ms unless the stream is longer than --max_stream_length.
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -133,7 +136,36 @@ absl::Status Worker::Maintenance() {
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     if ((*reply)->integer > 0) metrics_->partition[t.partition].trimmed->Increment();
   }
-  return TrimDerivedByAge(owned, now);
+  if (absl::Status s = TrimDerivedByAge(owned, now); !s.ok()) return s;
+  if (config_.consumer_retire > absl::ZeroDuration() && now >= next_consumer_sweep_) {
+    if (absl::Status s = RetireIdleConsumers(owned); !s.ok()) return s;
+    next_consumer_sweep_ = now + std::clamp(config_.consumer_retire / 4,
+                                            config_.maintenance_interval, absl::Minutes(1));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Worker::RetireIdleConsumers(const std::vector<int>& owned) {
+  // Bounds the script's work per partition and sweep; a longer list shrinks sweep by sweep.
+  constexpr int kMaxPerSweep = 100;
+  const std::string idle_ms = std::to_string(absl::ToInt64Milliseconds(config_.consumer_retire));
+  const std::string limit = std::to_string(kMaxPerSweep);
+  for (int p : owned) {
+    scripts_.Append(*redis_, Script::kRetireConsumers,
+                    {layout_.Lease(p), layout_.FeedbackStream(p)},
+                    {config_.worker_id, kWorkerGroup, idle_ms, limit});
+  }
+  for (int p : owned) {
+    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+    // -1: the lease moved on; the next lease round notices.
+    if ((*reply)->type != REDIS_REPLY_INTEGER || (*reply)->integer <= 0) continue;
+    metrics_->consumers_retired->Increment(static_cast<double>((*reply)->integer));
+    LogInfo("consumers_retired",
+            {{"partition", int64_t{p}}, {"count", static_cast<int64_t>((*reply)->integer)}});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Worker::TrimDerivedByAge(const std::vector<int>& owned, absl::Time now) {

@@ -79,6 +79,9 @@ class Worker {
   absl::Status Maintenance();
   // Trims alert and dead-letter entries older than --data_retention_ms (part of Maintenance).
   absl::Status TrimDerivedByAge(const std::vector<int>& owned, absl::Time now);
+  // Removes other workers' idle consumers that hold nothing (part of Maintenance, at most once
+  // a minute).
+  absl::Status RetireIdleConsumers(const std::vector<int>& owned);
 
   WorkerConfig config_;
   KeyLayout layout_;
@@ -96,6 +99,7 @@ class Worker {
   DyadCache cache_;
   absl::Time next_lease_round_ = absl::InfinitePast();
   absl::Time next_maintenance_ = absl::InfinitePast();
+  absl::Time next_consumer_sweep_ = absl::InfinitePast();
   absl::Duration backoff_;
   int live_workers_ = 1;
   // Entries delivered by the last read round, and the average per partition under which the

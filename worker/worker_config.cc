@@ -30,6 +30,9 @@ ABSL_FLAG(int64_t, data_retention_ms, 0,
           "this long after its last write, and alert and dead-letter entries older than this "
           "are trimmed. 0: kept until erased.");
 ABSL_FLAG(int32_t, maintenance_ms, 1000, "Interval of trimming and of lag/pending metrics, in ms.");
+ABSL_FLAG(int64_t, consumer_retire_ms, 600000,
+          "Remove a consumer of another worker from a partition's group once it holds no pending "
+          "entry and was idle this long, in ms (a restarted worker gets a new id); 0: never.");
 ABSL_FLAG(int64_t, dyad_cache_entries, 10000,
           "Dyad states (history, analysis, serialized record parts) kept in memory between "
           "batches, least recently used out first; a dyad in memory is applied without reading "
@@ -83,6 +86,11 @@ absl::StatusOr<WorkerConfig> WorkerConfigFromFlags() {
   int maintenance_ms = absl::GetFlag(FLAGS_maintenance_ms);
   if (maintenance_ms < 10) return absl::InvalidArgumentError("--maintenance_ms must be >= 10");
   c.maintenance_interval = absl::Milliseconds(maintenance_ms);
+  int64_t consumer_retire_ms = absl::GetFlag(FLAGS_consumer_retire_ms);
+  if (consumer_retire_ms < 0) {
+    return absl::InvalidArgumentError("--consumer_retire_ms must be >= 0");
+  }
+  c.consumer_retire = absl::Milliseconds(consumer_retire_ms);
   c.dyad_cache_entries = absl::GetFlag(FLAGS_dyad_cache_entries);
   if (c.dyad_cache_entries < 0) {
     return absl::InvalidArgumentError("--dyad_cache_entries must be >= 0");

@@ -35,6 +35,9 @@ struct WorkerConfig {
   absl::Duration data_retention = absl::ZeroDuration();
   // How often retention trimming and the lag/pending metrics run.
   absl::Duration maintenance_interval = absl::Seconds(1);
+  // Consumers of other workers (restarted pods get new ids) that hold no pending entry and were
+  // idle this long are removed from the group of an owned partition; 0: never.
+  absl::Duration consumer_retire = absl::Minutes(10);
   // Dyad states kept in memory between batches (least recently used out first); 0: none.
   int64_t dyad_cache_entries = 10000;
   // Health service name "" follows Redis; "liveness" is always SERVING.

@@ -37,6 +37,9 @@ WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
   leases_lost = r->GetCounter("alliance_worker_leases_lost_total", "Partition leases lost");
   leases_acquired =
       r->GetCounter("alliance_worker_leases_acquired_total", "Partition leases acquired");
+  consumers_retired = r->GetCounter(
+      "alliance_worker_consumers_retired_total",
+      "Idle consumers of other workers, holding no pending entry, removed from the group");
   redis_reconnects =
       r->GetCounter("alliance_worker_redis_reconnects_total", "Successful Redis reconnects");
   redis_errors = r->GetCounter("alliance_worker_redis_errors_total", "Failed Redis round trips");

@@ -32,6 +32,7 @@ struct WorkerMetrics {
   Counter* version_conflicts;
   Counter* leases_lost;
   Counter* leases_acquired;
+  Counter* consumers_retired;
   Counter* redis_reconnects;
   Counter* redis_errors;
   Counter* dyad_cache_hits;

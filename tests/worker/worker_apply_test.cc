@@ -1,12 +1,15 @@
 // Integration tests of alliance-worker against a real redis-server: a rating reaches dyad
 // state and a rupture reaches the alert stream; redelivered and replayed entries change
 // nothing; a record stored in one key is continued as head and log; poison entries end in the
-// dead-letter stream and can be replayed; SIGTERM releases
-// the leases and exits 0.
+// dead-letter stream and can be replayed; a dead worker's consumer is removed once its entries
+// are taken over; SIGTERM releases the leases and exits 0.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+
+#include <set>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/child_process.h"
@@ -332,6 +335,58 @@ TEST_F(WorkerTest, RetentionTrimsOnlyAcknowledgedEntries) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_LT(left, static_cast<int64_t>(subs.size()) / 2);
+}
+
+// A worker restarted under a new id leaves its old consumer in every group: once the entries it
+// held are taken over, the owner removes it. Nothing it held may be lost on the way.
+TEST_F(WorkerTest, ADeadWorkersConsumerIsRemovedOnceItsEntriesAreTakenOver) {
+  std::mt19937 rng(9);
+  std::vector<Submission> subs;
+  for (int d = 0; d < 20; ++d) {
+    auto series = ClientSeries("clinic-c", "th-c", absl::StrCat("cl-", d), kSrs, 10, rng);
+    subs.insert(subs.end(), series.begin(), series.end());
+  }
+  ASSERT_TRUE(Feed(*redis_, layout_, subs).ok());
+  for (int p = 0; p < kPartitions; ++p) {
+    ASSERT_TRUE(redis_
+                    ->Command({"XGROUP", "CREATE", layout_.FeedbackStream(p), "alliance-worker",
+                               "0", "MKSTREAM"})
+                    .ok());
+    auto read = redis_->Command({"XREADGROUP", "GROUP", "alliance-worker", "ghost", "COUNT",
+                                 "100000", "STREAMS", layout_.FeedbackStream(p), ">"});
+    ASSERT_TRUE(read.ok());
+  }
+  auto consumers = [&](int p) {
+    std::set<std::string> names;
+    auto reply =
+        redis_->Command({"XINFO", "CONSUMERS", layout_.FeedbackStream(p), "alliance-worker"});
+    if (!reply.ok()) return names;
+    for (size_t c = 0; c < (*reply)->elements; ++c) {
+      const redisReply* fields = (*reply)->element[c];
+      for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        if (ReplyString(*fields->element[i]) == "name") {
+          names.insert(std::string(ReplyString(*fields->element[i + 1])));
+        }
+      }
+    }
+    return names;
+  };
+  std::vector<std::string> args = Args("w-retire");
+  args.push_back("--consumer_retire_ms=1");
+  args.push_back("--maintenance_ms=20");
+  ASSERT_TRUE(StartWorker(worker_, args, "retire").ok());
+  Drain();
+  ExpectMatchesOracle(*redis_, layout_, subs);
+  bool ghost_left = true;
+  for (int i = 0; i < 100 && ghost_left; ++i) {  // bounded wait for the next sweeps
+    ghost_left = false;
+    for (int p = 0; p < kPartitions; ++p) ghost_left |= consumers(p).count("ghost") > 0;
+    if (ghost_left) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_FALSE(ghost_left) << worker_.ReadLog();
+  for (int p = 0; p < kPartitions; ++p) {
+    EXPECT_EQ(consumers(p), std::set<std::string>{"w-retire"}) << "partition " << p;
+  }
 }
 
 TEST_F(WorkerTest, SigtermReleasesLeasesAndExitsZero) {
