@@ -139,8 +139,9 @@ absl::Status Worker::Maintenance() {
   if (absl::Status s = TrimDerivedByAge(owned, now); !s.ok()) return s;
   if (config_.consumer_retire > absl::ZeroDuration() && now >= next_consumer_sweep_) {
     if (absl::Status s = RetireIdleConsumers(owned); !s.ok()) return s;
-    next_consumer_sweep_ = now + std::clamp(config_.consumer_retire / 4,
-                                            config_.maintenance_interval, absl::Minutes(1));
+    // A quarter of the idle threshold, at most a minute, never more often than maintenance.
+    next_consumer_sweep_ = now + std::max(config_.maintenance_interval,
+                                          std::min(config_.consumer_retire / 4, absl::Minutes(1)));
   }
   return absl::OkStatus();
 }
