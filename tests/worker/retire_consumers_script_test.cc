@@ -11,6 +11,7 @@
 #include "common/keys.h"
 #include "common/redis_connection.h"
 #include "tests/support/redis_server.h"
+#include "tests/worker/worker_fixture.h"
 #include "worker/lua_scripts.h"
 
 namespace alliance::worker {
@@ -57,19 +58,9 @@ class RetireConsumersScriptTest : public ::testing::Test {
   }
 
   std::set<std::string> Consumers() {
-    std::set<std::string> names;
-    auto reply = redis_->Command({"XINFO", "CONSUMERS", feedback_, kWorkerGroup});
-    EXPECT_TRUE(reply.ok());
-    if (!reply.ok()) return names;
-    for (size_t c = 0; c < (*reply)->elements; ++c) {
-      const redisReply* fields = (*reply)->element[c];
-      for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        if (ReplyString(*fields->element[i]) == "name") {
-          names.insert(std::string(ReplyString(*fields->element[i + 1])));
-        }
-      }
-    }
-    return names;
+    absl::StatusOr<std::set<std::string>> names = testing::ConsumerNames(*redis_, feedback_);
+    EXPECT_TRUE(names.ok()) << names.status();
+    return names.ok() ? *names : std::set<std::string>{};
   }
 
   testing::RedisServer server_;

@@ -307,15 +307,7 @@ TEST_F(WorkerTest, RetentionTrimsOnlyAcknowledgedEntries) {
   ASSERT_TRUE(Feed(*redis_, layout_, subs).ok());
   // A consumer that died after taking delivery of everything: all entries are delivered (the
   // group's last-delivered id is the newest) but none is acknowledged.
-  for (int p = 0; p < kPartitions; ++p) {
-    ASSERT_TRUE(redis_
-                    ->Command({"XGROUP", "CREATE", layout_.FeedbackStream(p), "alliance-worker",
-                               "0", "MKSTREAM"})
-                    .ok());
-    auto read = redis_->Command({"XREADGROUP", "GROUP", "alliance-worker", "ghost", "COUNT",
-                                 "100000", "STREAMS", layout_.FeedbackStream(p), ">"});
-    ASSERT_TRUE(read.ok());
-  }
+  ASSERT_TRUE(DeliverAllToDeadConsumer(*redis_, layout_, "ghost").ok());
   std::vector<std::string> args = Args("w-retention");
   args.push_back("--retain_ms=0");
   args.push_back("--maintenance_ms=20");
@@ -347,29 +339,11 @@ TEST_F(WorkerTest, ADeadWorkersConsumerIsRemovedOnceItsEntriesAreTakenOver) {
     subs.insert(subs.end(), series.begin(), series.end());
   }
   ASSERT_TRUE(Feed(*redis_, layout_, subs).ok());
-  for (int p = 0; p < kPartitions; ++p) {
-    ASSERT_TRUE(redis_
-                    ->Command({"XGROUP", "CREATE", layout_.FeedbackStream(p), "alliance-worker",
-                               "0", "MKSTREAM"})
-                    .ok());
-    auto read = redis_->Command({"XREADGROUP", "GROUP", "alliance-worker", "ghost", "COUNT",
-                                 "100000", "STREAMS", layout_.FeedbackStream(p), ">"});
-    ASSERT_TRUE(read.ok());
-  }
+  ASSERT_TRUE(DeliverAllToDeadConsumer(*redis_, layout_, "ghost").ok());
   auto consumers = [&](int p) {
-    std::set<std::string> names;
-    auto reply =
-        redis_->Command({"XINFO", "CONSUMERS", layout_.FeedbackStream(p), "alliance-worker"});
-    if (!reply.ok()) return names;
-    for (size_t c = 0; c < (*reply)->elements; ++c) {
-      const redisReply* fields = (*reply)->element[c];
-      for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        if (ReplyString(*fields->element[i]) == "name") {
-          names.insert(std::string(ReplyString(*fields->element[i + 1])));
-        }
-      }
-    }
-    return names;
+    absl::StatusOr<std::set<std::string>> names = ConsumerNames(*redis_, layout_.FeedbackStream(p));
+    EXPECT_TRUE(names.ok()) << names.status();
+    return names.ok() ? *names : std::set<std::string>{};
   };
   std::vector<std::string> args = Args("w-retire");
   args.push_back("--consumer_retire_ms=1");

@@ -147,6 +147,39 @@ absl::Status StartWorker(ChildProcess& process, const std::vector<std::string>& 
                        absl::StrCat(dir, "/", log_name, "-", getpid(), ".log"));
 }
 
+absl::Status DeliverAllToDeadConsumer(RedisConnection& redis, const KeyLayout& layout,
+                                      const std::string& consumer) {
+  for (int p = 0; p < layout.partitions(); ++p) {
+    const std::string stream = layout.FeedbackStream(p);
+    absl::StatusOr<RedisReplyPtr> created =
+        redis.Command({"XGROUP", "CREATE", stream, kWorkerGroup, "0", "MKSTREAM"});
+    if (!created.ok()) return created.status();
+    if (absl::Status s = ReplyStatus(**created); !s.ok()) return s;
+    absl::StatusOr<RedisReplyPtr> read = redis.Command(
+        {"XREADGROUP", "GROUP", kWorkerGroup, consumer, "COUNT", "100000", "STREAMS", stream, ">"});
+    if (!read.ok()) return read.status();
+    if (absl::Status s = ReplyStatus(**read); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::set<std::string>> ConsumerNames(RedisConnection& redis,
+                                                    const std::string& stream) {
+  absl::StatusOr<RedisReplyPtr> reply = redis.Command({"XINFO", "CONSUMERS", stream, kWorkerGroup});
+  if (!reply.ok()) return reply.status();
+  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  std::set<std::string> names;
+  for (size_t c = 0; c < (*reply)->elements; ++c) {
+    const redisReply* fields = (*reply)->element[c];  // RESP2: a flat field/value list
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+      if (ReplyString(*fields->element[i]) == "name") {
+        names.insert(std::string(ReplyString(*fields->element[i + 1])));
+      }
+    }
+  }
+  return names;
+}
+
 absl::StatusOr<std::unique_ptr<RedisConnection>> ConnectWithRetry(const RedisEndpoint& endpoint,
                                                                   absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;

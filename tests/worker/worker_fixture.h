@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,15 @@ absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, cons
 // Every entry of a stream as field maps, in order.
 absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(RedisConnection& redis,
                                                                            const std::string& key);
+
+// A worker that died after taking delivery of every entry of every partition, as consumer
+// `consumer` of the worker group (created here): all entries delivered, none acknowledged.
+absl::Status DeliverAllToDeadConsumer(RedisConnection& redis, const KeyLayout& layout,
+                                      const std::string& consumer);
+
+// Names of the consumers in the worker group of `stream`.
+absl::StatusOr<std::set<std::string>> ConsumerNames(RedisConnection& redis,
+                                                    const std::string& stream);
 
 // Recomputes every dyad from `submitted` (duplicates allowed) and checks, with gtest
 // expectations: each stored record holds exactly the submitted ratings and its picture
