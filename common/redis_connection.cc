@@ -60,11 +60,17 @@ void RedisConnection::Append(const std::vector<std::string_view>& args) {
   if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
                              argvlen.data()) != REDIS_OK) {
     broken_ = true;
+    return;
   }
+  ++pending_;
 }
 
 void RedisConnection::AppendFormatted(std::string_view resp) {
-  if (redisAppendFormattedCommand(context_, resp.data(), resp.size()) != REDIS_OK) broken_ = true;
+  if (redisAppendFormattedCommand(context_, resp.data(), resp.size()) != REDIS_OK) {
+    broken_ = true;
+    return;
+  }
+  ++pending_;
 }
 
 void RedisConnection::AppendEncoded(std::string_view command) {
@@ -82,6 +88,7 @@ void RedisConnection::AppendEncoded(std::string_view command) {
     }
     command.remove_prefix(static_cast<size_t>(n));
   }
+  ++pending_;
 }
 
 absl::Status RedisConnection::Flush() {
@@ -97,13 +104,44 @@ absl::Status RedisConnection::Flush() {
 absl::StatusOr<RedisReplyPtr> RedisConnection::GetReply() {
   if (broken_) return absl::UnavailableError("redis connection is broken");
   void* raw = nullptr;
+  if (pending_ == 0) {
+    // Nothing is owed: reading would wait for the timeout and then take whatever comes next.
+    return absl::InternalError("redis: reply read with no command queued");
+  }
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
     return TransportError("read");
   }
+  --pending_;
   return RedisReplyPtr(static_cast<redisReply*>(raw));
 }
 
+absl::StatusOr<std::vector<RedisReplyPtr>> RedisConnection::GetReplies(size_t count) {
+  if (count > pending_) {
+    return absl::InternalError("redis: more replies asked for than commands queued");
+  }
+  std::vector<RedisReplyPtr> replies;
+  replies.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    absl::StatusOr<RedisReplyPtr> reply = GetReply();
+    if (!reply.ok()) return reply.status();  // transport error: the connection is broken
+    replies.push_back(*std::move(reply));
+  }
+  return replies;
+}
+
+absl::StatusOr<size_t> RedisConnection::DiscardPendingReplies() {
+  const size_t owed = pending_;
+  // Bounded by the count; each read by the command timeout.
+  for (size_t i = 0; i < owed; ++i) {
+    if (absl::StatusOr<RedisReplyPtr> reply = GetReply(); !reply.ok()) return reply.status();
+  }
+  return owed;
+}
+
 absl::StatusOr<RedisReplyPtr> RedisConnection::Command(const std::vector<std::string_view>& args) {
+  if (pending_ != 0) {
+    return absl::InternalError("redis: command sent while pipelined replies are unread");
+  }
   Append(args);
   return GetReply();
 }

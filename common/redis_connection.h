@@ -1,6 +1,14 @@
 // A synchronous hiredis connection with timeouts on connect and on every command, and
 // pipelining. One connection belongs to one thread. Transport failures are UNAVAILABLE and
 // leave the connection broken (callers reconnect); Redis error replies are returned as replies.
+//
+// Pipelining contract: every queued command has exactly one reply, and replies arrive in order.
+// The connection counts the replies still owed (pending_replies()); a caller that stops reading
+// early (say, at an error reply) would leave them for the next user of the connection, who would
+// then read someone else's replies. So: read a pipeline with GetReplies (every reply, error
+// replies included), and whoever hands a connection from one job to the next calls
+// DiscardPendingReplies first (see insights' RedisPool). Command refuses to run while replies are
+// owed rather than return a stale one.
 #ifndef ALLIANCE_COMMON_REDIS_CONNECTION_H_
 #define ALLIANCE_COMMON_REDIS_CONNECTION_H_
 
@@ -39,12 +47,24 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Sends one command and waits for its reply (bounded by the command timeout).
+  // Sends one command and waits for its reply (bounded by the command timeout). INTERNAL,
+  // without sending anything, while replies of pipelined commands are still unread.
   absl::StatusOr<RedisReplyPtr> Command(const std::vector<std::string_view>& args);
 
   // Pipelining: queue commands with Append, then read one reply per command with GetReply.
   void Append(const std::vector<std::string_view>& args);
   absl::StatusOr<RedisReplyPtr> GetReply();
+  // Reads the replies of the next `count` queued commands, all of them, whatever each says:
+  // an error reply is one of the returned replies, so the connection stays in step. Fails only
+  // on transport errors (the connection is then broken), or INTERNAL when fewer than `count`
+  // commands are queued (nothing is read then).
+  absl::StatusOr<std::vector<RedisReplyPtr>> GetReplies(size_t count);
+  // Replies still owed for commands queued on this connection.
+  size_t pending_replies() const { return pending_; }
+  // Reads and drops every owed reply (bounded by their count and the command timeout), so the
+  // next caller starts in step; returns how many were dropped. On a transport error the
+  // connection is broken and must be replaced.
+  absl::StatusOr<size_t> DiscardPendingReplies();
   // Pipelining a small command the caller already encoded in RESP: queued in the client
   // library's buffer like Append (sent together with the others at the next GetReply or
   // Flush), without Append's per-argument formatting.
@@ -70,6 +90,7 @@ class RedisConnection {
 
   redisContext* context_;
   bool broken_ = false;
+  size_t pending_ = 0;  // queued commands whose replies have not been read
 };
 
 // Status of an error reply (INTERNAL naming the Redis message), OK otherwise.

@@ -65,12 +65,16 @@ class AlertMerger {
       redis_.Append({"XREVRANGE", key, upper, "-", "COUNT", std::to_string(kBatch)});
       asked.push_back(p);
     }
-    for (int p : asked) {
-      absl::StatusOr<RedisReplyPtr> reply = redis_.GetReply();
-      if (!reply.ok()) return reply.status();
-      if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-      const redisReply& r = **reply;
-      size_t n = r.type == REDIS_REPLY_ARRAY ? r.elements : 0;
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis_.GetReplies(asked.size());
+    if (!replies.ok()) return replies.status();
+    for (size_t i = 0; i < asked.size(); ++i) {
+      if (absl::Status s = ReplyStatus(*(*replies)[i]); !s.ok()) return s;
+    }
+    for (size_t a = 0; a < asked.size(); ++a) {
+      const int p = asked[a];
+      const redisReply& r = *(*replies)[a];
+      if (r.type != REDIS_REPLY_ARRAY) return absl::InternalError("unexpected XREVRANGE reply");
+      size_t n = r.elements;
       for (size_t i = 0; i < n; ++i) {
         std::unique_ptr<AlertEntry> entry = ParseAlertEntry(p, *r.element[i], parse_);
         if (entry != nullptr) buffers_[p].push_back(std::move(entry));

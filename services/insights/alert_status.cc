@@ -67,12 +67,12 @@ absl::Status OverlayStatuses(RedisConnection& redis, const KeyLayout& layout,
     std::string key = layout.AlertStatus(tenant, alert->alert_id());
     redis.Append({"HGETALL", key});
   }
-  for (alliance::v1::Alert* alert : alerts) {
-    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    ApplyHash(**reply, alert);
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(alerts.size());
+  if (!replies.ok()) return replies.status();
+  for (const RedisReplyPtr& reply : *replies) {
+    if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
   }
+  for (size_t i = 0; i < alerts.size(); ++i) ApplyHash(*(*replies)[i], alerts[i]);
   return absl::OkStatus();
 }
 

@@ -43,15 +43,20 @@ absl::StatusOr<std::vector<Member>> NextMembers(RedisConnection& redis, const Ke
     keys.push_back(layout.DyadIndex(p, query.tenant));
     redis.Append({"ZRANGE", keys.back(), lower, upper, "BYLEX", "LIMIT", "0", count});
   }
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(keys.size());
+  if (!replies.ok()) return replies.status();
+  for (const RedisReplyPtr& reply : *replies) {
+    if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
+    if (reply->type != REDIS_REPLY_ARRAY) return absl::InternalError("unexpected ZRANGE reply");
+  }
   std::vector<Member> merged;
   std::optional<std::string> bound;  // members above this are not safe to return yet
   for (int p = 0; p < layout.partitions(); ++p) {
-    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    const redisReply& r = **reply;
-    if (r.type != REDIS_REPLY_ARRAY) continue;
+    const redisReply& r = *(*replies)[p];
     for (size_t i = 0; i < r.elements; ++i) {
+      if (r.element[i]->type != REDIS_REPLY_STRING) {
+        return absl::InternalError("unexpected ZRANGE member");
+      }
       merged.push_back({std::string(ReplyString(*r.element[i])), p});
     }
     if (static_cast<int>(r.elements) == batch && r.elements > 0) {
@@ -113,11 +118,10 @@ absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
       // The head alone: the picture is there (common/dyad_record_io.h).
       redis.Append({"GET", layout.DyadState(m.partition, query.tenant, therapist, client)});
     }
-    std::vector<RedisReplyPtr> replies;
-    for (size_t i = 0; i < members->size(); ++i) {
-      absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
-      if (!reply.ok()) return reply.status();
-      replies.push_back(*std::move(reply));
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(members->size());
+    if (!replies.ok()) return replies.status();
+    for (const RedisReplyPtr& reply : *replies) {
+      if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
     }
     for (size_t i = 0; i < members->size(); ++i) {
       const std::string& member = (*members)[i].text;
@@ -128,7 +132,7 @@ absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
       }
       last_examined = member;
       ++examined;
-      const redisReply& r = *replies[i];
+      const redisReply& r = *(*replies)[i];
       if (r.type != REDIS_REPLY_STRING) continue;  // indexed but not yet written: skip
       DyadRecord record;
       if (!record.ParseFromArray(r.str, static_cast<int>(r.len))) continue;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "alliance/internal/v1/records.pb.h"
 #include "common/dyad_record_io.h"
+#include "common/strings.h"
 
 namespace alliance::insights {
 namespace {
@@ -23,6 +24,22 @@ struct Found {
   std::set<std::string> idempotency_ids;
   std::set<std::string> alert_ids;
 };
+
+// The integer of a reply that must be one (DEL, XDEL, ZREM); INTERNAL naming `what` otherwise.
+absl::StatusOr<int64_t> IntegerReply(const redisReply& reply, std::string_view what) {
+  if (absl::Status s = ReplyStatus(reply); !s.ok()) return s;
+  if (reply.type != REDIS_REPLY_INTEGER) {
+    return absl::InternalError(absl::StrCat("erasure: unexpected ", Absl(what), " reply"));
+  }
+  return reply.integer;
+}
+
+absl::StatusOr<int64_t> IntegerCommand(RedisConnection& redis,
+                                       const std::vector<std::string_view>& args) {
+  absl::StatusOr<RedisReplyPtr> reply = redis.Command(args);
+  if (!reply.ok()) return reply.status();
+  return IntegerReply(**reply, args[0]);
+}
 
 std::string_view Field(const redisReply& fields, std::string_view name) {
   for (size_t i = 0; i + 1 < fields.elements; i += 2) {
@@ -45,17 +62,21 @@ absl::StatusOr<std::vector<std::string>> MatchingEntries(
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     const redisReply& entries = **reply;
-    if (entries.type != REDIS_REPLY_ARRAY || entries.elements == 0) return ids;
+    if (entries.type != REDIS_REPLY_ARRAY) return absl::InternalError("erasure: bad XRANGE reply");
+    if (entries.elements == 0) return ids;
+    std::string_view last_id;
     for (size_t i = 0; i < entries.elements; ++i) {
       const redisReply& entry = *entries.element[i];
-      if (entry.type != REDIS_REPLY_ARRAY || entry.elements < 2) continue;
+      if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2 ||
+          entry.element[0]->type != REDIS_REPLY_STRING) {
+        return absl::InternalError("erasure: bad stream entry in XRANGE reply");
+      }
+      last_id = ReplyString(*entry.element[0]);
       if (entry.element[1]->type == REDIS_REPLY_ARRAY && match(*entry.element[1])) {
-        ids.emplace_back(ReplyString(*entry.element[0]));
+        ids.emplace_back(last_id);
       }
     }
-    const redisReply& last = *entries.element[entries.elements - 1];
-    start =
-        absl::StrCat("(", std::string(ReplyString(*last.element[0])));  // exclusive: after the last
+    start = absl::StrCat("(", Absl(last_id));  // exclusive: after the last
     if (entries.elements < static_cast<size_t>(limits.page)) return ids;
   }
   return absl::DeadlineExceededError(absl::StrCat("erasure: ", stream, " too long to walk"));
@@ -78,10 +99,9 @@ absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string&
       xack.push_back(ids[i]);
     }
     if (erasure_counter.empty()) {
-      absl::StatusOr<RedisReplyPtr> reply = redis.Command(xdel);
-      if (!reply.ok()) return reply.status();
-      if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-      deleted += (*reply)->integer;
+      absl::StatusOr<int64_t> n = IntegerCommand(redis, xdel);
+      if (!n.ok()) return n.status();
+      deleted += *n;
       continue;
     }
     redis.Append({"MULTI"});
@@ -89,23 +109,22 @@ absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string&
     redis.Append(xack);
     redis.Append({"INCR", erasure_counter});
     redis.Append({"EXEC"});
-    for (int i = 0; i < 4; ++i) {  // OK and QUEUED replies
-      absl::StatusOr<RedisReplyPtr> queued = redis.GetReply();
-      if (!queued.ok()) return queued.status();
-      if (absl::Status s = ReplyStatus(**queued); !s.ok()) return s;
+    // All five replies are read before any is judged: MULTI's OK, a QUEUED per command, EXEC's.
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(5);
+    if (!replies.ok()) return replies.status();
+    for (const RedisReplyPtr& reply : *replies) {
+      if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
     }
-    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    const redisReply& r = **reply;
+    const redisReply& r = *replies->back();
     if (r.type != REDIS_REPLY_ARRAY || r.elements != 3) {
       return absl::InternalError("erasure: unexpected transaction reply");
     }
     // XDEL and INCR must succeed; XACK fails when the group does not exist (nothing ever
     // consumed), which is fine: nothing is pending then.
-    if (absl::Status s = ReplyStatus(*r.element[0]); !s.ok()) return s;
-    if (absl::Status s = ReplyStatus(*r.element[2]); !s.ok()) return s;
-    deleted += r.element[0]->integer;
+    absl::StatusOr<int64_t> n = IntegerReply(*r.element[0], "XDEL");
+    if (!n.ok()) return n.status();
+    if (absl::Status s = IntegerReply(*r.element[2], "INCR").status(); !s.ok()) return s;
+    deleted += *n;
   }
   return deleted;
 }
@@ -140,7 +159,10 @@ absl::Status IndexedDyads(RedisConnection& redis, const KeyLayout& layout, int p
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     const redisReply& r = **reply;
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) return absl::InternalError("bad ZSCAN");
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+        r.element[0]->type != REDIS_REPLY_STRING || r.element[1]->type != REDIS_REPLY_ARRAY) {
+      return absl::InternalError("bad ZSCAN");
+    }
     cursor = std::string(ReplyString(*r.element[0]));
     const redisReply& members = *r.element[1];
     for (size_t i = 0; i + 1 < members.elements; i += 2) {
@@ -167,10 +189,16 @@ absl::Status ScanKeys(RedisConnection& redis, const std::string& pattern,
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     const redisReply& r = **reply;
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) return absl::InternalError("bad SCAN");
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+        r.element[0]->type != REDIS_REPLY_STRING || r.element[1]->type != REDIS_REPLY_ARRAY) {
+      return absl::InternalError("bad SCAN");
+    }
     cursor = std::string(ReplyString(*r.element[0]));
     std::vector<std::string> keys;
     for (size_t i = 0; i < r.element[1]->elements; ++i) {
+      if (r.element[1]->element[i]->type != REDIS_REPLY_STRING) {
+        return absl::InternalError("bad SCAN key");
+      }
       keys.emplace_back(ReplyString(*r.element[1]->element[i]));
     }
     if (!keys.empty()) {
@@ -185,10 +213,7 @@ absl::StatusOr<int64_t> Delete(RedisConnection& redis, const std::vector<std::st
   if (keys.empty()) return 0;
   std::vector<std::string_view> del = {"DEL"};
   for (const std::string& k : keys) del.push_back(k);
-  absl::StatusOr<RedisReplyPtr> reply = redis.Command(del);
-  if (!reply.ok()) return reply.status();
-  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-  return (*reply)->integer;
+  return IntegerCommand(redis, del);
 }
 
 }  // namespace
@@ -243,10 +268,10 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
                                                layout.DyadLog(p, tenant, therapist, client)});
     if (!n.ok()) return n.status();
     removed.set_dyad_states(removed.dyad_states() + (*n > 0 ? 1 : 0));
-    absl::StatusOr<RedisReplyPtr> zrem =
-        redis.Command({"ZREM", layout.DyadIndex(p, tenant), absl::StrCat(therapist, ":", client)});
+    absl::StatusOr<int64_t> zrem = IntegerCommand(
+        redis, {"ZREM", layout.DyadIndex(p, tenant), absl::StrCat(therapist, ":", client)});
     if (!zrem.ok()) return zrem.status();
-    removed.set_dyad_index_entries(removed.dyad_index_entries() + (*zrem)->integer);
+    removed.set_dyad_index_entries(removed.dyad_index_entries() + *zrem);
   }
   // 3. Alert stream entries (they name the client) and the workflow status of each alert.
   for (int p = 0; p < layout.partitions(); ++p) {
@@ -283,10 +308,14 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
     absl::Status scanned =
         ScanKeys(redis, pattern, limits, [&](const std::vector<std::string>& keys) -> absl::Status {
           for (const std::string& k : keys) redis.Append({"GET", k});
-          for (const std::string& k : keys) {
-            absl::StatusOr<RedisReplyPtr> value = redis.GetReply();
-            if (!value.ok()) return value.status();
-            std::string_view v = ReplyString(**value);
+          absl::StatusOr<std::vector<RedisReplyPtr>> values = redis.GetReplies(keys.size());
+          if (!values.ok()) return values.status();
+          for (size_t i = 0; i < keys.size(); ++i) {
+            const std::string& k = keys[i];
+            const redisReply& value = *(*values)[i];
+            // An error reply (a key of another type) or nil: not an idempotency record.
+            if (value.type != REDIS_REPLY_STRING) continue;
+            std::string_view v = ReplyString(value);
             size_t bar = v.rfind('|');
             if (bar != std::string_view::npos &&
                 found.accepted_ids.count(std::string(v.substr(bar + 1))) > 0) {

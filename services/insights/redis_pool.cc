@@ -10,6 +10,18 @@ namespace alliance::insights {
 namespace {
 // After a failed connect, jobs fail fast for this long before the next attempt.
 constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(250);
+// A job that stopped reading a pipeline early (at an error reply, say) left replies on the
+// connection; the next job, maybe another tenant's, would read them as its own. Every job
+// should read all it asked for (RedisConnection::GetReplies); this is the backstop that keeps
+// the connection in step when one does not, and a broken connection is dropped.
+void ResyncAfterJob(std::unique_ptr<RedisConnection>& connection) {
+  if (connection->pending_replies() == 0) return;
+  absl::StatusOr<size_t> dropped = connection->DiscardPendingReplies();
+  LogWarning("redis_replies_left_unread",
+             {{"replies", static_cast<int64_t>(dropped.value_or(0))}, {"resynced", dropped.ok()}});
+  if (!dropped.ok()) connection.reset();
+}
+
 }  // namespace
 
 RedisPool::RedisPool(RedisEndpoint endpoint, int threads, size_t max_queued)
@@ -77,9 +89,10 @@ void RedisPool::Run() {
     }
     if (connection == nullptr) {
       job(absl::UnavailableError("Redis is unreachable"));
-    } else {
-      job(connection.get());
+      continue;
     }
+    job(connection.get());
+    ResyncAfterJob(connection);
   }
 }
 

@@ -94,6 +94,9 @@ absl::StatusOr<AlertWalk> DecodeAlertPageToken(std::string_view token, int parti
     }
     std::optional<StreamId> id = StreamId::Parse(part);
     if (!id) return absl::InvalidArgumentError("page_token: malformed stream id");
+    // "Strictly before 0-0" is no position (no entry id is below 0-1; Redis refuses the
+    // range): a token of ours never holds it.
+    if (*id == StreamId{}) return absl::InvalidArgumentError("page_token: malformed stream id");
     walk.push_back(*id);
   }
   return walk;

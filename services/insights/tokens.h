@@ -25,7 +25,7 @@ std::string EncodeDyadPageToken(std::string_view after_member);
 absl::StatusOr<std::string> DecodeDyadPageToken(std::string_view token);
 
 // ListAlerts page token: per partition, where the newest-first walk stands. nullopt means the
-// partition is exhausted; a StreamId means "continue strictly before this id".
+// partition is exhausted; a StreamId (never 0-0) means "continue strictly before this id".
 using AlertWalk = std::vector<std::optional<StreamId>>;
 std::string EncodeAlertPageToken(const AlertWalk& walk);
 absl::StatusOr<AlertWalk> DecodeAlertPageToken(std::string_view token, int partitions);

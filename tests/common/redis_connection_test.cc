@@ -45,6 +45,62 @@ TEST_F(RedisConnectionTest, ErrorReplyIsAReplyNotABrokenConnection) {
   EXPECT_FALSE((*conn)->broken());
 }
 
+TEST_F(RedisConnectionTest, GetRepliesReadsEveryReplyPastAnErrorReply) {
+  auto conn = RedisConnection::Connect(redis_.endpoint());
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Command({"SET", "text", "x"}).ok());
+  (*conn)->Append({"INCR", "n"});
+  (*conn)->Append({"XRANGE", "text", "-", "+"});  // WRONGTYPE in the middle of the pipeline
+  (*conn)->Append({"INCR", "n"});
+  EXPECT_EQ((*conn)->pending_replies(), 3u);
+  auto replies = (*conn)->GetReplies(3);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[0]->integer, 1);
+  EXPECT_EQ(ReplyStatus(*(*replies)[1]).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ((*replies)[2]->integer, 2);
+  EXPECT_EQ((*conn)->pending_replies(), 0u);
+  // Asking for more replies than were queued reads nothing instead of waiting for a stray one.
+  EXPECT_EQ((*conn)->GetReplies(1).status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ((*conn)->GetReply().status().code(), absl::StatusCode::kInternal);
+  EXPECT_FALSE((*conn)->broken());
+}
+
+TEST_F(RedisConnectionTest, UnreadRepliesAreNeverTakenForTheNextCommands) {
+  auto conn = RedisConnection::Connect(redis_.endpoint());
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Command({"SET", "mine", "other tenant's value"}).ok());
+  ASSERT_TRUE((*conn)->Command({"SET", "yours", "your value"}).ok());
+  // A caller stops after the first of three replies (as if it met an error reply).
+  (*conn)->Append({"GET", "nosuchkey"});
+  (*conn)->Append({"GET", "mine"});
+  (*conn)->Append({"GET", "mine"});
+  ASSERT_TRUE((*conn)->GetReply().ok());
+  // A plain command now would read "other tenant's value": it is refused unsent instead.
+  auto refused = (*conn)->Command({"GET", "yours"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ((*conn)->pending_replies(), 2u);
+  auto dropped = (*conn)->DiscardPendingReplies();
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 2u);
+  auto reply = (*conn)->Command({"GET", "yours"});
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(ReplyString(**reply), "your value");
+  EXPECT_EQ((*conn)->pending_replies(), 0u);
+}
+
+TEST_F(RedisConnectionTest, EncodedAndFormattedCommandsAreCountedToo) {
+  auto conn = RedisConnection::Connect(redis_.endpoint());
+  ASSERT_TRUE(conn.ok());
+  (*conn)->AppendFormatted("*1\r\n$4\r\nPING\r\n");
+  (*conn)->AppendEncoded("*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n");
+  EXPECT_EQ((*conn)->pending_replies(), 2u);
+  auto replies = (*conn)->GetReplies(2);
+  ASSERT_TRUE(replies.ok());
+  EXPECT_EQ(ReplyString(*(*replies)[0]), "PONG");
+  EXPECT_EQ(ReplyString(*(*replies)[1]), "hi");
+}
+
 TEST_F(RedisConnectionTest, ServerGoneIsUnavailableQuickly) {
   RedisEndpoint endpoint = redis_.endpoint();
   endpoint.command_timeout = absl::Milliseconds(500);
