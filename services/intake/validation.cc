@@ -1,6 +1,10 @@
 // Field-by-field checks of a Feedback message; see validation.h.
 #include "services/intake/validation.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
+
 #include <cmath>
 #include <vector>
 
@@ -64,6 +68,31 @@ absl::Status CheckSessionTime(const alliance::v1::Feedback& feedback,
   return absl::OkStatus();
 }
 
+// Fields a newer client sent that this server does not know would be stored in the stream
+// unread and unhashed (any size, up to the message limit): refused instead, naming the number.
+absl::Status CheckKnownFields(const google::protobuf::Message& message, std::string_view where) {
+  const google::protobuf::UnknownFieldSet& unknown =
+      message.GetReflection()->GetUnknownFields(message);
+  if (unknown.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      Absl(where), "field number ", unknown.field(0).number(), " is not a field of ",
+      message.GetDescriptor()->full_name(), " known to this server; nothing else is stored"));
+}
+
+absl::Status CheckOnlyKnownFields(const alliance::v1::Feedback& feedback) {
+  if (absl::Status s = CheckKnownFields(feedback, ""); !s.ok()) return s;
+  if (feedback.has_session_time()) {
+    if (absl::Status s = CheckKnownFields(feedback.session_time(), "session_time: "); !s.ok()) {
+      return s;
+    }
+  }
+  for (int i = 0; i < feedback.answers_size(); ++i) {
+    absl::Status s = CheckKnownFields(feedback.answers(i), absl::StrCat("answers[", i, "]: "));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsValidId(std::string_view id) {
@@ -77,6 +106,7 @@ bool IsValidId(std::string_view id) {
 absl::Status ValidateFeedback(const alliance::v1::Feedback& feedback,
                               const analytics::InstrumentRegistry& registry,
                               const ValidationPolicy& policy, absl::Time now) {
+  if (absl::Status s = CheckOnlyKnownFields(feedback); !s.ok()) return s;
   for (auto [field, value] : {
            std::pair<std::string_view, std::string_view>{"tenant_id", feedback.tenant_id()},
            {"idempotency_id", feedback.idempotency_id()},

@@ -27,8 +27,9 @@ struct ValidationPolicy {
 };
 
 // OK, or INVALID_ARGUMENT such as "client_id: must be 1..128 characters of [A-Za-z0-9._-]" or
-// "answers[2].value: 7 is outside 1..5 for item 3". Checks run in field order; the first
-// failure is returned.
+// "answers[2].value: 7 is outside 1..5 for item 3". A field this server does not know (in
+// Feedback, its session_time or an answer) is refused first: only known fields are stored.
+// Then checks run in field order; the first failure is returned.
 absl::Status ValidateFeedback(const alliance::v1::Feedback& feedback,
                               const analytics::InstrumentRegistry& registry,
                               const ValidationPolicy& policy, absl::Time now);

@@ -181,6 +181,17 @@ TEST_F(IntakeSubmitTest, EveryValidationRuleIsInvalidArgumentNamingTheFieldAndWr
        "feedback.answers[0].value: 9.05 is not on the scale's step"},
       {"answer not a number", [](auto& f) { f.mutable_answers(0)->set_value(std::nan("")); },
        "feedback.answers[0].value: must be a finite number"},
+      {"unknown field",
+       [](auto& f) {
+         f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(99, std::string(900, 'x'));
+       },
+       "feedback.field number 99 is not a field of alliance.v1.Feedback"},
+      {"unknown field in an answer",
+       [](auto& f) {
+         auto* a = f.mutable_answers(2);
+         a->GetReflection()->MutableUnknownFields(a)->AddVarint(7, 1);
+       },
+       "feedback.answers[2]: field number 7 is not a field of alliance.v1.ItemAnswer"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

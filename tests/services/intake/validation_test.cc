@@ -85,6 +85,29 @@ TEST(ValidationTest, UnknownRaterValueAndIllFormedInstrumentAreNotEchoed) {
             "instrument_id: unknown instrument");
 }
 
+TEST(ValidationTest, UnknownFieldsAreRefusedWhereverTheyAre) {
+  absl::Time now = absl::Now();
+  alliance::v1::Feedback f = Valid(now);
+  // Large enough to matter if it were stored: it never reaches a stream.
+  f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(4242,
+                                                                  std::string(900 << 10, 'x'));
+  absl::Status s = ValidateFeedback(f, Registry(), {}, now);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), StartsWith("field number 4242 is not a field of"));
+
+  alliance::v1::Feedback in_time = Valid(now);
+  auto* time = in_time.mutable_session_time();
+  time->GetReflection()->MutableUnknownFields(time)->AddFixed32(3, 1);
+  s = ValidateFeedback(in_time, Registry(), {}, now);
+  EXPECT_THAT(std::string(s.message()), StartsWith("session_time: field number 3"));
+
+  alliance::v1::Feedback in_answer = Valid(now);
+  auto* answer = in_answer.mutable_answers(1);
+  answer->GetReflection()->MutableUnknownFields(answer)->AddVarint(9, 5);
+  s = ValidateFeedback(in_answer, Registry(), {}, now);
+  EXPECT_THAT(std::string(s.message()), StartsWith("answers[1]: field number 9"));
+}
+
 TEST(ValidationTest, PrefixFieldPath) {
   EXPECT_TRUE(PrefixFieldPath(absl::OkStatus(), "feedback.").ok());
   absl::Status s =
