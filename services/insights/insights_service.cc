@@ -59,8 +59,8 @@ InsightsService::InsightsService(RedisPool* pool, const KeyLayout* layout,
       authorizer_(authorizer) {}
 
 grpc::ServerUnaryReactor* InsightsService::Run(grpc::CallbackServerContext* context,
-                                               std::string_view method, absl::Status invalid,
-                                               Query query) {
+                                               std::string_view method, const absl::Status& auth,
+                                               absl::Status invalid, Query query) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto finish = [this, reactor, method = std::string(method),
                  start = absl::Now()](const absl::Status& status) {
@@ -74,6 +74,10 @@ grpc::ServerUnaryReactor* InsightsService::Run(grpc::CallbackServerContext* cont
     metrics_->RecordCall(method, out.error_code(), absl::Now() - start);
     reactor->Finish(out);
   };
+  if (!auth.ok()) {
+    finish(auth);
+    return reactor;
+  }
   if (!invalid.ok()) {
     finish(invalid);
     return reactor;
@@ -93,11 +97,9 @@ grpc::ServerUnaryReactor* InsightsService::GetDyad(grpc::CallbackServerContext* 
                                                    alliance::v1::GetDyadResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
-  absl::Status invalid = caller.ok()
-                             ? FirstError({CheckId("therapist_id", request->therapist_id(), false),
-                                           CheckId("client_id", request->client_id(), false)})
-                             : caller.status();
-  return Run(context, "GetDyad", invalid,
+  absl::Status invalid = FirstError({CheckId("therapist_id", request->therapist_id(), false),
+                                     CheckId("client_id", request->client_id(), false)});
+  return Run(context, "GetDyad", caller.status(), invalid,
              [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
                absl::StatusOr<alliance::internal::v1::DyadRecord> record = LoadDyad(
                    redis, *layout_, caller.tenant, request->therapist_id(), request->client_id());
@@ -117,8 +119,8 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
   absl::StatusOr<int> page_size = PageSize(request->page_size());
   DyadListQuery query;
-  absl::Status invalid = FirstError({caller.status(), page_size.status(),
-                                     CheckId("therapist_id", request->therapist_id(), true)});
+  absl::Status invalid =
+      FirstError({page_size.status(), CheckId("therapist_id", request->therapist_id(), true)});
   if (invalid.ok() && !request->page_token().empty()) {
     absl::StatusOr<std::string> after = DecodeDyadPageToken(request->page_token());
     if (after.ok()) {
@@ -127,7 +129,7 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
       invalid = after.status();
     }
   }
-  if (invalid.ok()) {
+  if (caller.ok() && invalid.ok()) {
     query.tenant = caller->tenant;
     query.therapist = request->therapist_id();
     query.at_risk_only = request->at_risk_only();
@@ -136,7 +138,7 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
     query.page_size = *page_size;
     query.max_examined = limits_.dyad_max_examined;
   }
-  return Run(context, "ListDyads", invalid,
+  return Run(context, "ListDyads", caller.status(), invalid,
              [this, query, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
                absl::Status status = ListDyadsPage(redis, *layout_, query, response);
                if (status.ok()) {
@@ -154,11 +156,9 @@ grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
     alliance::v1::GetDyadTimelineResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
-  absl::Status invalid = caller.ok()
-                             ? FirstError({CheckId("therapist_id", request->therapist_id(), false),
-                                           CheckId("client_id", request->client_id(), false)})
-                             : caller.status();
-  return Run(context, "GetDyadTimeline", invalid,
+  absl::Status invalid = FirstError({CheckId("therapist_id", request->therapist_id(), false),
+                                     CheckId("client_id", request->client_id(), false)});
+  return Run(context, "GetDyadTimeline", caller.status(), invalid,
              [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
                const std::string& tenant = caller.tenant;
                absl::StatusOr<alliance::internal::v1::DyadRecord> record =
@@ -183,9 +183,9 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
   absl::StatusOr<int> page_size = PageSize(request->page_size());
-  absl::Status invalid = FirstError({caller.status(), page_size.status(),
-                                     CheckId("therapist_id", request->therapist_id(), true),
-                                     CheckId("client_id", request->client_id(), true)});
+  absl::Status invalid =
+      FirstError({page_size.status(), CheckId("therapist_id", request->therapist_id(), true),
+                  CheckId("client_id", request->client_id(), true)});
   if (invalid.ok() && !alliance::v1::Severity_IsValid(request->min_severity())) {
     invalid = absl::InvalidArgumentError("min_severity: unknown value");
   }
@@ -209,7 +209,7 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
       invalid = walk.status();
     }
   }
-  if (invalid.ok()) {
+  if (caller.ok() && invalid.ok()) {
     query.filter.tenant = caller->tenant;
     query.filter.therapist = request->therapist_id();
     query.filter.client = request->client_id();
@@ -218,7 +218,7 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
     query.page_size = *page_size;
     query.max_examined = limits_.alert_max_examined;
   }
-  return Run(context, "ListAlerts", invalid,
+  return Run(context, "ListAlerts", caller.status(), invalid,
              [this, query, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
                absl::Status status = ListAlertsPage(redis, *layout_, query, response);
                if (status.ok()) {
@@ -236,10 +236,10 @@ grpc::ServerUnaryReactor* InsightsService::ChangeStatus(
     std::string_view alert_id, std::string_view actor, std::string_view therapist,
     std::string_view client, bool resolve, alliance::v1::Alert* out) {
   absl::StatusOr<Caller> caller = ResolveCaller(*authorizer_, *context, Scope::kRead, tenant_id);
-  absl::Status invalid = FirstError(
-      {caller.status(), CheckId("alert_id", alert_id, false), CheckId("actor", actor, false),
-       CheckId("therapist_id", therapist, true), CheckId("client_id", client, true)});
-  return Run(context, method, invalid,
+  absl::Status invalid =
+      FirstError({CheckId("alert_id", alert_id, false), CheckId("actor", actor, false),
+                  CheckId("therapist_id", therapist, true), CheckId("client_id", client, true)});
+  return Run(context, method, caller.status(), invalid,
              [this, method = std::string(method), caller = caller.value_or(Caller{}),
               alert_id = std::string(alert_id), actor = std::string(actor),
               therapist = std::string(therapist), client = std::string(client), resolve,
@@ -277,9 +277,8 @@ grpc::ServerUnaryReactor* InsightsService::DeleteClientData(
     alliance::v1::DeleteClientDataResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kAdmin, request->tenant_id());
-  absl::Status invalid =
-      caller.ok() ? CheckId("client_id", request->client_id(), false) : caller.status();
-  return Run(context, "DeleteClientData", invalid,
+  absl::Status invalid = CheckId("client_id", request->client_id(), false);
+  return Run(context, "DeleteClientData", caller.status(), invalid,
              [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
                absl::StatusOr<alliance::v1::DeleteClientDataResponse> removed =
                    EraseClient(redis, *layout_, caller.tenant, request->client_id());

@@ -57,9 +57,12 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
 
  private:
   using Query = std::function<absl::Status(RedisConnection&)>;
-  // Finishes with `invalid` if it is an error; otherwise runs `query` on the Redis pool.
+  // The one path of every unary RPC: finishes with `auth` (the caller's authentication and
+  // authorization) if it is an error, so an unauthenticated or unauthorized caller learns
+  // nothing about its request; then with `invalid` if that is an error; otherwise runs `query`
+  // on the Redis pool.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, std::string_view method,
-                                absl::Status invalid, Query query);
+                                const absl::Status& auth, absl::Status invalid, Query query);
   grpc::ServerUnaryReactor* ChangeStatus(grpc::CallbackServerContext* context,
                                          std::string_view method, std::string_view tenant_id,
                                          std::string_view alert_id, std::string_view actor,

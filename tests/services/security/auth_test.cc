@@ -167,6 +167,74 @@ TEST_F(AuthTest, EveryInsightsRpcWithoutAKnownKeyIsUnauthenticated) {
   }
 }
 
+// Authentication and authorization come before validation on every RPC: a request that is
+// invalid in every way tells a caller without a (fitting) key nothing but that.
+TEST_F(AuthTest, InvalidRequestsLearnNothingButTheAuthOutcome) {
+  std::map<std::string, std::function<grpc::StatusCode(const std::string&)>> invalid;
+  invalid["GetDyad"] = [this](const std::string& key) {
+    v1::GetDyadRequest r;
+    r.set_therapist_id("bad id");
+    v1::GetDyadResponse out;
+    return stub_->GetDyad(Context(key), r, &out).error_code();
+  };
+  invalid["ListDyads"] = [this](const std::string& key) {
+    v1::ListDyadsRequest r;
+    r.set_page_size(-1);
+    r.set_page_token("not a token");
+    v1::ListDyadsResponse out;
+    return stub_->ListDyads(Context(key), r, &out).error_code();
+  };
+  invalid["GetDyadTimeline"] = [this](const std::string& key) {
+    v1::GetDyadTimelineRequest r;
+    v1::GetDyadTimelineResponse out;
+    return stub_->GetDyadTimeline(Context(key), r, &out).error_code();
+  };
+  invalid["ListAlerts"] = [this](const std::string& key) {
+    v1::ListAlertsRequest r;
+    r.add_kinds(static_cast<v1::AlertKind>(999));
+    r.set_page_token("not a token");
+    v1::ListAlertsResponse out;
+    return stub_->ListAlerts(Context(key), r, &out).error_code();
+  };
+  invalid["AcknowledgeAlert"] = [this](const std::string& key) {
+    v1::AcknowledgeAlertRequest r;
+    v1::AcknowledgeAlertResponse out;
+    return stub_->AcknowledgeAlert(Context(key), r, &out).error_code();
+  };
+  invalid["ResolveAlert"] = [this](const std::string& key) {
+    v1::ResolveAlertRequest r;
+    r.set_alert_id("bad id");
+    v1::ResolveAlertResponse out;
+    return stub_->ResolveAlert(Context(key), r, &out).error_code();
+  };
+  invalid["WatchAlerts"] = [this](const std::string& key) {
+    v1::WatchAlertsRequest r;
+    r.add_kinds(static_cast<v1::AlertKind>(999));
+    r.set_cursor("not a cursor");
+    auto reader = stub_->WatchAlerts(Context(key), r);
+    v1::WatchAlertsResponse message;
+    while (reader->Read(&message)) {
+    }
+    return reader->Finish().error_code();
+  };
+  invalid["DeleteClientData"] = [this](const std::string& key) {
+    v1::DeleteClientDataRequest r;
+    v1::DeleteClientDataResponse out;
+    return stub_->DeleteClientData(Context(key), r, &out).error_code();
+  };
+  std::map<std::string, std::string> needs = {
+      {"GetDyad", kReadA},      {"ListDyads", kReadA},        {"GetDyadTimeline", kReadA},
+      {"ListAlerts", kReadA},   {"AcknowledgeAlert", kReadA}, {"ResolveAlert", kReadA},
+      {"WatchAlerts", kWatchA}, {"DeleteClientData", kAdminA}};
+  ASSERT_EQ(invalid.size(), needs.size());
+  for (auto& [name, call] : invalid) {
+    EXPECT_EQ(call(""), grpc::UNAUTHENTICATED) << name;
+    EXPECT_EQ(call("not-a-key-at-all-000"), grpc::UNAUTHENTICATED) << name;
+    EXPECT_EQ(call(needs[name] == kReadA ? kWatchA : kReadA), grpc::PERMISSION_DENIED) << name;
+    EXPECT_EQ(call(needs[name]), grpc::INVALID_ARGUMENT) << name << ": the right key";
+  }
+}
+
 TEST_F(AuthTest, AnotherTenantsKeyNeverGetsTheData) {
   // clinic-b has an alert too, so its watcher replaying every stream from the start gets an
   // alert (its own) instead of waiting: clinic-a's, replayed first, must be skipped.
