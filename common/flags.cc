@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/library_logs.h"
 #include "common/log.h"
 #include "common/process.h"
 
@@ -105,6 +106,7 @@ absl::Status InitLogFromFlags(std::string_view component) {
     return absl::InvalidArgumentError(absl::StrCat("--log_level: unknown level '", level, "'"));
   }
   InitLog(component, min_level);
+  RouteLibraryLogs();
   return absl::OkStatus();
 }
 

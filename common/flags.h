@@ -40,7 +40,8 @@ absl::StatusOr<analytics::InstrumentRegistry> InstrumentRegistryFromFlags();
 // Rule thresholds from --rules_file (JSON), or the documented defaults when unset.
 absl::StatusOr<analytics::RuleConfig> RuleConfigFromFlags();
 
-// Applies --log_level and names the component in every log line.
+// Applies --log_level, names the component in every log line, and routes libprotobuf's and
+// gRPC's own log output into the JSON log at a bounded rate (common/library_logs.h).
 absl::Status InitLogFromFlags(std::string_view component);
 
 }  // namespace alliance

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "analytics/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/services/intake/intake_fixture.h"
 
 namespace alliance::testing {
@@ -183,7 +185,7 @@ TEST_F(IntakeSubmitTest, EveryValidationRuleIsInvalidArgumentNamingTheFieldAndWr
        "feedback.answers[0].value: must be a finite number"},
       {"unknown field",
        [](auto& f) {
-         f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(99, std::string(900, 'x'));
+         f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(99, std::string(16, 'x'));
        },
        "feedback.field number 99 is not a field of alliance.v1.Feedback"},
       {"unknown field in an answer",
@@ -345,6 +347,29 @@ TEST_F(IntakeSubmitTest, MessagesOverOneMebibyteAreRefused) {
   EXPECT_EQ(KeyCount(*redis_conn_), 0);
   // The server is still fine afterwards.
   EXPECT_TRUE(Submit(intake_.stub(), ValidFeedback("after-huge"), &ack).ok());
+}
+
+// libprotobuf complains about every string field with invalid UTF-8: its lines go into the JSON
+// log, and at a bounded rate, however many such requests come.
+TEST_F(IntakeSubmitTest, InvalidUtf8RequestsNeitherBreakNorFloodTheLog) {
+  constexpr int kRequests = 300;
+  for (int i = 0; i < kRequests; ++i) {
+    alliance::v1::Feedback f = ValidFeedback(absl::StrCat("utf8-", i));
+    f.set_client_id("caf\xc3");  // cut in the middle of a two-byte sequence
+    alliance::v1::SubmitFeedbackResponse ack;
+    EXPECT_FALSE(Submit(intake_.stub(), f, &ack).ok());
+  }
+  std::istringstream lines(intake_.Log());
+  std::string line;
+  int library_lines = 0;
+  while (std::getline(lines, line)) {
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(parsed.is_object()) << "not a JSON line: " << line;
+    if (parsed.value("event", "") == "library_log") ++library_lines;
+  }
+  EXPECT_GE(library_lines, 1);
+  // The burst allowance and one line a second for however long the requests took.
+  EXPECT_LT(library_lines, kRequests / 2);
 }
 
 TEST_F(IntakeSubmitTest, HealthLivenessAndMetricsAreServed) {
