@@ -111,6 +111,12 @@ void Worker::Run(const std::atomic<bool>& stop) {
       // Any failure resets the connection: the reconnect reloads scripts and groups and
       // re-reads pending entries, so nothing half-done is acknowledged.
       redis_.reset();
+    } else if (redis_ != nullptr && redis_->pending_replies() != 0) {
+      // A step that returned early with replies unread would hand them to the next step's
+      // commands; a fresh connection is the one safe answer (and the log says it happened).
+      LogWarning("redis_replies_left_unread",
+                 {{"replies", static_cast<int64_t>(redis_->pending_replies())}});
+      redis_.reset();
     }
   }
   Shutdown();
