@@ -37,15 +37,16 @@ for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
 # The benchmark clients send no API key: authentication is off here (one SHA-256 and one hash
 # lookup per call, nothing per streamed alert).
 "$bin/alliance-insights" --redis_port="$redis_port" --grpc_port="$grpc_port" --partitions=8 \
-  --watch_buffer=1024 --log_level=warning --auth_disabled >"$tmp/insights.log" 2>&1 &
+  --listen_host=127.0.0.1 --watch_buffer=1024 --log_level=warning --auth_disabled \
+  >"$tmp/insights.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null && break; sleep 0.1; done
 
 pipeline=()
 if [[ -n ${INTAKE_BIN:-} && -n ${WORKER_BIN:-} ]]; then
   intake_port=$(free_port)
-  "$WORKER_BIN" --redis_port="$redis_port" --partitions=8 --log_level=warning \
-    >"$tmp/worker.log" 2>&1 &
+  "$WORKER_BIN" --redis_port="$redis_port" --partitions=8 --listen_host=127.0.0.1 \
+    --log_level=warning >"$tmp/worker.log" 2>&1 &
   pids+=($!)
   "$INTAKE_BIN" --redis_port="$redis_port" --grpc_port="$intake_port" --partitions=8 \
     --listen_host=127.0.0.1 --log_level=warning --auth_disabled >"$tmp/intake.log" 2>&1 &

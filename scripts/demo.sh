@@ -58,7 +58,8 @@ entry=$("$bin/alliancectl" hash-key --key_id=demo --tenant="$tenant" --scopes=su
 echo "{\"keys\": [$entry]}" >"$work/api-keys.json"
 
 intake_port=$(free_port) insights_port=$(free_port)
-common=(--redis_port="$redis_port" --partitions="$partitions")
+# Every listener (gRPC, health, metrics) on loopback only: the demo serves nobody else.
+common=(--redis_port="$redis_port" --partitions="$partitions" --listen_host=127.0.0.1)
 auth=(--api_keys_file="$work/api-keys.json")
 "$bin/alliance-intake" "${common[@]}" "${auth[@]}" --grpc_port="$intake_port" 2>"$work/intake.log" &
 pids+=($!)

@@ -7,17 +7,20 @@
 
 namespace alliance::worker {
 
-absl::Status HealthServer::Start(int port) {
+absl::Status HealthServer::Start(const std::string& host, int port) {
   if (port == 0) return absl::OkStatus();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int bound = 0;
   builder.RegisterCallbackGenericService(&unimplemented_);
-  builder.AddListeningPort(absl::StrCat("0.0.0.0:", port), grpc::InsecureServerCredentials(),
-                           &bound);
+  // IPv6 literals need brackets in a gRPC address.
+  const bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  const std::string address =
+      ipv6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || bound == 0) {
-    return absl::UnavailableError(absl::StrCat("health: cannot listen on port ", port));
+    return absl::UnavailableError(absl::StrCat("health: cannot listen on ", address));
   }
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus("liveness", true);

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 
@@ -14,8 +15,9 @@ namespace alliance::worker {
 
 class HealthServer {
  public:
-  // Port 0: no server; SetRedisUp is then a no-op.
-  absl::Status Start(int port);
+  // Listens on host:port (--listen_host, --health_port). Port 0: no server; SetRedisUp is
+  // then a no-op.
+  absl::Status Start(const std::string& host, int port);
   void SetRedisUp(bool up);
   void Stop();
 

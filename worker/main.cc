@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     return Fail("metrics_unavailable", s);
   }
   worker::HealthServer health;
-  if (absl::Status s = health.Start(config->health_port); !s.ok()) {
+  if (absl::Status s = health.Start(config->listen_host, config->health_port); !s.ok()) {
     return Fail("health_unavailable", s);
   }
 

@@ -37,7 +37,13 @@ ABSL_FLAG(int64_t, dyad_cache_entries, 10000,
           "Dyad states (history, analysis, serialized record parts) kept in memory between "
           "batches, least recently used out first; a dyad in memory is applied without reading "
           "and re-analysing its record. 0: no cache.");
-ABSL_FLAG(std::string, metrics_host, "0.0.0.0", "Address the /metrics endpoint binds.");
+// One bind address for every listener, as in intake and insights; loopback unless asked, so a
+// worker started by hand exposes nothing. Containers set 0.0.0.0 (deploy/kubernetes).
+ABSL_FLAG(std::string, listen_host, "127.0.0.1",
+          "Address the health and metrics ports bind to; 0.0.0.0 for every interface.");
+ABSL_FLAG(std::string, metrics_host, "",
+          "Address the /metrics endpoint binds; empty: --listen_host (kept for older "
+          "deployments).");
 
 namespace alliance::worker {
 
@@ -97,7 +103,16 @@ absl::StatusOr<WorkerConfig> WorkerConfigFromFlags() {
   }
   c.health_port = absl::GetFlag(FLAGS_health_port);
   c.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (c.health_port < 0 || c.health_port > 65535) {
+    return absl::InvalidArgumentError("--health_port must be 0..65535");
+  }
+  if (c.metrics_port < 0 || c.metrics_port > 65535) {
+    return absl::InvalidArgumentError("--metrics_port must be 0..65535");
+  }
+  c.listen_host = absl::GetFlag(FLAGS_listen_host);
+  if (c.listen_host.empty()) return absl::InvalidArgumentError("--listen_host must not be empty");
   c.metrics_host = absl::GetFlag(FLAGS_metrics_host);
+  if (c.metrics_host.empty()) c.metrics_host = c.listen_host;
   return c;
 }
 

@@ -43,7 +43,9 @@ struct WorkerConfig {
   // Health service name "" follows Redis; "liveness" is always SERVING.
   int health_port = 0;
   int metrics_port = 0;
-  std::string metrics_host = "0.0.0.0";
+  // Bind address of the health port (and of metrics unless --metrics_host overrides it).
+  std::string listen_host = "127.0.0.1";
+  std::string metrics_host = "127.0.0.1";
   // Bounds of the reconnect backoff.
   absl::Duration backoff_min = absl::Milliseconds(50);
   absl::Duration backoff_max = absl::Seconds(2);

@@ -24,8 +24,9 @@
 #include "services/insights/watch_reactor.h"
 
 ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.");
-ABSL_FLAG(std::string, listen_host, "0.0.0.0",
-          "Address the gRPC, health and metrics ports bind to.");
+// Loopback unless asked, so a binary started by hand exposes nothing; containers set 0.0.0.0.
+ABSL_FLAG(std::string, listen_host, "127.0.0.1",
+          "Address the gRPC, health and metrics ports bind to; 0.0.0.0 for every interface.");
 ABSL_FLAG(bool, enable_reflection, false, "Serve gRPC server reflection (for grpcurl).");
 ABSL_FLAG(int32_t, keepalive_time_ms, 60000, "Server keepalive ping interval, in ms.");
 ABSL_FLAG(int32_t, keepalive_timeout_ms, 20000, "Keepalive ping ack timeout, in ms.");

@@ -6,7 +6,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 
-ABSL_FLAG(std::string, listen_host, "0.0.0.0", "Address the gRPC (and health) ports bind to.");
+// Loopback unless asked, so a binary started by hand exposes nothing; containers set 0.0.0.0.
+ABSL_FLAG(std::string, listen_host, "127.0.0.1",
+          "Address the gRPC, health and metrics ports bind to; 0.0.0.0 for every interface.");
 ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port.");
 ABSL_FLAG(int32_t, max_message_bytes, 1 << 20,
           "Largest request message the server accepts, in bytes; larger ones are refused with "

@@ -1,6 +1,7 @@
 // Test fixture for the manifest/flag consistency check: a binary that defines the agreed
-// conventions (shared flags, --grpc_port, --shutdown_timeout, --max_connection_age_ms) and parses
-// them the way the services do (flags with ALLIANCE_* environment equivalents), then exits.
+// conventions (shared flags, --listen_host, --grpc_port, --shutdown_timeout,
+// --max_connection_age_ms) and parses them the way the services do (flags with ALLIANCE_*
+// environment equivalents), then exits.
 // Built twice: as a gRPC service and, with ALLIANCE_FIXTURE_WORKER, as the worker.
 // It lets the checker's pass and fail paths be tested before and besides the real binaries.
 #include <cstdint>
@@ -21,6 +22,7 @@ ABSL_FLAG(int32_t, metrics_port, 0, "Prometheus port.");
 ABSL_FLAG(std::string, instruments_dir, "", "Extra instruments.");
 ABSL_FLAG(std::string, rules_file, "", "Rule thresholds.");
 ABSL_FLAG(std::string, log_level, "info", "Log level.");
+ABSL_FLAG(std::string, listen_host, "127.0.0.1", "Address every port binds.");
 #ifndef ALLIANCE_FIXTURE_WORKER  // the worker serves no gRPC API, only health
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(20), "Drain time on SIGTERM.");
 ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port.");

@@ -3,6 +3,8 @@
 // - every --flag in command/args and every ALLIANCE_* env var (env and envFrom ConfigMaps) is a
 //   flag the binary defines, and the binary accepts the values (it is run with them and
 //   --helpfull, which parses everything and exits before serving);
+// - every container sets --listen_host (flag or env) to an address outside loopback: the
+//   binaries default to 127.0.0.1, and probes, Services and Prometheus reach the pod IP;
 // - the gRPC probes target the effective --health_port, which is a declared container port;
 //   liveness asks for service "liveness" and readiness for "" ;
 // - the Prometheus annotation and the `metrics` port equal --metrics_port;
@@ -136,6 +138,16 @@ for (const {file, doc} of docs) {
     if (/ERROR:|invalid value|Illegal value|Unknown command line flag/i.test(out)) {
       fail(where, `${exe} rejects the manifest's flags/env: ${out.split('\n')
         .filter((l) => /ERROR|invalid|Illegal|Unknown/i.test(l)).join(' | ')}`);
+    }
+    // Bind address: explicit, and reachable from outside the container.
+    if (!flags.has('listen_host')) {
+      fail(where, `${exe} defines no --listen_host`);
+    } else if (!flagArgs.some((a) => /^--?listen_host=/.test(a)) && !('ALLIANCE_LISTEN_HOST' in env)) {
+      fail(where, `--listen_host is not set: ${exe} binds its default ` +
+                  `${flags.get('listen_host')}, which probes cannot reach`);
+    } else if (/^(127\.|::1$|\[::1\]$|localhost$)/i.test(effective.get('listen_host'))) {
+      fail(where, `--listen_host=${effective.get('listen_host')} is loopback: probes, Services ` +
+                  'and Prometheus reach the pod IP');
     }
     const ports = new Map((c.ports || []).map((p) => [p.name, p.containerPort]));
     const portNumbers = new Set((c.ports || []).map((p) => p.containerPort));

@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -22,6 +23,22 @@ ChildProcess::~ChildProcess() { Kill(); }
 absl::Status ChildProcess::Start(const std::string& binary, const std::vector<std::string>& args,
                                  const std::string& log_path) {
   log_path_ = log_path;
+  // Every listener of a service started by a test binds loopback only (a --listen_host flag in
+  // `args` still wins over the environment). Built before fork: the child only calls execve.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).starts_with("ALLIANCE_LISTEN_HOST=")) continue;
+    env_strings.emplace_back(*e);
+  }
+  env_strings.emplace_back("ALLIANCE_LISTEN_HOST=127.0.0.1");
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> all = {binary};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -34,12 +51,7 @@ absl::Status ChildProcess::Start(const std::string& binary, const std::vector<st
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<std::string> all = {binary};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    execve(binary.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   if (pid < 0) return absl::InternalError("fork failed");

@@ -21,7 +21,9 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Starts `binary` with `args`; stdout and stderr go to `log_path`.
+  // Starts `binary` with `args`; stdout and stderr go to `log_path`. The child's environment is
+  // the test's plus ALLIANCE_LISTEN_HOST=127.0.0.1: services bind loopback unless `args` say
+  // otherwise.
   absl::Status Start(const std::string& binary, const std::vector<std::string>& args,
                      const std::string& log_path);
   // Sends a signal (SIGTERM, SIGKILL...).
