@@ -20,6 +20,9 @@ ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of the gRPC port.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
 ABSL_FLAG(int32_t, tls_reload_s, 60, "How often to check certificate files for rotation.");
+ABSL_FLAG(int32_t, handshake_timeout_ms, 10000,
+          "A new connection of the gRPC port that has not finished its TLS handshake and HTTP/2 "
+          "preface within this many ms is closed (gRPC's own default is 120000).");
 
 namespace alliance {
 
@@ -43,6 +46,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
   std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
   std::string key = absl::GetFlag(FLAGS_tls_key_file);
   std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (absl::GetFlag(FLAGS_handshake_timeout_ms) < 100) {
+    return absl::InvalidArgumentError("--handshake_timeout_ms must be at least 100");
+  }
   if (cert.empty() && key.empty()) {
     if (!client_ca.empty()) {
       return absl::InvalidArgumentError(
@@ -72,6 +78,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFl
   if (credentials == nullptr) return absl::InvalidArgumentError("cannot build TLS credentials");
   LogInfo("tls_enabled", {{"mtls", !client_ca.empty()}});
   return credentials;
+}
+
+void ApplyHandshakeTimeoutFromFlags(grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             absl::GetFlag(FLAGS_handshake_timeout_ms));
 }
 
 }  // namespace alliance

@@ -5,6 +5,7 @@
 #define ALLIANCE_COMMON_SECURITY_H_
 
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
 
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);
 ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
 ABSL_DECLARE_FLAG(int32_t, tls_reload_s);
+ABSL_DECLARE_FLAG(int32_t, handshake_timeout_ms);
 
 namespace alliance {
 
@@ -30,6 +32,12 @@ absl::StatusOr<std::unique_ptr<Authorizer>> AuthorizerFromFlags();
 // TLS when --tls_cert_file and --tls_key_file are set (mTLS when --tls_client_ca_file is
 // too: clients must present a certificate signed by that CA); plaintext otherwise.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFlags();
+
+// Bounds how long a new connection of the main port may take to finish its TLS handshake and
+// HTTP/2 preface (--handshake_timeout_ms): a client that connects and then stalls is
+// disconnected instead of holding a socket and handshake state. ServerCredentialsFromFlags
+// validates the flag.
+void ApplyHandshakeTimeoutFromFlags(grpc::ServerBuilder& builder);
 
 }  // namespace alliance
 

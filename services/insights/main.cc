@@ -134,6 +134,7 @@ int Main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_enable_reflection))
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  ApplyHandshakeTimeoutFromFlags(builder);
   int bound_port = 0;
   // The main port speaks TLS when configured; the health port below stays plaintext so
   // that probes need no certificates (it serves nothing but grpc.health.v1).

@@ -135,6 +135,7 @@ int Run() {
   }
   grpc::ServerBuilder builder;
   ApplyServerOptionsFromFlags(builder);
+  ApplyHandshakeTimeoutFromFlags(builder);
   if (!absl::GetFlag(FLAGS_enable_reflection)) {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }

@@ -13,8 +13,14 @@ namespace alliance::testing {
 absl::Status MakeTestCa(const std::string& dir, const std::string& name);
 
 // A leaf for common name `cn` (SAN localhost and 127.0.0.1) signed by the CA `ca` in `dir`.
+// A leaf signed by another CA than the one a peer trusts is made the same way.
 absl::Status MakeTestLeaf(const std::string& dir, const std::string& name, const std::string& ca,
                           const std::string& cn);
+
+// Like MakeTestLeaf, but valid only from 2020-01-01 to 2020-01-02: expired, with a CA that is
+// valid now (`openssl ca`, which can set past dates, with a throw-away database in `dir`).
+absl::Status MakeExpiredTestLeaf(const std::string& dir, const std::string& name,
+                                 const std::string& ca, const std::string& cn);
 
 }  // namespace alliance::testing
 
