@@ -21,6 +21,7 @@
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
 #include "services/insights/watch_hub.h"
+#include "services/insights/watch_quota.h"
 #include "services/insights/watch_reactor.h"
 
 ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.");
@@ -43,6 +44,13 @@ ABSL_FLAG(int32_t, watch_buffer, 1024,
           "RESOURCE_EXHAUSTED and a resume cursor.");
 ABSL_FLAG(int32_t, heartbeat_ms, 15000, "Idle time after which a watch stream gets a heartbeat.");
 ABSL_FLAG(int32_t, max_watchers, 2000, "Concurrent WatchAlerts streams per process.");
+ABSL_FLAG(int32_t, max_watchers_per_key, 50,
+          "Concurrent WatchAlerts streams per API key and process (none with --auth_disabled).");
+ABSL_FLAG(int32_t, max_watchers_per_tenant, 200,
+          "Concurrent WatchAlerts streams per tenant and process, all its keys together.");
+ABSL_FLAG(int32_t, watch_end_grace_ms, 10000,
+          "Time the client of an ended watch stream gets to read its last messages and status "
+          "before the stream is reset, in ms.");
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(5),
           "Upper bound of a graceful shutdown: open calls get until then to finish.");
 
@@ -84,6 +92,9 @@ int Main(int argc, char** argv) {
       !Positive("watch_buffer", absl::GetFlag(FLAGS_watch_buffer)) ||
       !Positive("heartbeat_ms", absl::GetFlag(FLAGS_heartbeat_ms)) ||
       !Positive("max_watchers", absl::GetFlag(FLAGS_max_watchers)) ||
+      !Positive("max_watchers_per_key", absl::GetFlag(FLAGS_max_watchers_per_key)) ||
+      !Positive("max_watchers_per_tenant", absl::GetFlag(FLAGS_max_watchers_per_tenant)) ||
+      !Positive("watch_end_grace_ms", absl::GetFlag(FLAGS_watch_end_grace_ms)) ||
       !Positive("grpc_port", grpc_port)) {
     return 2;
   }
@@ -118,6 +129,8 @@ int Main(int argc, char** argv) {
   WatchHub hub(*endpoint, *layout, hub_options, [&health](bool ok) { health.SetRedisOk(ok); });
   hub.Start();
 
+  WatchQuota watch_quota(WatchLimits{absl::GetFlag(FLAGS_max_watchers_per_key),
+                                     absl::GetFlag(FLAGS_max_watchers_per_tenant)});
   WatchEnvironment watch;
   watch.hub = &hub;
   watch.pool = &pool;
@@ -127,6 +140,8 @@ int Main(int argc, char** argv) {
   watch.options.buffer = static_cast<size_t>(absl::GetFlag(FLAGS_watch_buffer));
   watch.options.heartbeat = heartbeat;
   watch.options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  watch.options.end_grace = absl::Milliseconds(absl::GetFlag(FLAGS_watch_end_grace_ms));
+  watch.quota = &watch_quota;
   InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, QueryLimits{},
                           authorizer->get());
 

@@ -42,12 +42,23 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry) : registry_(registry) 
   dropped_slow =
       registry->GetCounter("alliance_insights_watchers_dropped_slow_total",
                            "Watchers ended with RESOURCE_EXHAUSTED because their buffer was full.");
+  watchers_reset = registry->GetCounter(
+      "alliance_insights_watchers_reset_total",
+      "Ended watch streams reset because the client did not read their end in time.");
   alerts_sent = registry->GetCounter("alliance_insights_watch_alerts_sent_total",
                                      "Alerts written to WatchAlerts streams.");
   heartbeats_sent = registry->GetCounter("alliance_insights_watch_heartbeats_sent_total",
                                          "Heartbeats written to idle WatchAlerts streams.");
   entries_read = registry->GetCounter("alliance_insights_alert_entries_read_total",
                                       "Alert stream entries read by the fan-out reader.");
+}
+
+void ServiceMetrics::RecordWatchRefused(std::string_view reason) {
+  registry_
+      ->GetCounter("alliance_insights_watchers_refused_total",
+                   "WatchAlerts streams refused by a limit, by limit.",
+                   {{"reason", std::string(reason)}})
+      ->Increment();
 }
 
 void ServiceMetrics::RecordCall(std::string_view method, grpc::StatusCode code,

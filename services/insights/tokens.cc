@@ -52,6 +52,11 @@ absl::StatusOr<Positions> DecodeWatchCursor(std::string_view cursor, int partiti
   for (const std::string& part : parts) {
     std::optional<StreamId> id = StreamId::Parse(part);
     if (!id) return absl::InvalidArgumentError("cursor: malformed stream id");
+    // The very last id: nothing can follow it and Redis refuses a range starting after it.
+    // (Positions ahead of Redis's clock are refused by the watch itself, which knows it.)
+    if (id->ms == UINT64_MAX && id->seq == UINT64_MAX) {
+      return absl::InvalidArgumentError("cursor: malformed stream id");
+    }
     positions.push_back(*id);
   }
   return positions;

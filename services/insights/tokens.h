@@ -14,10 +14,12 @@
 
 namespace alliance::insights {
 
-// Watch cursor: the last alert stream id seen in each partition.
+// Watch cursor: for each partition, a position everything up to which the watcher has been
+// given (the later of its own tenant's last entry and the time floor, see watch_reactor.h).
 // Text form before encoding: "w1:<id of p0>,<id of p1>,...".
 std::string EncodeWatchCursor(const Positions& positions);
-// INVALID_ARGUMENT when malformed or made for a different number of partitions.
+// INVALID_ARGUMENT when malformed (including the id <max>-<max>) or made for a different
+// number of partitions.
 absl::StatusOr<Positions> DecodeWatchCursor(std::string_view cursor, int partitions);
 
 // ListDyads page token: the last "therapist:client" member already returned or skipped.

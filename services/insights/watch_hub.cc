@@ -1,10 +1,13 @@
 // The alert reader thread. It starts from the newest entry of every partition (watchers that
 // want older alerts catch up with XRANGE on the Redis pool, not here), reconnects after
 // Redis failures without losing its position, and fans batches out under its lock so that a
-// watcher going live never misses or repeats an entry.
+// watcher going live never misses or repeats an entry. Every read is preceded by TIME in the
+// same pipeline, which is how the time floor (watch_hub.h) is known. A second thread ticks:
+// heartbeats and sweeps of ended streams.
 #include "services/insights/watch_hub.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "absl/time/clock.h"
 #include "common/log.h"
@@ -13,6 +16,24 @@
 namespace alliance::insights {
 namespace {
 constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(250);
+// How far the time floor stays behind Redis's clock. Larger than any lag of a healthy reader
+// (one XREAD BLOCK), and large enough that a step back of Redis's clock does not make a
+// floor already handed out cover entries written after it.
+constexpr uint64_t kFloorLagMs = 60'000;
+
+// Milliseconds of a TIME reply ([seconds, microseconds]); nullopt for anything else.
+std::optional<uint64_t> TimeReplyMs(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) return std::nullopt;
+  uint64_t parts[2];
+  for (size_t i = 0; i < 2; ++i) {
+    const redisReply& e = *reply.element[i];
+    if (e.type != REDIS_REPLY_STRING) return std::nullopt;
+    auto [end, ec] = std::from_chars(e.str, e.str + e.len, parts[i]);
+    if (ec != std::errc() || end != e.str + e.len) return std::nullopt;
+  }
+  return parts[0] * 1000 + parts[1] / 1000;
+}
+
 }  // namespace
 
 WatchHub::WatchHub(RedisEndpoint endpoint, KeyLayout layout, WatchHubOptions options,
@@ -28,6 +49,7 @@ WatchHub::~WatchHub() { Stop(); }
 
 void WatchHub::Start() {
   reader_ = std::thread([this] { Run(); });
+  ticker_ = std::thread([this] { RunTicker(); });
 }
 
 void WatchHub::Stop() {
@@ -41,6 +63,7 @@ void WatchHub::Stop() {
     }
   }
   if (reader_.joinable()) reader_.join();
+  if (ticker_.joinable()) ticker_.join();
 }
 
 void WatchHub::BackOff() {
@@ -53,11 +76,43 @@ void WatchHub::BackOff() {
   }
 }
 
-absl::StatusOr<Positions> WatchHub::Head() const {
+absl::StatusOr<Positions> WatchHub::Head(StreamId* floor) const {
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("service is shutting down");
-  if (!ready_) return absl::UnavailableError("alert reader has not reached Redis yet");
+  if (!ready_ || covered_ms_ == 0) {
+    return absl::UnavailableError("alert reader has not reached Redis yet");
+  }
+  if (floor != nullptr) *floor = FloorLocked();
   return head_;
+}
+
+uint64_t WatchHub::RedisNowMs() const {
+  absl::MutexLock lock(&mu_);
+  return RedisNowMsLocked();
+}
+
+uint64_t WatchHub::RedisNowMsLocked() const {
+  if (covered_ms_ == 0) return 0;
+  auto since = std::chrono::steady_clock::now() - covered_sent_;
+  return covered_ms_ +
+         static_cast<uint64_t>(std::max<int64_t>(
+             0, std::chrono::duration_cast<std::chrono::milliseconds>(since).count()));
+}
+
+StreamId WatchHub::FloorLocked() const {
+  if (covered_ms_ == 0) return StreamId{};
+  // The clock part is the same for every watcher and every moment within a second whatever
+  // the reader did; only a reader lagging more than kFloorLagMs makes the cap bind.
+  uint64_t ms = RedisNowMsLocked();
+  ms = ms > kFloorLagMs ? ms - kFloorLagMs : 0;
+  ms = std::min(ms, covered_ms_ - 1);
+  return StreamId{ms - ms % 1000, 0};
+}
+
+void WatchHub::SetCoveredLocked(uint64_t redis_ms, SteadyTime sent) {
+  if (redis_ms <= covered_ms_) return;  // a clock that stepped back keeps the older floor
+  covered_ms_ = redis_ms;
+  covered_sent_ = sent;
 }
 
 bool WatchHub::Add(WatchSubscriber* subscriber) {
@@ -67,7 +122,8 @@ bool WatchHub::Add(WatchSubscriber* subscriber) {
   return true;
 }
 
-bool WatchHub::TryGoLive(WatchSubscriber* subscriber, const Positions& seen, Positions* head) {
+bool WatchHub::TryGoLive(WatchSubscriber* subscriber, const Positions& seen, Positions* head,
+                         StreamId* floor) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || !all_.contains(subscriber)) return false;
   if (!AtOrAfter(seen, head_)) {
@@ -75,6 +131,7 @@ bool WatchHub::TryGoLive(WatchSubscriber* subscriber, const Positions& seen, Pos
     return false;
   }
   live_.insert(subscriber);
+  *floor = FloorLocked();
   return true;
 }
 
@@ -120,7 +177,7 @@ void WatchHub::Run() {
       absl::MutexLock lock(&mu_);
       ready = ready_;
     }
-    absl::Status status = ready ? ReadOnce(*redis) : InitPositions(*redis);
+    absl::Status status = ready ? ReadOnce(*redis) : Initialize(*redis);
     if (!status.ok()) {
       LogWarning("alert_reader_error", {{"error", Std(status.message())}});
       SetRedisHealth(false);
@@ -134,15 +191,48 @@ void WatchHub::Run() {
   }
 }
 
+void WatchHub::RunTicker() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    stop_requested_.WaitWithTimeout(&mu_, options_.tick);
+    if (stopping_) break;
+    const absl::Time now = absl::Now();
+    const StreamId floor = FloorLocked();
+    for (auto it = live_.begin(); it != live_.end();) {
+      // flat_hash_set: erase(it++) keeps the iteration valid.
+      if (!(*it)->OnTick(now, floor)) {
+        live_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    for (WatchSubscriber* s : all_) s->OnSweep(now);
+  }
+}
+
+absl::Status WatchHub::Initialize(RedisConnection& redis) {
+  // Redis's clock first: every entry below it exists when the XREVRANGEs run, so the head they
+  // find covers it.
+  const SteadyTime sent = std::chrono::steady_clock::now();
+  absl::StatusOr<RedisReplyPtr> time = redis.Command({"TIME"});
+  if (!time.ok()) return time.status();
+  std::optional<uint64_t> redis_ms = TimeReplyMs(**time);
+  if (!redis_ms) return absl::InternalError("TIME: unexpected reply");
+  if (absl::Status s = InitPositions(redis); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  SetCoveredLocked(*redis_ms, sent);
+  return absl::OkStatus();
+}
+
 absl::Status WatchHub::InitPositions(RedisConnection& redis) {
   for (const std::string& key : stream_keys_)
     redis.Append({"XREVRANGE", key, "+", "-", "COUNT", "1"});
   Positions head(stream_keys_.size());
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(stream_keys_.size());
+  if (!replies.ok()) return replies.status();
   for (size_t p = 0; p < stream_keys_.size(); ++p) {
-    absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    const redisReply& r = **reply;
+    const redisReply& r = *(*replies)[p];
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
     if (r.type == REDIS_REPLY_ARRAY && r.elements == 1) {
       std::unique_ptr<AlertEntry> newest = ParseAlertEntry(p, *r.element[0], false);
       if (newest != nullptr) head[p] = newest->id;
@@ -167,11 +257,21 @@ absl::Status WatchHub::ReadOnce(RedisConnection& redis) {
   args[4] = block;
   for (const std::string& key : stream_keys_) args.push_back(key);
   for (const std::string& id : ids) args.push_back(id);
-  absl::StatusOr<RedisReplyPtr> reply = redis.Command(args);
-  if (!reply.ok()) return reply.status();
-  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  // TIME runs right before XREAD: every entry below that time exists when XREAD runs.
+  const SteadyTime sent = std::chrono::steady_clock::now();
+  redis.Append({"TIME"});
+  redis.Append(args);
+  // Both replies are read whatever the first says, so the connection stays in step.
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(2);
+  if (!replies.ok()) return replies.status();
+  const RedisReplyPtr& reply = (*replies)[1];
+  if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
+  std::optional<uint64_t> redis_ms = TimeReplyMs(*(*replies)[0]);
+  // The read covers everything below that time only if no stream had more entries than
+  // COUNT let through.
+  bool covered = redis_ms.has_value();
   EntryBatch batch;
-  const redisReply& r = **reply;
+  const redisReply& r = *reply;
   if (r.type == REDIS_REPLY_ARRAY) {
     for (size_t i = 0; i < r.elements; ++i) {
       const redisReply& stream = *r.element[i];
@@ -182,6 +282,7 @@ absl::Status WatchHub::ReadOnce(RedisConnection& redis) {
       int partition = static_cast<int>(it - stream_keys_.begin());
       const redisReply& entries = *stream.element[1];
       if (entries.type != REDIS_REPLY_ARRAY) continue;
+      if (entries.elements >= static_cast<size_t>(options_.read_count)) covered = false;
       for (size_t e = 0; e < entries.elements; ++e) {
         std::unique_ptr<AlertEntry> entry = ParseAlertEntry(partition, *entries.element[e]);
         if (entry != nullptr) batch.push_back(std::move(entry));
@@ -190,36 +291,27 @@ absl::Status WatchHub::ReadOnce(RedisConnection& redis) {
   }
   std::stable_sort(batch.begin(), batch.end(),
                    [](const auto& a, const auto& b) { return a->id < b->id; });
-  Fanout(batch);
+  Fanout(batch, covered, redis_ms.value_or(0), sent);
   return absl::OkStatus();
 }
 
-void WatchHub::Fanout(const EntryBatch& batch) {
+void WatchHub::Fanout(const EntryBatch& batch, bool covered, uint64_t redis_ms, SteadyTime sent) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
-  if (!batch.empty()) {
-    for (auto it = live_.begin(); it != live_.end();) {
-      // flat_hash_set: erase(it++) keeps the iteration valid.
-      if (!(*it)->OnLiveEntries(batch)) {
-        live_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
-    for (const auto& entry : batch) {
-      StreamId& head = head_[entry->partition];
-      if (entry->id > head) head = entry->id;
-    }
+  for (const auto& entry : batch) {
+    StreamId& head = head_[entry->partition];
+    if (entry->id > head) head = entry->id;
   }
-  absl::Time now = absl::Now();
-  if (now - last_tick_ >= options_.tick) {
-    last_tick_ = now;
-    for (auto it = live_.begin(); it != live_.end();) {
-      if (!(*it)->OnTick(now)) {
-        live_.erase(it++);
-      } else {
-        ++it;
-      }
+  if (covered) SetCoveredLocked(redis_ms, sent);
+  if (batch.empty()) return;
+  // The floor after this batch: subscribers apply it once they have taken the whole batch.
+  const StreamId floor = FloorLocked();
+  for (auto it = live_.begin(); it != live_.end();) {
+    // flat_hash_set: erase(it++) keeps the iteration valid.
+    if (!(*it)->OnLiveEntries(batch, floor)) {
+      live_.erase(it++);
+    } else {
+      ++it;
     }
   }
 }

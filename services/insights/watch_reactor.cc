@@ -1,8 +1,10 @@
-// WatchAlerts stream: validation, catch-up from a cursor, live fan-out, heartbeats, and the
-// slow-watcher cut-off. Lock order: the hub's lock, then this reactor's mu_.
+// WatchAlerts stream: validation, limits, catch-up from a cursor, live fan-out, heartbeats,
+// the slow-watcher cut-off and the reset of ended streams nobody reads. Lock order: the hub's
+// lock, then this reactor's mu_, then the quota's.
 #include "services/insights/watch_reactor.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -13,6 +15,15 @@
 #include "services/insights/tokens.h"
 
 namespace alliance::insights {
+namespace {
+
+// Cursor positions are never ahead of Redis's clock when handed out. One further ahead than
+// this (allowing for another process's reader being a little ahead of ours) was not made by
+// this service: INVALID_ARGUMENT, rather than a watcher that silently skips its own alerts
+// until the streams get there.
+constexpr uint64_t kCursorAheadSlackMs = 60'000;
+
+}  // namespace
 
 WatchReactor::WatchReactor(grpc::CallbackServerContext* context,
                            const alliance::v1::WatchAlertsRequest& request, WatchEnvironment* env)
@@ -49,17 +60,42 @@ void WatchReactor::Begin(const alliance::v1::WatchAlertsRequest& request) {
     }
     if (kind != alliance::v1::ALERT_KIND_UNSPECIFIED) filter_.kinds.insert(kind);
   }
-  if (env_->open.load() > env_->options.max_watchers) {
-    return fail(grpc::RESOURCE_EXHAUSTED, "too many watchers on this server; retry elsewhere");
-  }
-  absl::StatusOr<Positions> head = env_->hub->Head();
-  if (!head.ok()) return fail(grpc::UNAVAILABLE, Std(head.status().message()));
-  Positions start = *head;
+  std::optional<Positions> resume;
   if (!request.cursor().empty()) {
     absl::StatusOr<Positions> cursor =
         DecodeWatchCursor(request.cursor(), env_->layout->partitions());
     if (!cursor.ok()) return fail(grpc::INVALID_ARGUMENT, Std(cursor.status().message()));
-    start = *std::move(cursor);
+    resume = *std::move(cursor);
+  }
+  if (env_->open.load() > env_->options.max_watchers) {
+    return Refuse("per_process", "too many watchers on this server; retry elsewhere");
+  }
+  // With authentication disabled every caller has the same pseudo key: no per-key limit.
+  std::string_view refused_by;
+  absl::StatusOr<WatchSlot> slot = env_->quota->Acquire(
+      env_->authorizer->enabled() ? std::string_view(caller_.key_id) : std::string_view(),
+      caller_.tenant, &refused_by);
+  if (!slot.ok()) return Refuse(refused_by, Std(slot.status().message()));
+  {
+    absl::MutexLock lock(&mu_);
+    slot_ = *std::move(slot);
+  }
+  StreamId floor;
+  absl::StatusOr<Positions> head = env_->hub->Head(&floor);
+  if (!head.ok()) return fail(grpc::UNAVAILABLE, Std(head.status().message()));
+  // Without a cursor: from the head on, and the cursor starts at the time floor, which says
+  // nothing about where other tenants' entries are (the head would).
+  Positions start = *head;
+  Positions cursor(head->size(), floor);
+  if (resume) {
+    const uint64_t limit = env_->hub->RedisNowMs() + kCursorAheadSlackMs;
+    for (const StreamId& id : *resume) {
+      if (id.ms > limit) {
+        return fail(grpc::INVALID_ARGUMENT, "cursor: a position lies beyond the alert streams");
+      }
+    }
+    start = *resume;
+    cursor = *resume;
   }
   if (!env_->hub->Add(this)) return fail(grpc::UNAVAILABLE, "service is shutting down");
   registered_ = true;
@@ -67,16 +103,19 @@ void WatchReactor::Begin(const alliance::v1::WatchAlertsRequest& request) {
     absl::MutexLock lock(&mu_);
     position_ = start;
     target_ = *head;
-    last_sent_cursor_ = EncodeWatchCursor(start);
+    cursor_ = std::move(cursor);
+    last_sent_cursor_ = EncodeWatchCursor(cursor_);
     // The first message is a heartbeat with the starting cursor: the client can resume from
     // it even if no alert ever arrives.
     Enqueue(nullptr);
     WriteNextLocked();
   }
   Positions newer_head;
-  if (env_->hub->TryGoLive(this, start, &newer_head)) {
+  StreamId live_floor;
+  if (env_->hub->TryGoLive(this, start, &newer_head, &live_floor)) {
     absl::MutexLock lock(&mu_);
     live_ = true;
+    ApplyFloorLocked(live_floor);
     return;
   }
   if (!newer_head.empty()) {
@@ -84,6 +123,12 @@ void WatchReactor::Begin(const alliance::v1::WatchAlertsRequest& request) {
     target_ = std::move(newer_head);
   }
   ContinueCatchUp();
+}
+
+void WatchReactor::Refuse(std::string_view reason, std::string_view why) {
+  env_->metrics->RecordWatchRefused(reason);
+  absl::MutexLock lock(&mu_);
+  FinishLocked(grpc::RESOURCE_EXHAUSTED, why);
 }
 
 void WatchReactor::ContinueCatchUp() {
@@ -145,20 +190,19 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisConnection*> redis) {
   std::vector<std::unique_ptr<AlertEntry>> entries;
   std::vector<int> done;
   absl::Status status = absl::OkStatus();
-  for (int p : behind) {
-    absl::StatusOr<RedisReplyPtr> reply = (*redis)->GetReply();
-    if (!reply.ok()) {
-      status = reply.status();
+  // Every reply is read, error replies included, so the connection stays in step.
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = (*redis)->GetReplies(behind.size());
+  if (!replies.ok()) status = replies.status();
+  for (size_t i = 0; status.ok() && i < behind.size(); ++i) {
+    const int p = behind[i];
+    const redisReply& r = *(*replies)[i];
+    if (absl::Status s = ReplyStatus(r); !s.ok()) {
+      status = s;
       break;
     }
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) {
-      if (status.ok()) status = s;
-      continue;
-    }
-    const redisReply& r = **reply;
     size_t n = r.type == REDIS_REPLY_ARRAY ? r.elements : 0;
-    for (size_t i = 0; i < n; ++i) {
-      std::unique_ptr<AlertEntry> entry = ParseAlertEntry(p, *r.element[i], false);
+    for (size_t e = 0; e < n; ++e) {
+      std::unique_ptr<AlertEntry> entry = ParseAlertEntry(p, *r.element[e], false);
       if (entry == nullptr) continue;
       if (filter_.MatchesHeader(*entry)) ParseAlertBody(entry.get());
       entries.push_back(std::move(entry));
@@ -175,23 +219,28 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisConnection*> redis) {
     if (!status.ok()) {
       FinishLocked(grpc::UNAVAILABLE, Std(status.message()));
     } else if (!finished_) {
+      const Positions before = position_;
       for (const auto& entry : entries) {
-        StreamId& pos = position_[entry->partition];
-        if (entry->id <= pos) continue;
-        pos = entry->id;
-        if (filter_.Matches(*entry)) Enqueue(entry->alert);
+        if (TakeLocked(*entry) && filter_.Matches(*entry)) Enqueue(entry->alert);
       }
       for (int p : done) position_[p] = std::max(position_[p], to[p]);
       caught_up = AtOrAfter(position_, target_);
       seen = position_;
+      if (!caught_up && position_ == before) {
+        // Every step moves forward or the catch-up ends: a step that read entries it could
+        // not take would otherwise repeat forever.
+        FinishLocked(grpc::INTERNAL, "alert stream entries could not be read");
+      }
       WriteNextLocked();
     }
   }
   if (caught_up) {
     Positions newer_head;
-    if (env_->hub->TryGoLive(this, seen, &newer_head)) {
+    StreamId floor;
+    if (env_->hub->TryGoLive(this, seen, &newer_head, &floor)) {
       absl::MutexLock lock(&mu_);
       live_ = true;
+      ApplyFloorLocked(floor);
     } else if (!newer_head.empty()) {
       absl::MutexLock lock(&mu_);
       target_ = std::move(newer_head);
@@ -204,8 +253,25 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisConnection*> redis) {
   Unref();
 }
 
+bool WatchReactor::TakeLocked(const AlertEntry& entry) {
+  StreamId& pos = position_[entry.partition];
+  if (entry.id <= pos) return false;  // already taken (during catch-up, or a repeat)
+  pos = entry.id;
+  // Only the caller's own entries move the cursor: where another tenant's entry lands is
+  // none of its business.
+  if (entry.tenant == filter_.tenant) {
+    StreamId& own = cursor_[entry.partition];
+    own = std::max(own, entry.id);
+  }
+  return true;
+}
+
+void WatchReactor::ApplyFloorLocked(StreamId floor) {
+  for (StreamId& id : cursor_) id = std::max(id, floor);
+}
+
 void WatchReactor::Enqueue(std::shared_ptr<const alliance::v1::Alert> alert) {
-  queue_.push_back({std::move(alert), EncodeWatchCursor(position_)});
+  queue_.push_back({std::move(alert), EncodeWatchCursor(cursor_)});
   env_->metrics->buffered->Add(1);
 }
 
@@ -260,20 +326,22 @@ void WatchReactor::OnCancel() {
 }
 
 void WatchReactor::OnDone() {
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    slot_.Release();  // normally released by FinishLocked already
+  }
   if (registered_) env_->hub->Remove(this);
   env_->open.fetch_sub(1);
   env_->metrics->watchers->Add(-1);
   Unref();
 }
 
-bool WatchReactor::OnLiveEntries(const EntryBatch& entries) {
+bool WatchReactor::OnLiveEntries(const EntryBatch& entries, StreamId floor) {
   absl::MutexLock lock(&mu_);
   if (finished_) return false;
   for (const auto& entry : entries) {
-    StreamId& pos = position_[entry->partition];
-    if (entry->id <= pos) continue;  // already sent during catch-up
-    pos = entry->id;
-    if (!filter_.Matches(*entry)) continue;
+    if (!TakeLocked(*entry) || !filter_.Matches(*entry)) continue;
     if (queue_.size() >= env_->options.buffer) {
       env_->metrics->dropped_slow->Increment();
       LogInfo("watcher_dropped_slow", {{"tenant", std::string_view(filter_.tenant)},
@@ -285,18 +353,33 @@ bool WatchReactor::OnLiveEntries(const EntryBatch& entries) {
     }
     Enqueue(entry->alert);
   }
+  // Only now: the floor holds for a watcher that has taken the whole batch.
+  ApplyFloorLocked(floor);
   WriteNextLocked();
   return true;
 }
 
-bool WatchReactor::OnTick(absl::Time now) {
+bool WatchReactor::OnTick(absl::Time now, StreamId floor) {
   absl::MutexLock lock(&mu_);
   if (finished_) return false;
+  ApplyFloorLocked(floor);
   if (queue_.empty() && !writing_ && now - last_write_ >= env_->options.heartbeat) {
     Enqueue(nullptr);
     WriteNextLocked();
   }
   return true;
+}
+
+void WatchReactor::OnSweep(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (!finished_ || done_ || reset_ || now - ended_at_ < env_->options.end_grace) return;
+  // The stream ended but its client has not taken the end (it stopped reading, so the last
+  // messages and the status wait on flow control): reset it, which frees what the transport
+  // holds for it and, at OnDone, its process slot. Its cursor is in every message it read.
+  reset_ = true;
+  env_->metrics->watchers_reset->Increment();
+  LogInfo("watcher_reset", {{"tenant", std::string_view(filter_.tenant)}});
+  context_->TryCancel();
 }
 
 void WatchReactor::OnHubStopping() {
@@ -312,6 +395,10 @@ void WatchReactor::ClearQueueLocked() {
 void WatchReactor::FinishLocked(grpc::StatusCode code, std::string_view why) {
   if (finished_) return;
   finished_ = true;
+  ended_at_ = absl::Now();
+  // The key and tenant slot goes back now, not at OnDone: a client that stopped reading
+  // would otherwise keep it for as long as its connection lives.
+  slot_.Release();
   ClearQueueLocked();
   std::string message(why);
   if (!last_sent_cursor_.empty()) {
