@@ -35,9 +35,11 @@ pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 # The benchmark clients send no API key: authentication is off here (one SHA-256 and one hash
-# lookup per call, nothing per streamed alert).
+# lookup per call, nothing per streamed alert). All watchers are one tenant's: its limit is
+# raised to their number.
 "$bin/alliance-insights" --redis_port="$redis_port" --grpc_port="$grpc_port" --partitions=8 \
   --listen_host=127.0.0.1 --watch_buffer=1024 --log_level=warning --auth_disabled \
+  --max_watchers_per_tenant="$watchers" --max_watchers="$((watchers > 2000 ? watchers : 2000))" \
   >"$tmp/insights.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null && break; sleep 0.1; done
