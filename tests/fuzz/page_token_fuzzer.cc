@@ -1,8 +1,8 @@
 // libFuzzer target: the opaque strings clients hand back to insights (the ListAlerts and
 // ListDyads page tokens and the WatchAlerts cursor). Every input must be refused or decoded
 // into something the queries can use: the partition count the service has, no position Redis
-// would refuse (an alert walk never stands before 0-0), and a decoded token must survive
-// encoding and decoding again unchanged.
+// would refuse (an alert walk never stands before 0-0, a cursor never after the last id), and
+// a decoded token must survive encoding and decoding again unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<Positions> positions = DecodeWatchCursor(input, kPartitions);
   if (positions.ok()) {
     Check(positions->size() == kPartitions);
+    for (const StreamId& id : *positions) Check(id.ms != UINT64_MAX || id.seq != UINT64_MAX);
     absl::StatusOr<Positions> again = DecodeWatchCursor(EncodeWatchCursor(*positions), kPartitions);
     Check(again.ok() && *again == *positions);
   }
