@@ -1,6 +1,5 @@
 // alliance-insights: the read side of Alliance. Serves AllianceInsights (dyads, timelines,
 // alerts, alert workflow, live alert streams) from Redis over gRPC.
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -11,10 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/flags.h"
+#include "common/health_only_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
+#include "common/reflection.h"
 #include "common/security.h"
+#include "common/server_transport.h"
 #include "common/strings.h"
 #include "services/insights/health.h"
 #include "services/insights/insights_service.h"
@@ -28,14 +30,6 @@ ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.
 // Loopback unless asked, so a binary started by hand exposes nothing; containers set 0.0.0.0.
 ABSL_FLAG(std::string, listen_host, "127.0.0.1",
           "Address the gRPC, health and metrics ports bind to; 0.0.0.0 for every interface.");
-ABSL_FLAG(bool, enable_reflection, false, "Serve gRPC server reflection (for grpcurl).");
-ABSL_FLAG(int32_t, keepalive_time_ms, 60000, "Server keepalive ping interval, in ms.");
-ABSL_FLAG(int32_t, keepalive_timeout_ms, 20000, "Keepalive ping ack timeout, in ms.");
-ABSL_FLAG(int32_t, max_connection_age_ms, 0,
-          "Close connections older than this (ms) so clients rebalance; 0 disables. Watch "
-          "streams cut this way resume from their cursor.");
-ABSL_FLAG(int32_t, max_connection_age_grace_ms, 30000,
-          "Time open calls get after max_connection_age, in ms.");
 ABSL_FLAG(int32_t, redis_threads, 4, "Threads (and Redis connections) serving queries.");
 ABSL_FLAG(int32_t, max_queued_queries, 10000,
           "Queries waiting for a Redis thread before RESOURCE_EXHAUSTED.");
@@ -56,6 +50,11 @@ ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(5),
 
 namespace alliance::insights {
 namespace {
+
+// Every AllianceInsights request is a few ids and filters plus at most one page token or watch
+// cursor, which tokens.cc refuses beyond 64 KiB: 128 KiB bounds every valid request, and gRPC
+// refuses larger ones with RESOURCE_EXHAUSTED before they are parsed.
+constexpr size_t kMaxRequestBytes = 128 << 10;
 
 constexpr char kUsage[] =
     "alliance-insights: AllianceInsights gRPC service (dyads, alerts, live alert streams).\n"
@@ -98,6 +97,7 @@ int Main(int argc, char** argv) {
       !Positive("grpc_port", grpc_port)) {
     return 2;
   }
+  if (absl::Status s = ValidateServerTransportFlags(); !s.ok()) return Fail("invalid_flag", s);
 
   absl::StatusOr<std::unique_ptr<Authorizer>> authorizer = AuthorizerFromFlags();
   if (!authorizer.ok()) return Fail("invalid_auth_flags", authorizer.status());
@@ -146,9 +146,9 @@ int Main(int argc, char** argv) {
                           authorizer->get());
 
   grpc::EnableDefaultHealthCheckService(true);
-  if (absl::GetFlag(FLAGS_enable_reflection))
-    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  ApplyServerTransportFromFlags(builder, kMaxRequestBytes);
+  ApplyReflectionFromFlags(builder);
   ApplyHandshakeTimeoutFromFlags(builder);
   int bound_port = 0;
   // The main port speaks TLS when configured; the health port below stays plaintext so
@@ -156,36 +156,18 @@ int Main(int argc, char** argv) {
   builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", grpc_port),
                            *credentials, &bound_port);
   builder.RegisterService(&service);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, absl::GetFlag(FLAGS_keepalive_time_ms));
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                             absl::GetFlag(FLAGS_keepalive_timeout_ms));
-  // Clients may ping idle watch streams to keep them open through proxies.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  if (int age = absl::GetFlag(FLAGS_max_connection_age_ms); age > 0) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, age);
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-                               absl::GetFlag(FLAGS_max_connection_age_grace_ms));
-  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     return Fail("grpc_listen_failed", absl::UnavailableError(absl::StrCat("port ", grpc_port)));
   }
   health.AddServer(server.get());
 
-  std::unique_ptr<grpc::Server> health_server;
+  HealthOnlyServer health_server;
   if (health_port > 0) {
-    grpc::ServerBuilder health_builder;
-    int health_bound = 0;
-    health_builder.AddListeningPort(
-        absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", health_port),
-        grpc::InsecureServerCredentials(), &health_bound);
-    health_server = health_builder.BuildAndStart();
-    if (health_server == nullptr || health_bound == 0) {
-      return Fail("health_listen_failed",
-                  absl::UnavailableError(absl::StrCat("port ", health_port)));
-    }
-    health.AddServer(health_server.get());
+    absl::Status started =
+        health_server.Start(absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", health_port));
+    if (!started.ok()) return Fail("health_listen_failed", started);
+    health.AddServer(health_server.server());
   }
   LogInfo("started", {{"grpc_port", static_cast<int64_t>(grpc_port)},
                       {"health_port", static_cast<int64_t>(health_port)},
@@ -198,7 +180,7 @@ int Main(int argc, char** argv) {
   const absl::Time deadline =
       absl::Now() + absl::GetFlag(FLAGS_shutdown_timeout);
   server->Shutdown(absl::ToChronoTime(deadline));
-  if (health_server != nullptr) health_server->Shutdown(absl::ToChronoTime(deadline));
+  health_server.Shutdown(deadline);
   pool.Stop();
   metrics_server.Stop();
   LogInfo("stopped");

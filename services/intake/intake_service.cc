@@ -9,6 +9,7 @@
 #include "analytics/hash.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "services/intake/content_hash.h"
 #include "services/intake/feedback_entry.h"
 
@@ -72,6 +73,12 @@ absl::StatusOr<const alliance::v1::Feedback*> WithCallerTenant(const Authorizer&
   return &in;
 }
 
+// RESOURCE_EXHAUSTED naming the limit, like gRPC's own refusal of a message above its limit.
+absl::Status TooLarge(std::string_view what, size_t bytes, size_t limit) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat(Absl(what), ": ", bytes, " bytes; the largest valid one is ", limit, " bytes"));
+}
+
 }  // namespace
 
 IntakeService::IntakeService(IntakeServiceOptions options,
@@ -123,6 +130,11 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedback(
       authorizer_->Authorize(*context, Scope::kSubmit, request->feedback().tenant_id());
   if (!caller.ok()) {
     finish(caller.status());
+    return reactor;
+  }
+  // gRPC admits requests up to the batch bound; a single submission has a far smaller one.
+  if (const size_t bytes = request->ByteSizeLong(); bytes > options_.max_submit_request_bytes) {
+    finish(TooLarge("SubmitFeedbackRequest", bytes, options_.max_submit_request_bytes));
     return reactor;
   }
   if (!request->has_feedback()) {
@@ -179,6 +191,12 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedbackBatch(
   auto* call = new BatchCall{reactor, response, metrics_, start, n + 1};
   absl::Time now = absl::Now();
   for (int i = 0; i < n; ++i) {
+    if (const size_t bytes = request->feedback(i).ByteSizeLong();
+        bytes > options_.max_feedback_bytes) {
+      call->ItemDone(
+          i, TooLarge(absl::StrCat("feedback[", i, "]"), bytes, options_.max_feedback_bytes));
+      continue;
+    }
     alliance::v1::Feedback scratch;
     absl::StatusOr<const alliance::v1::Feedback*> feedback =
         WithCallerTenant(*authorizer_, *caller, request->feedback(i), &scratch);

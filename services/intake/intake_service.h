@@ -4,6 +4,7 @@
 #ifndef ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "alliance/v1/intake.grpc.pb.h"
@@ -19,6 +20,10 @@ namespace alliance::intake {
 struct IntakeServiceOptions {
   ValidationPolicy validation;
   int max_batch_items = 500;
+  // Largest SubmitFeedbackRequest and batch item (see request_limits.h); larger ones are
+  // refused with RESOURCE_EXHAUSTED. gRPC's own limit is the larger batch bound.
+  size_t max_submit_request_bytes = SIZE_MAX;
+  size_t max_feedback_bytes = SIZE_MAX;
 };
 
 class IntakeService final : public alliance::v1::FeedbackIntake::CallbackService {

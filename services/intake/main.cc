@@ -1,11 +1,7 @@
 // alliance-intake: accepts session feedback over gRPC and makes it durable in Redis Streams.
 // Start-up wires flags, metrics, writers, health and the gRPC server; SIGTERM drains it.
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/impl/server_builder_option.h>
-#include <grpcpp/impl/server_builder_plugin.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,14 +14,18 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/flags.h"
+#include "common/health_only_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
+#include "common/reflection.h"
 #include "common/security.h"
+#include "common/server_transport.h"
 #include "common/strings.h"
 #include "services/intake/health_publisher.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/intake_service.h"
+#include "services/intake/request_limits.h"
 #include "services/intake/server_options.h"
 #include "services/intake/writer_pool.h"
 
@@ -38,24 +38,14 @@ ABSL_FLAG(absl::Duration, idempotency_window, absl::Hours(24),
           "acknowledgement.");
 ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
           "How far in the future a session_time may lie before it is refused.");
-ABSL_FLAG(int32_t, max_batch_items, 500, "Most submissions in one SubmitFeedbackBatch call.");
-ABSL_FLAG(bool, enable_reflection, false, "Serve gRPC server reflection (for grpcurl and co).");
+ABSL_FLAG(int32_t, max_batch_items, alliance::intake::kDefaultMaxBatchItems,
+          "Most submissions in one SubmitFeedbackBatch call; also sets the largest request "
+          "gRPC accepts (this many of the largest valid submission).");
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(15),
           "Upper bound of a graceful shutdown: calls in flight get until then to finish.");
 
 namespace alliance::intake {
 namespace {
-
-// Linking gRPC's reflection library registers its plugin with every ServerBuilder at start-up,
-// which would serve reflection unconditionally; this option removes it when the flag is off.
-class WithoutReflection final : public grpc::ServerBuilderOption {
- public:
-  void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    std::erase_if(*plugins,
-                  [](const auto& plugin) { return plugin->name() == "proto_server_reflection"; });
-  }
-};
 
 int Fail(const absl::Status& status) {
   LogError("startup_failed", {{"error", Std(status.message())}});
@@ -127,18 +117,16 @@ int Run() {
   IntakeServiceOptions service_options;
   service_options.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
   service_options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  const RequestLimits limits = ComputeRequestLimits(*registry, service_options.max_batch_items);
+  service_options.max_submit_request_bytes = limits.submit_request_bytes;
+  service_options.max_feedback_bytes = limits.feedback_bytes;
   IntakeService service(service_options, &*registry, *layout, &pool, &metrics, authorizer->get());
 
   grpc::EnableDefaultHealthCheckService(true);
-  if (absl::GetFlag(FLAGS_enable_reflection)) {
-    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  }
   grpc::ServerBuilder builder;
-  ApplyServerOptionsFromFlags(builder);
+  ApplyServerTransportFromFlags(builder, limits.max_request_bytes());
   ApplyHandshakeTimeoutFromFlags(builder);
-  if (!absl::GetFlag(FLAGS_enable_reflection)) {
-    builder.SetOption(std::make_unique<WithoutReflection>());
-  }
+  ApplyReflectionFromFlags(builder);
   int grpc_port = 0;
   int health_port = 0;
   // The main port speaks TLS when configured.
@@ -154,32 +142,27 @@ int Run() {
   health.Attach(server->GetHealthCheckService());
   // Probes get their own plaintext server that serves grpc.health.v1 only: FeedbackIntake is
   // never reachable without TLS when TLS is on.
-  std::unique_ptr<grpc::Server> health_server;
-  // gRPC adds the default health service only once a server starts, and refuses to start a
-  // server without any service: an empty generic service (UNIMPLEMENTED for every method)
-  // fills that gap.
-  grpc::CallbackGenericService no_api;
+  HealthOnlyServer health_server;
   if (absl::GetFlag(FLAGS_health_port) > 0) {
-    grpc::ServerBuilder health_builder;
-    health_builder.SetOption(std::make_unique<WithoutReflection>());
-    health_builder.RegisterCallbackGenericService(&no_api);
-    health_builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_health_port)),
-                                    grpc::InsecureServerCredentials(), &health_port);
-    health_server = health_builder.BuildAndStart();
-    if (health_server == nullptr || health_port == 0) {
+    absl::Status started =
+        health_server.Start(ListenAddress(host, absl::GetFlag(FLAGS_health_port)));
+    if (!started.ok()) {
       server->Shutdown(absl::ToChronoTime(absl::Now()));
       pool.Shutdown(absl::Now());
-      return Fail(absl::UnavailableError(absl::StrCat(
-          "cannot listen on ", ListenAddress(host, absl::GetFlag(FLAGS_health_port)))));
+      return Fail(started);
     }
-    health.Attach(health_server->GetHealthCheckService());
+    health_port = health_server.port();
+    health.Attach(health_server.server()->GetHealthCheckService());
   }
-  LogInfo("listening", {{"grpc_port", int64_t{grpc_port}},
-                        {"health_port", int64_t{health_port}},
-                        {"metrics_port", int64_t{absl::GetFlag(FLAGS_metrics_port)}},
-                        {"writer_threads", int64_t{pool_options.threads}},
-                        {"queue_capacity", static_cast<int64_t>(pool_options.queue_capacity)},
-                        {"partitions", int64_t{layout->partitions()}}});
+  LogInfo("listening",
+          {{"grpc_port", int64_t{grpc_port}},
+           {"health_port", int64_t{health_port}},
+           {"metrics_port", int64_t{absl::GetFlag(FLAGS_metrics_port)}},
+           {"writer_threads", int64_t{pool_options.threads}},
+           {"queue_capacity", static_cast<int64_t>(pool_options.queue_capacity)},
+           {"max_request_bytes", static_cast<int64_t>(limits.max_request_bytes())},
+           {"max_submit_request_bytes", static_cast<int64_t>(limits.submit_request_bytes)},
+           {"partitions", int64_t{layout->partitions()}}});
 
   WaitForShutdownSignal();
   const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
@@ -196,7 +179,7 @@ int Run() {
   const absl::Time drain_deadline = started + timeout * 0.8;
   // Stop accepting calls, and wait for the ones in flight: the writers complete them.
   server->Shutdown(absl::ToChronoTime(drain_deadline));
-  if (health_server != nullptr) health_server->Shutdown(absl::ToChronoTime(drain_deadline));
+  health_server.Shutdown(drain_deadline);
   pool.Shutdown(drain_deadline);
   metrics_server.Stop();
   LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});

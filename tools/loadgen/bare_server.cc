@@ -12,6 +12,8 @@
 #include "analytics/hash.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "common/server_transport.h"
+#include "services/intake/request_limits.h"
 #include "services/intake/server_options.h"
 
 namespace alliance::loadgen {
@@ -57,7 +59,12 @@ int Run() {
   BareIntake service;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  intake::ApplyServerOptionsFromFlags(builder);
+  // The same largest request as alliance-intake with the built-in instruments and its
+  // default batch size.
+  ApplyServerTransportFromFlags(
+      builder, intake::ComputeRequestLimits(analytics::InstrumentRegistry::BuiltIn(),
+                                            intake::kDefaultMaxBatchItems)
+                   .max_request_bytes());
   int port = 0;
   std::string address =
       intake::ListenAddress(absl::GetFlag(FLAGS_listen_host), absl::GetFlag(FLAGS_grpc_port));
