@@ -25,28 +25,9 @@ for b in alliance-intake alliance-insights alliance-attack-memory; do
   [[ -x $bin/$b ]] || { scripts/build.sh "$build_dir"; break; }
 done
 
-tmp=$(mktemp -d /tmp/alliance-attack-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! port_in_use "$p"; then echo "$p"; return; fi
-  done
-  echo "no free port found" >&2; exit 1
-}
-wait_port() {
-  for _ in $(seq 1 200); do port_in_use "$1" && return 0; sleep 0.05; done
-  echo "nothing listens on port $1" >&2; exit 1
-}
+# shellcheck source=scripts/lib/processes.sh
+source scripts/lib/processes.sh
+start_scratch attack
 result_field() { sed -n 's/.*RESULT.* '"$2"'=\([0-9.-]*\).*/\1/p' "$1"; }
 
 redis_port=$(free_port)

@@ -22,28 +22,9 @@ if [[ ! -x $bin/alliance-intake || ! -x $bin/alliance-loadgen || ! -x $bin/allia
   scripts/build.sh "$build_dir"
 fi
 
-tmp=$(mktemp -d /tmp/alliance-bench-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! port_in_use "$p"; then echo "$p"; return; fi
-  done
-  echo "no free port found" >&2; exit 1
-}
-wait_port() {
-  for _ in $(seq 1 200); do port_in_use "$1" && return 0; sleep 0.05; done
-  echo "nothing listens on port $1" >&2; exit 1
-}
+# shellcheck source=scripts/lib/processes.sh
+source scripts/lib/processes.sh
+start_scratch bench
 metric() {  # metric PORT NAME -> value of an unlabelled metric
   exec 3<>"/dev/tcp/127.0.0.1/$1"
   printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
