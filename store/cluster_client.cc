@@ -340,6 +340,9 @@ absl::Status ClusterClient::Run(int slot, std::span<const CommandArgs> commands,
       if (!Backoff(&retries, deadline)) return Unavailable(slot, problem);
       continue;
     }
+    // Every command sent again was answered by one of the cases above; should that ever not
+    // hold, end the call rather than loop.
+    return absl::InternalError("redis cluster: command to resend without a reason");
   }
 }
 

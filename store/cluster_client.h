@@ -93,8 +93,9 @@ class ClusterClient {
       absl::FunctionRef<absl::Status(const NodeAddress& node, RedisConnection& connection)> fn);
 
   // Scripts: on NOSCRIPT for `EVALSHA <sha> ...` the client loads the registered source on
-  // that node and resends the command, once per call. RegisterScript only remembers the source;
-  // LoadScript also loads it on every primary and returns its SHA1.
+  // that node and resends the command, once per call. RegisterScript only remembers the source
+  // under its SHA1 as Redis writes it (40 lowercase hex digits, the reply of SCRIPT LOAD, e.g.
+  // ScriptShas::sha); LoadScript also loads it on every primary and returns that SHA1.
   void RegisterScript(std::string sha, std::string source);
   absl::StatusOr<std::string> LoadScript(std::string source);
 
