@@ -70,16 +70,8 @@ void FakeRedisNode::Serve() {
     std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
     for (const Client& c : clients) fds.push_back({c.fd, POLLIN, 0});
     if (poll(fds.data(), fds.size(), 20) <= 0) continue;
-    if (fds[0].revents & POLLIN) {
-      int fd = accept(listen_fd_, nullptr, nullptr);
-      if (fd >= 0) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        clients.push_back({fd, std::unique_ptr<redisReader, ReaderDeleter>(redisReaderCreate())});
-      }
-    }
     std::vector<Client> kept;
-    for (size_t i = 0; i < clients.size(); ++i) {
+    for (size_t i = 0; i + 1 < fds.size(); ++i) {  // the clients polled this round
       Client& client = clients[i];
       bool open = true;
       if (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -103,7 +95,8 @@ void FakeRedisNode::Serve() {
             freeReplyObject(command);
             raw = nullptr;
             ++commands_;
-            replies += handler_(args);
+            // Handlers look at args[0]: anything but a command array is refused here.
+            replies += args.empty() ? "-ERR not a command\r\n" : handler_(args);
           }
           if (!replies.empty()) WriteAll(client.fd, replies);
         }
@@ -112,6 +105,14 @@ void FakeRedisNode::Serve() {
         kept.push_back(std::move(client));
       } else {
         close(client.fd);
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        kept.push_back({fd, std::unique_ptr<redisReader, ReaderDeleter>(redisReaderCreate())});
       }
     }
     clients = std::move(kept);

@@ -15,7 +15,8 @@ namespace alliance::testing {
 
 class FakeRedisNode {
  public:
-  // Returns the raw RESP reply to one command ("+OK\r\n"...); empty: no reply at all.
+  // Returns the raw RESP reply to one command ("+OK\r\n"...); empty: no reply at all. Called
+  // on the node's thread, with at least one argument.
   using Handler = std::function<std::string(const std::vector<std::string>& args)>;
 
   explicit FakeRedisNode(Handler handler);

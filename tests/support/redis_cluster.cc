@@ -172,7 +172,19 @@ absl::Status RedisCluster::CreateCluster(absl::Duration timeout) {
 absl::Status RedisCluster::Start(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   for (int i = 0; i < size(); ++i) {
-    if (absl::Status s = StartNode(i); !s.ok()) return s;
+    // A free port can be taken by another test between FreePort and the bind: fresh ports and
+    // a clean folder, a few times.
+    absl::Status started;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      started = StartNode(i);
+      if (started.ok()) break;
+      Node& node = nodes_[static_cast<size_t>(i)];
+      node.process->Kill();
+      node.port = 0;
+      std::error_code ignored;
+      std::filesystem::remove_all(node.dir, ignored);
+    }
+    if (!started.ok()) return started;
   }
   if (absl::Status s = CreateCluster(deadline - absl::Now()); !s.ok()) return s;
   return WaitFor(deadline - absl::Now(), options_.primaries * options_.replicas_per_primary);
