@@ -1,7 +1,7 @@
 // ClusterClient through a failover on a real local cluster: a killed primary makes calls on its
 // slots answer UNAVAILABLE (within the client's bounds) until its replica is promoted, then the
-// client finds the new primary by itself, reloads its script there on NOSCRIPT, and carries on
-// when the old primary comes back as a replica.
+// client finds the new primary by itself, reloads its script there on NOSCRIPT, carries on
+// when the old primary comes back as a replica, and follows MOVED after a manual failover back.
 #include <iostream>
 #include <string>
 
@@ -95,6 +95,18 @@ TEST(ClusterFailoverTest, KilledPrimaryIsUnavailableUntilItsReplicaIsPromoted) {
   reply = client.Command(slot, {"GET", key});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(ReplyString(**reply), "42");
+  EXPECT_EQ(client.stats().unavailable, unavailable);
+
+  // A manual failover back: the demoted node answers MOVED, and the client follows it with no
+  // call failing.
+  absl::Status failed_back = cluster.Failover(*killed);
+  ASSERT_TRUE(failed_back.ok()) << failed_back;
+  const uint64_t moved = client.stats().moved;
+  reply = client.Command(slot, {"INCR", key});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ((*reply)->integer, 43);
+  EXPECT_EQ(client.stats().moved, moved + 1);
+  EXPECT_EQ(client.map().PrimaryOf(slot)->port, cluster.port(*killed));
   EXPECT_EQ(client.stats().unavailable, unavailable);
 }
 

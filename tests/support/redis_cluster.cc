@@ -307,6 +307,23 @@ absl::Status RedisCluster::Restart(int node, absl::Duration timeout) {
   return WaitFor(timeout, all_running ? options_.primaries * options_.replicas_per_primary : -1);
 }
 
+absl::Status RedisCluster::Failover(int node, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  if (absl::Status s = ExpectOk(Command(node, {"CLUSTER", "FAILOVER"}), "CLUSTER FAILOVER");
+      !s.ok()) {
+    return s;
+  }
+  while (true) {
+    absl::StatusOr<RedisReplyPtr> replication = Command(node, {"INFO", "replication"});
+    if (replication.ok() && InfoField(ReplyString(**replication), "role") == "master") break;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("node ", node, " not promoted"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return WaitHealthy(deadline - absl::Now());
+}
+
 absl::Status RedisCluster::BeginMigration(int slot, int from, int to) {
   absl::StatusOr<std::string> from_id = NodeId(from);
   absl::StatusOr<std::string> to_id = NodeId(to);

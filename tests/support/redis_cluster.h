@@ -63,6 +63,9 @@ class RedisCluster {
   // were failed over meanwhile. Waits (bounded) until it answers and the cluster is healthy with
   // it in sync.
   absl::Status Restart(int node, absl::Duration timeout = absl::Seconds(30));
+  // A manual failover (CLUSTER FAILOVER on replica `node`, coordinated with its primary, no
+  // write lost): waits (bounded) until `node` is a primary and the cluster is healthy.
+  absl::Status Failover(int node, absl::Duration timeout = absl::Seconds(30));
   // Waits until every running node says cluster_state:ok, all agree on one map that serves all
   // slots from running primaries, and every running replica is in sync: after Kill of a
   // primary, that is its replica promoted.
