@@ -52,11 +52,14 @@ absl::StatusOr<RuleConfig> ParseRuleConfigJson(std::string_view text, std::strin
   check(ReadInRange(r, "reliable_change_z", 0, 10, true, &c.reliable_change_z));
   check(r.ReadBool("deflection_enabled", false, &c.deflection_enabled));
   check(ReadInRange(r, "deflection_k", 0, 10, true, &c.deflection_k));
+  check(ReadInRange(r, "deflection_z", 0, 10, false, &c.deflection_z));
   check(ReadInRange(r, "within_sd_floor_fraction", 0, 1, false, &c.within_sd_floor_fraction));
   check(r.ReadBool("decline_enabled", false, &c.decline_enabled));
   check(ReadInRange(r, "cusum_slack", 0, 10, false, &c.cusum_slack));
   check(ReadInRange(r, "cusum_limit", 0, 100, true, &c.cusum_limit));
   check(ReadIntInRange(r, "decline_max_sessions", 2, 50, &c.decline_max_sessions));
+  check(r.ReadBool("decline_from_baseline_enabled", false, &c.decline_from_baseline_enabled));
+  check(ReadInRange(r, "decline_from_baseline_z", 0, 10, true, &c.decline_from_baseline_z));
   check(ReadIntInRange(r, "repair_window_sessions", 1, 100, &c.repair_window_sessions));
   check(r.RejectUnknown());
   if (!s.ok()) return s;

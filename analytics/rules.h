@@ -15,20 +15,26 @@ struct RuleConfig {
   int recent_window = 5;      // k for recent mean and slope
   int baseline_sessions = 3;  // sessions that form the baseline
   // |slope| per session above this fraction of the reliable-change threshold is a trend.
-  double trend_fraction_of_rc = 0.25;
+  double trend_fraction_of_rc = 0.13;
 
   // below_cutoff: uses the instrument's cutoff; applies from session 1.
   bool below_cutoff_enabled = true;
 
-  // reliable_drop: Jacobson-Truax RC = (x2 - x1) / (SD * sqrt(2) * sqrt(1 - r)).
+  // reliable_drop: Jacobson-Truax RC = (x2 - x1) / (SD * sqrt(2) * sqrt(1 - r)) from the
+  // previous session. The test is repeated at every session, so its z is stricter than the
+  // 1.96 of a single pre-post comparison (docs/analytics.md, "Operating characteristics").
   bool reliable_drop_enabled = true;
-  double reliable_change_z = 1.96;  // drop is reliable when RC < -z
+  double reliable_change_z = 3.7;  // drop is reliable when RC < -z
 
-  // deflection: drop of at least k * SD below the running level (mean of the last
-  // `recent_window` earlier sessions), once a baseline exists. SD is the stricter (larger) of
-  // the within-dyad SD, floored, and the population SD.
+  // deflection: a drop below the running level (mean of the last `recent_window` earlier
+  // sessions), once a baseline exists, that is both clinically meaningful (at least k * SD,
+  // SD the stricter (larger) of the within-dyad SD, floored, and the population SD) and a
+  // reliable change against that mean: drop / (SD_pop * sqrt(1 - r) * sqrt(1 + 1/m)) >= z,
+  // m the sessions in the running level (the error of a mean in the formula). z = 0 leaves
+  // the size criterion alone.
   bool deflection_enabled = true;
   double deflection_k = 1.0;
+  double deflection_z = 3.4;
   double within_sd_floor_fraction = 0.05;  // floor = fraction * (total max - total min)
 
   // decline: one-sided CUSUM on (baseline - x) / SD (SD as for deflection), slack per
@@ -39,6 +45,14 @@ struct RuleConfig {
   double cusum_slack = 0.5;
   double cusum_limit = 3.0;
   int decline_max_sessions = 6;  // a decline is judged over at most this many sessions
+
+  // decline from the baseline (slow decline, a withdrawal rupture): the fall from the
+  // baseline mean to the current session is a reliable change, Jacobson-Truax with the
+  // baseline in place of x1 and the error of a mean of `baseline_sessions` scores:
+  // (x - baseline) / (SD_pop * sqrt(1 - r) * sqrt(1 + 1/b)) < -z. Raised as a `decline`
+  // rupture at the very session the fall becomes reliable, whatever the CUSUM says.
+  bool decline_from_baseline_enabled = true;
+  double decline_from_baseline_z = 3.4;
 
   // Repair: back to at least the pre-rupture level within this many sessions, else escalate.
   int repair_window_sessions = 3;

@@ -62,6 +62,10 @@ double SeriesTracker::SeDifference() const {
   return instrument_->population_sd * std::sqrt(2.0) * std::sqrt(1.0 - instrument_->reliability);
 }
 
+double SeriesTracker::MeasurementError() const {
+  return instrument_->population_sd * std::sqrt(1.0 - instrument_->reliability);
+}
+
 bool SeriesTracker::IsConcern(double total) const {
   return instrument_->total_cutoff.has_value() && instrument_->total_cutoff->IsConcern(total);
 }
@@ -170,10 +174,17 @@ void SeriesTracker::DetectRupture(size_t i, std::vector<AlertEvent>* events) {
     rc = (x - entries_[i - 1].score.total) / se_diff;
     reliable = rc < -r.reliable_change_z;
   }
+  // Measurement error of one session; a mean of m sessions has m times less variance.
+  double error_sd = MeasurementError();
   bool deflection = false;
   double deflection_drop = running_level - x;
+  double deflection_threshold = 0;
   if (r.deflection_enabled && has_baseline) {
-    deflection = deflection_drop >= r.deflection_k * sd - kEpsilon;
+    // Clinically meaningful (k SD) and reliable against the running level, both.
+    double m = static_cast<double>(i - window_start);
+    deflection_threshold =
+        std::max(r.deflection_k * sd, r.deflection_z * error_sd * std::sqrt(1.0 + 1.0 / m));
+    deflection = deflection_drop >= deflection_threshold - kEpsilon;
   }
   bool decline = false;
   double cusum = 0;
@@ -186,15 +197,24 @@ void SeriesTracker::DetectRupture(size_t i, std::vector<AlertEvent>* events) {
     }
     decline = from <= i && cusum >= r.cusum_limit - kEpsilon;
   }
-  if (!below && !reliable && !deflection && !decline) return;
+  // Jacobson-Truax from the baseline mean to this session (the error of a mean of b sessions).
+  bool fall = false;
+  double fall_rc = 0;
+  double fall_se = 0;
+  if (r.decline_from_baseline_enabled && has_baseline) {
+    fall_se = error_sd * std::sqrt(1.0 + 1.0 / static_cast<double>(r.baseline_sessions));
+    fall_rc = (x - baseline) / fall_se;
+    fall = fall_rc <= -r.decline_from_baseline_z + kEpsilon;
+  }
+  if (!below && !reliable && !deflection && !decline && !fall) return;
 
   AlertEvent e = NewEvent(i, AlertKind::kRupture);
   e.episode_id = e.alert_id;
   if (below) e.rules_fired.push_back(Reason::kBelowCutoff);
   if (reliable) e.rules_fired.push_back(Reason::kReliableDrop);
   if (deflection) e.rules_fired.push_back(Reason::kDeflection);
-  if (decline) e.rules_fired.push_back(Reason::kDecline);
-  e.severity = (reliable || deflection || decline) ? Severity::kHigh : Severity::kWarning;
+  if (decline || fall) e.rules_fired.push_back(Reason::kDecline);
+  e.severity = (reliable || deflection || decline || fall) ? Severity::kHigh : Severity::kWarning;
 
   // Level to return to, and the sessions the subscales are compared against.
   double pre_level = 0;
@@ -214,10 +234,22 @@ void SeriesTracker::DetectRupture(size_t i, std::vector<AlertEvent>* events) {
     e.evidence = {.rule = "deflection",
                   .before = running_level,
                   .after = x,
-                  .threshold = r.deflection_k * sd,
+                  .threshold = deflection_threshold,
                   .statistic = deflection_drop / sd,
                   .sd = sd};
     pre_level = running_level;
+  } else if (fall) {
+    // The withdrawal pattern: the fall from the baseline is itself a reliable change.
+    e.reason = Reason::kDecline;
+    e.evidence = {.rule = "decline_from_baseline",
+                  .before = baseline,
+                  .after = x,
+                  .threshold = -r.decline_from_baseline_z,
+                  .statistic = fall_rc,
+                  .sd = fall_se};
+    pre_level = baseline;
+    ref_from = 0;
+    ref_to = static_cast<size_t>(r.baseline_sessions);
   } else if (decline) {
     e.reason = Reason::kDecline;
     e.evidence = {.rule = "decline",

@@ -1,5 +1,5 @@
 // One rater's series on one instrument within a dyad, processed session by session: the
-// rolling statistics, the four rupture rules, repair and escalation. Internal to
+// rolling statistics, the rupture rules, repair and escalation. Internal to
 // alliance_analytics; DyadAnalyzer owns one tracker per series.
 //
 // Appending a session in order costs O(recent_window + decline_max_sessions); a late or
@@ -65,6 +65,8 @@ class SeriesTracker {
   double MeanTotal(size_t from, size_t to) const;
   // Standard error of a difference between two scores (Jacobson-Truax).
   double SeDifference() const;
+  // Measurement error of one score, SD * sqrt(1 - r).
+  double MeasurementError() const;
   bool IsConcern(double total) const;
   AlertEvent NewEvent(size_t i, AlertKind kind) const;
 

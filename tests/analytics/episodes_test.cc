@@ -1,5 +1,5 @@
 // Rupture episodes end to end: a V-shaped rupture repaired in two sessions, a six-session
-// decline that only the decline rule catches, escalation, one alert per episode, late and
+// decline that only the decline rules catch, escalation, one alert per episode, late and
 // conflicting ratings, and order independence. Expected numbers are worked out in comments.
 #include <algorithm>
 #include <random>
@@ -34,9 +34,11 @@ std::vector<Rating> VShape() {
 TEST(EpisodeTest, VShapedRuptureRepairedInTwoSessions) {
   // Session 5 (31 after four 38s):
   //   below_cutoff: 31 < 36 and session 4 was not below -> fires;
-  //   reliable_drop: RC = (31 - 38) / 2.449490 = -2.8577 < -1.96 -> fires (primary);
-  //   deflection: baseline exists, level 38, SD max(max(0, 2), 5) = 5, drop 7 >= 5 -> fires;
-  //   decline: CUSUM over sessions 4..5 = 0 + (7/5 - 0.5) = 0.9 < 3 -> no.
+  //   reliable_drop: RC = (31 - 38) / 2.449490 = -2.8577, not below -3.7 -> no;
+  //   deflection: baseline exists, level 38 over m = 4 sessions, SD max(max(0, 2), 5) = 5;
+  //     drop 7 >= max(1 * 5, 3.4 * 1.732051 * sqrt(1 + 1/4) = 6.5841) -> fires (primary);
+  //   decline: CUSUM over sessions 4..5 = 0 + (7/5 - 0.5) = 0.9 < 3 -> no; the fall from the
+  //     baseline 38 is RC = -7 / 2 = -3.5 <= -3.4 -> fires.
   // Subscale POMP vs sessions 1-4 (all 95): relationship 55 (-40), the others 85 (-10).
   // Session 6 (35) is below 38: still open. Session 7 (38) >= 38 and not below the cutoff:
   // repaired two sessions after onset.
@@ -45,13 +47,15 @@ TEST(EpisodeTest, VShapedRuptureRepairedInTwoSessions) {
   const AlertEvent& rupture = a.alerts[0];
   EXPECT_EQ(rupture.kind, AlertKind::kRupture);
   EXPECT_EQ(rupture.session_number, 5);
-  EXPECT_EQ(rupture.reason, Reason::kReliableDrop);
+  EXPECT_EQ(rupture.reason, Reason::kDeflection);
   EXPECT_THAT(rupture.rules_fired,
-              ElementsAre(Reason::kBelowCutoff, Reason::kReliableDrop, Reason::kDeflection));
+              ElementsAre(Reason::kBelowCutoff, Reason::kDeflection, Reason::kDecline));
   EXPECT_EQ(rupture.severity, Severity::kHigh);
+  EXPECT_EQ(rupture.evidence.rule, "deflection");
   EXPECT_EQ(rupture.evidence.before, 38);
   EXPECT_EQ(rupture.evidence.after, 31);
-  EXPECT_NEAR(rupture.evidence.statistic, -2.857738, 1e-6);
+  EXPECT_NEAR(rupture.evidence.threshold, 6.584072, 1e-6);
+  EXPECT_NEAR(rupture.evidence.statistic, 1.4, 1e-12);
   EXPECT_EQ(rupture.subscale_fell_most, "relationship");
   EXPECT_NEAR(rupture.subscale_drop_pomp, 40, 1e-9);
   EXPECT_THAT(rupture.factors, ElementsAre("empathy and validation", "safe, non-judgemental space",
@@ -91,7 +95,7 @@ TEST(EpisodeTest, OpenEpisodeBeforeRepairIsInThePicture) {
   EXPECT_EQ(open.onset_session, 5);
   EXPECT_EQ(open.pre_rupture_level, 38);
   EXPECT_EQ(open.sessions_since_onset, 1);
-  EXPECT_EQ(open.reason, Reason::kReliableDrop);
+  EXPECT_EQ(open.reason, Reason::kDeflection);
   EXPECT_FALSE(open.escalated);
   EXPECT_EQ(a.open_ruptures, 1);
   EXPECT_TRUE(a.at_risk);
@@ -102,46 +106,63 @@ TEST(EpisodeTest, SixSessionDeclineCaughtOnlyByTheDeclineRule) {
   // WAI-SR 55, 55, 55 (baseline 55), then 52, 50, 47, 45, 42, 40.
   //   Largest step 3: RC = -3 / 3.394 = -0.88, never reliable.
   //   Deflection vs the mean of the previous five: drops 3, 4.25, 6.4, 6.8, 7.8, 7.2 < 8.
+  //   Fall from the baseline, SE_b = 2.4 * sqrt(4/3) = 2.771281: 3, 5, 8 (RC -2.887), then
+  //     10 at session 7: RC -3.6084 <= -3.4, the first session it is a reliable change.
   //   CUSUM with SD 8 (within SD 5.03 < 8), slack 0.5, over sessions 4..:
   //     (3/8-.5)->0, (5/8-.5)->.125, (8/8-.5)->.625, (10/8-.5)->1.375, (13/8-.5)->2.5,
   //     (15/8-.5)->3.875 >= 3 at session 9, the sixth declining session.
-  // Subscale sums (WAI builder): at 55 task 18, bond 19, goal 18; at 40 task 14, bond 13,
-  // goal 13 -> POMP drops 25, 37.5, 31.25: bond fell most.
+  // Subscale sums (WAI builder): at 55 task 18, bond 19, goal 18; at 45 task 14, bond 16,
+  // goal 15 -> POMP drops 25, 18.75, 18.75: task fell most.
   std::vector<Rating> h = WaiSeries({55, 55, 55, 52, 50, 47, 45, 42, 40});
   DyadAnalysis a = Analyze(h);
   ASSERT_EQ(a.alerts.size(), 1u);
   const AlertEvent& e = a.alerts[0];
-  EXPECT_EQ(e.session_number, 9);
+  EXPECT_EQ(e.session_number, 7);
   EXPECT_EQ(e.reason, Reason::kDecline);
   EXPECT_THAT(e.rules_fired, ElementsAre(Reason::kDecline));
   EXPECT_EQ(e.severity, Severity::kHigh);
+  EXPECT_EQ(e.evidence.rule, "decline_from_baseline");
   EXPECT_EQ(e.evidence.before, 55);
-  EXPECT_EQ(e.evidence.after, 40);
-  EXPECT_NEAR(e.evidence.statistic, 3.875, 1e-12);
-  EXPECT_EQ(e.evidence.sd, 8);
-  EXPECT_EQ(e.subscale_fell_most, "bond");
-  EXPECT_NEAR(e.subscale_drop_pomp, 37.5, 1e-9);
+  EXPECT_EQ(e.evidence.after, 45);
+  EXPECT_NEAR(e.evidence.statistic, -3.608439, 1e-6);
+  EXPECT_NEAR(e.evidence.sd, 2.771281, 1e-6);
+  EXPECT_EQ(e.subscale_fell_most, "task");
+  EXPECT_NEAR(e.subscale_drop_pomp, 25, 1e-9);
   EXPECT_EQ(a.series[0].open_rupture->pre_rupture_level, 55);
   EXPECT_EQ(a.series[0].trend, Trend::kDeclining);
 
-  // Without the decline rule the same series raises nothing: no single step reveals it.
-  RuleConfig no_decline;
+  // The CUSUM alone catches it two sessions later, at the sixth declining session.
+  RuleConfig cusum_only;
+  cusum_only.decline_from_baseline_enabled = false;
+  DyadAnalysis c = Analyze(h, cusum_only);
+  ASSERT_EQ(c.alerts.size(), 1u);
+  EXPECT_EQ(c.alerts[0].session_number, 9);
+  EXPECT_EQ(c.alerts[0].evidence.rule, "decline");
+  EXPECT_EQ(c.alerts[0].evidence.after, 40);
+  EXPECT_NEAR(c.alerts[0].evidence.statistic, 3.875, 1e-12);
+  EXPECT_EQ(c.alerts[0].evidence.sd, 8);
+  EXPECT_EQ(c.alerts[0].subscale_fell_most, "bond");
+  EXPECT_NEAR(c.alerts[0].subscale_drop_pomp, 37.5, 1e-9);
+
+  // Without the decline rules the same series raises nothing: no single step reveals it.
+  RuleConfig no_decline = cusum_only;
   no_decline.decline_enabled = false;
   EXPECT_TRUE(Analyze(h, no_decline).alerts.empty());
 }
 
 TEST(EpisodeTest, UnrepairedEscalatesAfterNSessionsThenLateRepairCloses) {
-  // Decline opens at session 9; sessions 10, 11, 12 stay at 40 (< 55): at the third session
-  // after onset the episode escalates (critical). Session 13 returns to 55: repaired.
+  // Decline opens at session 7 (the fall from the baseline); sessions 8, 9, 10 stay below 55:
+  // at the third session after onset the episode escalates (critical). Session 13 returns to
+  // 55: repaired.
   std::vector<Rating> h = WaiSeries({55, 55, 55, 52, 50, 47, 45, 42, 40, 40, 40, 40});
   DyadAnalysis open = Analyze(h);
   ASSERT_EQ(open.alerts.size(), 2u);
   EXPECT_EQ(open.alerts[1].kind, AlertKind::kUnrepaired);
-  EXPECT_EQ(open.alerts[1].session_number, 12);
+  EXPECT_EQ(open.alerts[1].session_number, 10);
   EXPECT_EQ(open.alerts[1].severity, Severity::kCritical);
   EXPECT_EQ(open.alerts[1].episode_id, open.alerts[0].alert_id);
   EXPECT_EQ(open.alerts[1].evidence.statistic, 3);
-  EXPECT_EQ(open.alerts[1].subscale_fell_most, "bond");
+  EXPECT_EQ(open.alerts[1].subscale_fell_most, "task");
   EXPECT_THAT(open.alerts[1].suggested_focus, ::testing::StartsWith("Not repaired after 3"));
   EXPECT_TRUE(open.unrepaired);
   EXPECT_TRUE(open.series[0].open_rupture->escalated);

@@ -27,19 +27,22 @@ TEST(ParseRuleConfigJsonTest, DefaultFileEqualsCompiledDefaultsAndListsEveryFiel
   ASSERT_TRUE(rules.ok()) << rules.status();
   EXPECT_EQ(*rules, RuleConfig{});
   // Every field is listed, so the file documents every threshold for operators who copy it:
-  // 15 fields plus "$comment". Update this count together with RuleConfig.
+  // 18 fields plus "$comment". Update this count together with RuleConfig.
   size_t keys = 0;
   for (size_t pos = text.find("\": "); pos != std::string::npos; pos = text.find("\": ", pos + 1)) {
     ++keys;
   }
-  EXPECT_EQ(keys, 16u);
+  EXPECT_EQ(keys, 19u);
 }
 
 TEST(ParseRuleConfigJsonTest, EmptyObjectKeepsDefaults) {
   absl::StatusOr<RuleConfig> rules = ParseRuleConfigJson("{}", "r.json");
   ASSERT_TRUE(rules.ok());
   EXPECT_EQ(*rules, RuleConfig{});
-  EXPECT_EQ(rules->reliable_change_z, 1.96);
+  EXPECT_EQ(rules->reliable_change_z, 3.7);
+  EXPECT_EQ(rules->deflection_z, 3.4);
+  EXPECT_TRUE(rules->decline_from_baseline_enabled);
+  EXPECT_EQ(rules->decline_from_baseline_z, 3.4);
   EXPECT_EQ(rules->repair_window_sessions, 3);
 }
 
@@ -79,6 +82,11 @@ TEST(ParseRuleConfigJsonTest, RefusesMistakesNamingFileAndKey) {
   EXPECT_THAT(error(R"({"repair_window_sessions": 0})"),
               HasSubstr("field 'repair_window_sessions'"));
   EXPECT_THAT(error(R"({"decline_max_sessions": 51})"), HasSubstr("field 'decline_max_sessions'"));
+  EXPECT_THAT(error(R"({"deflection_z": -1})"), HasSubstr("field 'deflection_z'"));
+  EXPECT_THAT(error(R"({"decline_from_baseline_z": 0})"),
+              HasSubstr("field 'decline_from_baseline_z'"));
+  EXPECT_THAT(error(R"({"decline_from_baseline_enabled": "yes"})"),
+              HasSubstr("field 'decline_from_baseline_enabled': must be true or false"));
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ RuleConfig Only(Reason reason) {
   r.below_cutoff_enabled = reason == Reason::kBelowCutoff;
   r.reliable_drop_enabled = reason == Reason::kReliableDrop;
   r.deflection_enabled = reason == Reason::kDeflection;
-  r.decline_enabled = reason == Reason::kDecline;
+  r.decline_enabled = reason == Reason::kDecline;  // the CUSUM; the fall from the baseline
+  r.decline_from_baseline_enabled = false;         // has its own tests
   return r;
 }
 
@@ -80,12 +81,13 @@ TEST(BelowCutoffTest, CanBeSwitchedOff) {
 // --- reliable drop (Jacobson-Truax) ------------------------------------------------------
 
 TEST(ReliableDropTest, SrsAroundTheThreshold) {
-  // S_diff = 5 * sqrt(2) * sqrt(1 - .88) = 2.449490; the bound -1.96 is a drop of 4.801.
-  // 39.0 -> 34.2 (drop 4.8): RC = -4.8 / 2.449490 = -1.9596, not reliable.
-  // 39.0 -> 34.1 (drop 4.9): RC = -4.9 / 2.449490 = -2.0004, reliable.
+  // S_diff = 5 * sqrt(2) * sqrt(1 - .88) = 2.449490; the default bound -3.7 (repeated at
+  // every session, see docs/analytics.md) is a drop of 9.063.
+  // 39.0 -> 30.0 (drop 9.0): RC = -9.0 / 2.449490 = -3.6742, not reliable.
+  // 39.0 -> 29.9 (drop 9.1): RC = -9.1 / 2.449490 = -3.7151, reliable.
   RuleConfig rules = Only(Reason::kReliableDrop);
-  EXPECT_TRUE(Analyze(SrsSeries({39.0, 34.2}), rules).alerts.empty());
-  DyadAnalysis a = Analyze(SrsSeries({39.0, 34.1}), rules);
+  EXPECT_TRUE(Analyze(SrsSeries({39.0, 30.0}), rules).alerts.empty());
+  DyadAnalysis a = Analyze(SrsSeries({39.0, 29.9}), rules);
   ASSERT_EQ(a.alerts.size(), 1u);
   const AlertEvent& e = a.alerts[0];
   EXPECT_EQ(e.reason, Reason::kReliableDrop);
@@ -93,35 +95,39 @@ TEST(ReliableDropTest, SrsAroundTheThreshold) {
   EXPECT_EQ(e.session_number, 2);
   EXPECT_EQ(e.evidence.rule, "reliable_drop");
   EXPECT_EQ(e.evidence.before, 39.0);
-  EXPECT_EQ(e.evidence.after, 34.1);
-  EXPECT_EQ(e.evidence.threshold, -1.96);
-  EXPECT_NEAR(e.evidence.statistic, -2.00041, 1e-5);
+  EXPECT_EQ(e.evidence.after, 29.9);
+  EXPECT_EQ(e.evidence.threshold, -3.7);
+  EXPECT_NEAR(e.evidence.statistic, -3.71506, 1e-5);
   EXPECT_NEAR(e.evidence.sd, 2.449490, 1e-6);
 }
 
 TEST(ReliableDropTest, WaiSrAroundTheThreshold) {
-  // S_diff = 8 * sqrt(2) * sqrt(1 - .91) = 3.394113; bound = drop of 6.65.
-  // 50 -> 44: RC = -1.7678 (no). 50 -> 43: RC = -7 / 3.394113 = -2.0624 (yes).
-  EXPECT_TRUE(Analyze(WaiSeries({50, 44})).alerts.empty());
-  DyadAnalysis a = Analyze(WaiSeries({50, 43}));
+  // S_diff = 8 * sqrt(2) * sqrt(1 - .91) = 3.394113; bound = drop of 12.56.
+  // 50 -> 38: RC = -3.5355 (no). 50 -> 37: RC = -13 / 3.394113 = -3.8302 (yes).
+  EXPECT_TRUE(Analyze(WaiSeries({50, 38})).alerts.empty());
+  DyadAnalysis a = Analyze(WaiSeries({50, 37}));
   ASSERT_EQ(a.alerts.size(), 1u);
-  EXPECT_NEAR(a.alerts[0].evidence.statistic, -2.062394, 1e-6);
+  EXPECT_NEAR(a.alerts[0].evidence.statistic, -3.830162, 1e-6);
   EXPECT_THAT(a.alerts[0].rules_fired, ElementsAre(Reason::kReliableDrop));
 }
 
 TEST(ReliableDropTest, ZIsConfigurable) {
-  // With z = 1.645 (one-sided 95%), a drop of 6 on WAI-SR (RC -1.7678) is reliable.
+  // With Jacobson and Truax's single-comparison z = 1.96, a drop of 7 on WAI-SR
+  // (RC -2.0624) is reliable and a drop of 6 (RC -1.7678) is not.
   RuleConfig rules;
-  rules.reliable_change_z = 1.645;
-  EXPECT_EQ(Analyze(WaiSeries({50, 44}), rules).alerts.size(), 1u);
+  rules.reliable_change_z = 1.96;
+  EXPECT_EQ(Analyze(WaiSeries({50, 43}), rules).alerts.size(), 1u);
+  EXPECT_TRUE(Analyze(WaiSeries({50, 44}), rules).alerts.empty());
 }
 
 // --- deflection (k * SD below the running level, after a baseline) -----------------------
 
-TEST(DeflectionTest, WaiSrAtAndAroundKTimesSd) {
+TEST(DeflectionTest, WaiSrAtAndAroundKTimesSdWhenZIsZero) {
   // Baseline 50, 50, 50; running level 50; SD = max(max(0, floor 2.4), population 8) = 8.
-  // k = 1: 42 is a drop of exactly 8 = k*SD (fires, 1.0 SD); 43 is a drop of 7 (no).
+  // With the reliability half off (z = 0), k = 1: 42 is a drop of exactly 8 = k*SD (fires,
+  // 1.0 SD); 43 is a drop of 7 (no).
   RuleConfig rules = Only(Reason::kDeflection);
+  rules.deflection_z = 0;
   EXPECT_TRUE(Analyze(WaiSeries({50, 50, 50, 43}), rules).alerts.empty());
   DyadAnalysis a = Analyze(WaiSeries({50, 50, 50, 42}), rules);
   ASSERT_EQ(a.alerts.size(), 1u);
@@ -133,6 +139,32 @@ TEST(DeflectionTest, WaiSrAtAndAroundKTimesSd) {
   EXPECT_EQ(e.evidence.statistic, 1.0);
   EXPECT_EQ(e.evidence.sd, 8);
   EXPECT_EQ(a.series[0].open_rupture->pre_rupture_level, 50);
+}
+
+TEST(DeflectionTest, ReliableAgainstTheRunningLevelWithTheErrorOfAMean) {
+  // Defaults: k = 1 and z = 3.4. Against a running level of m = 3 sessions the reliable
+  // drop is 3.4 * 8 * sqrt(.09) * sqrt(1 + 1/3) = 9.4224 > k*SD = 8, so it decides: 41 (drop
+  // 9) does not fire, 40 (drop 10) does, with the threshold in the evidence.
+  RuleConfig rules = Only(Reason::kDeflection);
+  EXPECT_TRUE(Analyze(WaiSeries({50, 50, 50, 41}), rules).alerts.empty());
+  DyadAnalysis a = Analyze(WaiSeries({50, 50, 50, 40}), rules);
+  ASSERT_EQ(a.alerts.size(), 1u);
+  EXPECT_NEAR(a.alerts[0].evidence.threshold, 9.422356, 1e-6);
+  EXPECT_EQ(a.alerts[0].evidence.statistic, 1.25);
+  // Against m = 5 sessions the mean is surer: 3.4 * 2.4 * sqrt(1.2) = 8.9388, so 41 (drop 9)
+  // fires and 42 (drop 8 = k*SD, not reliable) does not.
+  EXPECT_EQ(Analyze(WaiSeries({50, 50, 50, 50, 50, 41}), rules).alerts.size(), 1u);
+  EXPECT_TRUE(Analyze(WaiSeries({50, 50, 50, 50, 50, 42}), rules).alerts.empty());
+}
+
+TEST(DeflectionTest, EveryDropOfOneAndAHalfPopulationSdFiresOnEveryBuiltInInstrument) {
+  // The largest threshold (m = 3) in population SD: sqrt(1 - r) * sqrt(4/3) * 3.4 = SRS
+  // 1.36, WAI-SR 1.18, HAq-II 1.24, SAI 1.42: all below 1.5. SRS 39 -> 31.5 (7.5 points),
+  // WAI-SR 50 -> 38 (12) by client and therapist.
+  RuleConfig rules = Only(Reason::kDeflection);
+  EXPECT_EQ(Analyze(SrsSeries({39, 39, 39, 31.5}), rules).alerts.size(), 1u);
+  EXPECT_EQ(Analyze(WaiSeries({50, 50, 50, 38}), rules).alerts.size(), 1u);
+  EXPECT_EQ(Analyze(WaiSeries({50, 50, 50, 38}, Rater::kTherapist), rules).alerts.size(), 1u);
 }
 
 TEST(DeflectionTest, NeverBeforeTheBaseline) {
@@ -175,8 +207,9 @@ std::vector<Rating> MiniSeries(const std::vector<int>& totals) {
 
 TEST(DeflectionTest, FloorUnderAFlatWithinSd) {
   // 20, 20, 20: within SD 0, floor 0.05 * 40 = 2 > population SD 1, so SD = 2.
-  // 19 (drop 1 = one population SD) does not fire; 18 (drop 2) does.
+  // 19 (drop 1 = one population SD) does not fire; 18 (drop 2) does (size criterion alone).
   RuleConfig rules = Only(Reason::kDeflection);
+  rules.deflection_z = 0;
   EXPECT_TRUE(Analyze(MiniSeries({20, 20, 20, 19}), rules, TinySdRegistry()).alerts.empty());
   DyadAnalysis a = Analyze(MiniSeries({20, 20, 20, 18}), rules, TinySdRegistry());
   ASSERT_EQ(a.alerts.size(), 1u);
