@@ -76,8 +76,9 @@ TEST_F(PipelineTest, RuptureSeriesRaisesAlertOnWatchAlerts) {
   watch.set_tenant_id("clinic-a");
   auto reader = insights_stub_->WatchAlerts(&watch_context, watch);
 
-  // 38, 38.5, 38, then 30: below the cutoff of 36 and a reliable drop (> 4.8 points).
-  std::vector<double> totals = {38.0, 38.5, 38.0, 30.0};
+  // 38, 38.5, 38, then 28.5: below the cutoff of 36 and a reliable drop from the previous
+  // session (more than 3.7 * S_diff = 9.06 points).
+  std::vector<double> totals = {38.0, 38.5, 38.0, 28.5};
   for (size_t i = 0; i < totals.size(); ++i) {
     v1::SubmitFeedbackResponse ack;
     ASSERT_TRUE(Submit(intake_stub_.get(), SrsFeedback("cl-2", i + 1, totals[i]), &ack).ok());
