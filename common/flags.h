@@ -1,4 +1,5 @@
-// Flags every Alliance binary shares (Redis, partitions, ports, instrument and rule data), and
+// Flags every Alliance binary shares (ports, instrument and rule data, logging; the Redis flags
+// are store/store_flags.h), and
 // helpers that turn them into configuration. Each flag has an environment equivalent
 // ALLIANCE_<NAME> (see process.h), e.g. ALLIANCE_REDIS_HOST.
 #ifndef ALLIANCE_COMMON_FLAGS_H_
@@ -11,14 +12,7 @@
 #include "absl/status/statusor.h"
 #include "analytics/registry.h"
 #include "analytics/rules.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
 
-ABSL_DECLARE_FLAG(std::string, redis_host);
-ABSL_DECLARE_FLAG(int32_t, redis_port);
-ABSL_DECLARE_FLAG(std::string, redis_password_file);
-ABSL_DECLARE_FLAG(int32_t, redis_timeout_ms);
-ABSL_DECLARE_FLAG(int32_t, partitions);
 ABSL_DECLARE_FLAG(int32_t, health_port);
 ABSL_DECLARE_FLAG(int32_t, metrics_port);
 ABSL_DECLARE_FLAG(std::string, instruments_dir);
@@ -26,12 +20,6 @@ ABSL_DECLARE_FLAG(std::string, rules_file);
 ABSL_DECLARE_FLAG(std::string, log_level);
 
 namespace alliance {
-
-// Redis endpoint from --redis_host, --redis_port, --redis_password_file, --redis_timeout_ms.
-absl::StatusOr<RedisEndpoint> RedisEndpointFromFlags();
-
-// Key layout from --partitions (1..1024).
-absl::StatusOr<KeyLayout> KeyLayoutFromFlags();
 
 // Built-in instruments plus every *.json file in --instruments_dir (if set). A bad file is an
 // error naming the file and the field.

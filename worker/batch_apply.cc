@@ -15,9 +15,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "common/dyad_record_io.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "store/dyad_record_io.h"
 #include "worker/dyad_state.h"
 #include "worker/pipeline.h"
 #include "worker/record_convert.h"

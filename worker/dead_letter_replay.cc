@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "worker/lua_scripts.h"
+#include "store/lua_scripts.h"
 
 namespace alliance::worker {
 

@@ -9,8 +9,8 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 
 namespace alliance::worker {
 

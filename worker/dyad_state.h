@@ -1,7 +1,7 @@
 // A dyad's state kept in memory between batches: the incremental analyzer plus the record's
 // parts in serialized form, so that applying a new rating costs an analyzer step and the
 // bytes of the new rating instead of parsing, re-analysing and re-serializing the whole
-// history. Writes the record as head and log (common/dyad_record_io.h): a new head, and the
+// history. Writes the record as head and log (store/dyad_record_io.h): a new head, and the
 // log's new elements to append (or the whole log when the stored one cannot be appended to).
 // The stored record then reads as the same record, alerts and counts as UpdateDyad
 // (dyad_update.h) produces, which stays the reference the tests compare it with.
@@ -22,7 +22,7 @@
 #include "analytics/registry.h"
 #include "analytics/rules.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "worker/stream_entry.h"
+#include "store/feedback_entry.h"
 
 namespace alliance::worker {
 

@@ -12,7 +12,7 @@
 #include "analytics/registry.h"
 #include "analytics/rules.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "worker/stream_entry.h"
+#include "store/feedback_entry.h"
 
 namespace alliance::worker {
 

@@ -12,6 +12,8 @@
 #include "common/metrics.h"
 #include "common/process.h"
 #include "common/strings.h"
+#include "store/partition_guard.h"
+#include "store/store_flags.h"
 #include "worker/dead_letter_replay.h"
 #include "worker/health_server.h"
 #include "worker/worker.h"
@@ -48,6 +50,9 @@ int main(int argc, char** argv) {
   if (!endpoint.ok()) return Fail("bad_flags", endpoint.status());
   absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail("bad_flags", layout.status());
+  if (absl::Status s = CheckPartitionCountAtStart(*endpoint, *layout); !s.ok()) {
+    return Fail("partition_count_mismatch", s);
+  }
 
   if (absl::GetFlag(FLAGS_replay_dead_letters)) {
     absl::StatusOr<std::unique_ptr<RedisConnection>> redis = RedisConnection::Connect(*endpoint);

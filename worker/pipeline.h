@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "absl/status/status.h"
-#include "common/redis_connection.h"
+#include "store/redis_connection.h"
 
 namespace alliance::worker {
 

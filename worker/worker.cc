@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "store/partition_guard.h"
 
 namespace alliance::worker {
 
@@ -55,6 +56,7 @@ absl::Status Worker::Connect() {
   endpoint.command_timeout = endpoint_.command_timeout + config_.block;
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn = RedisConnection::Connect(endpoint);
   if (!conn.ok()) return conn.status();
+  if (absl::Status s = CheckPartitionCount(**conn, layout_); !s.ok()) return s;
   if (absl::Status s = scripts_.Load(**conn); !s.ok()) return s;
   std::string group(kWorkerGroup);
   std::vector<std::string> streams;

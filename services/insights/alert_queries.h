@@ -8,10 +8,11 @@
 
 #include "absl/status/statusor.h"
 #include "alliance/v1/insights.pb.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
-#include "services/insights/alert_entry.h"
+#include "services/insights/alert_filter.h"
 #include "services/insights/tokens.h"
+#include "store/alert_entry.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 
 namespace alliance::insights {
 

@@ -8,27 +8,12 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "store/lua_scripts.h"
 
 namespace alliance::insights {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-constexpr const char* kAcknowledgeScript = R"lua(
-if not redis.call('HGET', KEYS[1], 'status') then
-  redis.call('HSET', KEYS[1], 'status', 'acknowledged', 'by', ARGV[1], 'at', ARGV[2],
-             'acknowledged_by', ARGV[1], 'acknowledged_at', ARGV[2])
-end
-return redis.call('HGETALL', KEYS[1])
-)lua";
-
-constexpr const char* kResolveScript = R"lua(
-if redis.call('HGET', KEYS[1], 'status') ~= 'resolved' then
-  redis.call('HSET', KEYS[1], 'status', 'resolved', 'by', ARGV[1], 'at', ARGV[2],
-             'resolved_by', ARGV[1], 'resolved_at', ARGV[2])
-end
-return redis.call('HGETALL', KEYS[1])
-)lua";
 
 void SetTime(std::string_view text, google::protobuf::Timestamp* out) {
   google::protobuf::Timestamp parsed;
@@ -81,7 +66,8 @@ absl::Status ApplyTransition(RedisConnection& redis, const KeyLayout& layout,
                              alliance::v1::Alert* alert) {
   std::string key = layout.AlertStatus(tenant, alert->alert_id());
   std::string now = TimeUtil::ToString(TimeUtil::GetCurrentTime());
-  const char* script = transition == Transition::kAcknowledge ? kAcknowledgeScript : kResolveScript;
+  std::string_view script = ScriptSource(
+      transition == Transition::kAcknowledge ? Script::kAcknowledgeAlert : Script::kResolveAlert);
   absl::StatusOr<RedisReplyPtr> reply = redis.Command({"EVAL", script, "1", key, actor, now});
   if (!reply.ok()) return reply.status();
   if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;

@@ -8,8 +8,8 @@
 
 #include "absl/status/status.h"
 #include "alliance/v1/common.pb.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 
 namespace alliance::insights {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/dyad_record_io.h"
 #include "common/strings.h"
 #include "services/insights/tokens.h"
+#include "store/dyad_record_io.h"
 
 namespace alliance::insights {
 namespace {
@@ -115,7 +115,7 @@ absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
       size_t colon = m.text.find(':');
       std::string therapist = m.text.substr(0, colon);
       std::string client = colon == std::string::npos ? "" : m.text.substr(colon + 1);
-      // The head alone: the picture is there (common/dyad_record_io.h).
+      // The head alone: the picture is there (store/dyad_record_io.h).
       redis.Append({"GET", layout.DyadState(m.partition, query.tenant, therapist, client)});
     }
     absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(members->size());

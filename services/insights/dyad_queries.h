@@ -9,8 +9,8 @@
 #include "absl/status/statusor.h"
 #include "alliance/internal/v1/records.pb.h"
 #include "alliance/v1/insights.pb.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 
 namespace alliance::insights {
 

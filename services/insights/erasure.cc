@@ -8,8 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "alliance/internal/v1/records.pb.h"
-#include "common/dyad_record_io.h"
 #include "common/strings.h"
+#include "store/dyad_record_io.h"
+#include "store/idempotency_record.h"
 
 namespace alliance::insights {
 namespace {
@@ -86,7 +87,7 @@ absl::StatusOr<std::vector<std::string>> MatchingEntries(
 // (`erasure_counter` set) each slice is one transaction that also removes the ids from the
 // worker group's pending list and increments the partition's erasure counter: a worker that
 // read one of these entries before sees the counter moved when it applies its batch, and then
-// checks entry by entry (worker/lua_scripts.h, kApplyBatch).
+// checks entry by entry (store/lua/apply_batch.lua).
 absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string& stream,
                                       const std::vector<std::string>& ids,
                                       const std::string& erasure_counter) {
@@ -315,10 +316,8 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
             const redisReply& value = *(*values)[i];
             // An error reply (a key of another type) or nil: not an idempotency record.
             if (value.type != REDIS_REPLY_STRING) continue;
-            std::string_view v = ReplyString(value);
-            size_t bar = v.rfind('|');
-            if (bar != std::string_view::npos &&
-                found.accepted_ids.count(std::string(v.substr(bar + 1))) > 0) {
+            std::optional<IdempotencyRecord> record = IdempotencyRecord::Parse(ReplyString(value));
+            if (record && found.accepted_ids.count(record->accepted_id) > 0) {
               idem_keys.push_back(k);
             }
           }

@@ -11,10 +11,10 @@
 #include "alliance/v1/insights.grpc.pb.h"
 #include "analytics/registry.h"
 #include "common/auth.h"
-#include "common/keys.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
 #include "services/insights/watch_reactor.h"
+#include "store/keys.h"
 
 namespace alliance::insights {
 

@@ -25,6 +25,8 @@
 #include "services/insights/watch_hub.h"
 #include "services/insights/watch_quota.h"
 #include "services/insights/watch_reactor.h"
+#include "store/partition_guard.h"
+#include "store/store_flags.h"
 
 ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.");
 // Loopback unless asked, so a binary started by hand exposes nothing; containers set 0.0.0.0.
@@ -82,6 +84,9 @@ int Main(int argc, char** argv) {
   if (!endpoint.ok()) return Fail("invalid_redis_flags", endpoint.status());
   absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail("invalid_partitions", layout.status());
+  if (absl::Status s = CheckPartitionCountAtStart(*endpoint, *layout); !s.ok()) {
+    return Fail("partition_count_mismatch", s);
+  }
   absl::StatusOr<analytics::InstrumentRegistry> registry = InstrumentRegistryFromFlags();
   if (!registry.ok()) return Fail("invalid_instruments", registry.status());
   const int grpc_port = absl::GetFlag(FLAGS_grpc_port);
@@ -177,8 +182,7 @@ int Main(int argc, char** argv) {
   LogInfo("shutting_down");
   health.SetShuttingDown();
   hub.Stop();  // ends every watch stream with UNAVAILABLE and its resume cursor
-  const absl::Time deadline =
-      absl::Now() + absl::GetFlag(FLAGS_shutdown_timeout);
+  const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_shutdown_timeout);
   server->Shutdown(absl::ToChronoTime(deadline));
   health_server.Shutdown(deadline);
   pool.Stop();

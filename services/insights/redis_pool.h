@@ -13,7 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "common/redis_connection.h"
+#include "store/redis_connection.h"
 
 namespace alliance::insights {
 

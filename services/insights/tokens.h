@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/insights/stream_id.h"
+#include "store/stream_id.h"
 
 namespace alliance::insights {
 

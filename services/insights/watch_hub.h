@@ -24,10 +24,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
-#include "services/insights/alert_entry.h"
-#include "services/insights/stream_id.h"
+#include "store/alert_entry.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
+#include "store/stream_id.h"
 
 namespace alliance::insights {
 

@@ -18,13 +18,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "alliance/v1/insights.pb.h"
-#include "common/keys.h"
-#include "services/insights/alert_entry.h"
+#include "services/insights/alert_filter.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
 #include "services/insights/tenant.h"
 #include "services/insights/watch_hub.h"
 #include "services/insights/watch_quota.h"
+#include "store/alert_entry.h"
+#include "store/keys.h"
 
 namespace alliance::insights {
 

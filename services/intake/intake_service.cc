@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "services/intake/content_hash.h"
-#include "services/intake/feedback_entry.h"
+#include "store/feedback_entry.h"
 
 namespace alliance::intake {
 namespace {

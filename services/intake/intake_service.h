@@ -10,10 +10,10 @@
 #include "alliance/v1/intake.grpc.pb.h"
 #include "analytics/registry.h"
 #include "common/auth.h"
-#include "common/keys.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/validation.h"
 #include "services/intake/writer_pool.h"
+#include "store/keys.h"
 
 namespace alliance::intake {
 

@@ -28,6 +28,8 @@
 #include "services/intake/request_limits.h"
 #include "services/intake/server_options.h"
 #include "services/intake/writer_pool.h"
+#include "store/partition_guard.h"
+#include "store/store_flags.h"
 
 ABSL_FLAG(int32_t, writer_threads, 2, "Writer threads, each with its own Redis connection.");
 ABSL_FLAG(int32_t, queue_capacity, 4096,
@@ -88,6 +90,7 @@ int Run() {
   if (!endpoint.ok()) return Fail(endpoint.status());
   auto layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail(layout.status());
+  if (absl::Status s = CheckPartitionCountAtStart(*endpoint, *layout); !s.ok()) return Fail(s);
   auto registry = InstrumentRegistryFromFlags();
   if (!registry.ok()) return Fail(registry.status());
 
@@ -107,6 +110,7 @@ int Run() {
   HealthPublisher health;
   WriterPoolOptions pool_options;
   pool_options.endpoint = *endpoint;
+  pool_options.layout = *layout;
   pool_options.threads = absl::GetFlag(FLAGS_writer_threads);
   pool_options.queue_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_queue_capacity));
   pool_options.max_pipeline = static_cast<size_t>(absl::GetFlag(FLAGS_max_pipeline));

@@ -10,11 +10,13 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/keys.h"
 #include "common/log.h"
-#include "common/resp_command.h"
 #include "common/strings.h"
 #include "services/intake/append_script.h"
+#include "store/keys.h"
+#include "store/lua_scripts.h"
+#include "store/partition_guard.h"
+#include "store/resp_command.h"
 
 namespace alliance::intake {
 namespace {
@@ -102,7 +104,10 @@ class WriterPool::Writer {
   absl::Status Connect() {
     auto connection = RedisConnection::Connect(pool_->options_.endpoint);
     if (!connection.ok()) return connection.status();
-    auto reply = (*connection)->Command({"SCRIPT", "LOAD", kAppendScript});
+    if (absl::Status s = CheckPartitionCount(**connection, pool_->options_.layout); !s.ok()) {
+      return s;
+    }
+    auto reply = (*connection)->Command({"SCRIPT", "LOAD", ScriptSource(Script::kAppendFeedback)});
     if (!reply.ok()) return reply.status();
     if ((*reply)->type != REDIS_REPLY_STRING) {
       return absl::UnavailableError(
@@ -149,7 +154,7 @@ class WriterPool::Writer {
     if (!retry.empty() && connection_ != nullptr) {
       // NOSCRIPT: the server lost its script cache (restart, failover, SCRIPT FLUSH). Nothing
       // ran for these jobs, so loading the script again and resending is safe.
-      auto reply = connection_->Command({"SCRIPT", "LOAD", kAppendScript});
+      auto reply = connection_->Command({"SCRIPT", "LOAD", ScriptSource(Script::kAppendFeedback)});
       if (reply.ok() && (*reply)->type == REDIS_REPLY_STRING) {
         script_sha_ = std::string(ReplyString(**reply));
         Batch again = SendRound(retry);

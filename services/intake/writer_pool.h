@@ -17,14 +17,18 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/redis_connection.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/write_job.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 
 namespace alliance::intake {
 
 struct WriterPoolOptions {
   RedisEndpoint endpoint;
+  // Checked at every connection (store/partition_guard.h): a writer never appends to a Redis
+  // whose deployment has another partition count.
+  KeyLayout layout{1};
   int threads = 2;
   size_t queue_capacity = 4096;
   size_t max_pipeline = 128;  // jobs one writer sends before reading replies

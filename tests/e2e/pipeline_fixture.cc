@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/keys.h"
+#include "store/keys.h"
 
 namespace alliance::testing {
 

@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "analytics/registry.h"
-#include "common/keys.h"
+#include "store/keys.h"
 #include "tests/e2e/pipeline_fixture.h"
 #include "tools/cohort/cohort.h"
 

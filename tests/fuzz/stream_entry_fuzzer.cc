@@ -7,8 +7,8 @@
 #include <cstdint>
 
 #include "analytics/registry.h"
-#include "services/insights/alert_entry.h"
-#include "worker/stream_entry.h"
+#include "store/alert_entry.h"
+#include "store/feedback_entry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   redisReader* reader = redisReaderCreate();
@@ -17,17 +17,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // One input may hold several replies; a bounded number is plenty.
   for (int i = 0; i < 8 && redisReaderGetReply(reader, &raw) == REDIS_OK && raw != nullptr; ++i) {
     auto* reply = static_cast<redisReply*>(raw);
-    auto entries = alliance::worker::ParseEntries(*reply);
+    auto entries = alliance::ParseEntries(*reply);
     if (entries.ok()) {
       for (const auto& entry : *entries) {
-        (void)alliance::worker::DecodeFeedback(
-            entry, alliance::analytics::InstrumentRegistry::BuiltIn());
+        (void)alliance::DecodeFeedback(entry, alliance::analytics::InstrumentRegistry::BuiltIn());
       }
     }
     if (reply->type == REDIS_REPLY_ARRAY) {
       for (size_t e = 0; e < reply->elements; ++e) {
-        auto alert = alliance::insights::ParseAlertEntry(0, *reply->element[e], false);
-        if (alert) alliance::insights::ParseAlertBody(alert.get());
+        auto alert = alliance::ParseAlertEntry(0, *reply->element[e], false);
+        if (alert) alliance::ParseAlertBody(alert.get());
       }
     }
     freeReplyObject(reply);

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "common/redis_connection.h"
+#include "store/redis_connection.h"
 
 namespace alliance::testing {
 

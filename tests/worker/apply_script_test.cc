@@ -13,12 +13,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "alliance/internal/v1/records.pb.h"
-#include "common/dyad_record_io.h"
-#include "common/keys.h"
 #include "services/insights/erasure.h"
+#include "store/dyad_record_io.h"
+#include "store/keys.h"
+#include "store/lua_scripts.h"
 #include "tests/support/redis_server.h"
 #include "tests/worker/worker_fixture.h"
-#include "worker/lua_scripts.h"
 
 namespace alliance::testing {
 namespace {
@@ -134,7 +134,7 @@ class ApplyScriptTest : public ::testing::Test {
     args.push_back(write.retention_ms);
     std::vector<std::string_view> key_views(keys.begin(), keys.end());
     std::vector<std::string_view> arg_views(args.begin(), args.end());
-    scripts_.Append(*redis_, worker::Script::kApplyBatch, key_views, arg_views);
+    scripts_.Append(*redis_, Script::kApplyBatch, key_views, arg_views);
     auto reply = redis_->GetReply();
     std::vector<int64_t> out;
     EXPECT_TRUE(reply.ok());
@@ -171,7 +171,7 @@ class ApplyScriptTest : public ::testing::Test {
   RedisServer server_;
   KeyLayout layout_{1};
   std::unique_ptr<RedisConnection> redis_;
-  worker::ScriptShas scripts_;
+  ScriptShas scripts_;
 };
 
 TEST_F(ApplyScriptTest, HeadIsReplacedAndTheLogAppendedTo) {

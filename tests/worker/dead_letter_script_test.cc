@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/lua_scripts.h"
+#include "store/redis_connection.h"
 #include "tests/support/redis_server.h"
-#include "worker/lua_scripts.h"
 
 namespace alliance::worker {
 namespace {

@@ -8,11 +8,11 @@
 #include <string>
 
 #include "absl/time/clock.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/lua_scripts.h"
+#include "store/redis_connection.h"
 #include "tests/support/redis_server.h"
 #include "tests/worker/worker_fixture.h"
-#include "worker/lua_scripts.h"
 
 namespace alliance::worker {
 namespace {

@@ -15,7 +15,7 @@
 #include "analytics/dyad_analysis.h"
 #include "analytics/registry.h"
 #include "analytics/rules.h"
-#include "common/dyad_record_io.h"
+#include "store/dyad_record_io.h"
 #include "worker/record_convert.h"
 
 namespace alliance::testing {

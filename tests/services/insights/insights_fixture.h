@@ -12,9 +12,9 @@
 
 #include "alliance/internal/v1/records.pb.h"
 #include "alliance/v1/insights.grpc.pb.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
 #include "gtest/gtest.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
 

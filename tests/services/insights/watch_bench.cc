@@ -22,8 +22,8 @@
 #include "absl/time/clock.h"
 #include "alliance/v1/insights.grpc.pb.h"
 #include "alliance/v1/intake.grpc.pb.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 
 ABSL_FLAG(std::string, insights, "127.0.0.1:50052", "AllianceInsights address.");
 ABSL_FLAG(int32_t, redis_port, 6379, "Redis port (host 127.0.0.1).");

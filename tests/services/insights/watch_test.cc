@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/barrier.h"
-#include "services/insights/stream_id.h"
 #include "services/insights/tokens.h"
+#include "store/stream_id.h"
 #include "tests/services/insights/insights_fixture.h"
 
 namespace alliance::testing {
@@ -45,21 +45,19 @@ class WatchTest : public InsightsFixture {
   }
 
   // The id of the newest entry of partition `p`'s alert stream.
-  insights::StreamId NewestEntry(int p) {
+  StreamId NewestEntry(int p) {
     auto reply = conn_->Command({"XREVRANGE", layout_.AlertStream(p), "+", "-", "COUNT", "1"});
     EXPECT_TRUE(reply.ok() && (*reply)->type == REDIS_REPLY_ARRAY && (*reply)->elements == 1);
     if (!reply.ok() || (*reply)->elements != 1) return {};
-    std::optional<insights::StreamId> id =
-        insights::StreamId::Parse(ReplyString(*(*reply)->element[0]->element[0]));
+    std::optional<StreamId> id = StreamId::Parse(ReplyString(*(*reply)->element[0]->element[0]));
     EXPECT_TRUE(id.has_value());
-    return id.value_or(insights::StreamId{});
+    return id.value_or(StreamId{});
   }
 
-  static insights::Positions Decode(const std::string& cursor) {
-    absl::StatusOr<insights::Positions> positions =
-        insights::DecodeWatchCursor(cursor, kPartitions);
+  static Positions Decode(const std::string& cursor) {
+    absl::StatusOr<Positions> positions = insights::DecodeWatchCursor(cursor, kPartitions);
     EXPECT_TRUE(positions.ok()) << positions.status();
-    return positions.value_or(insights::Positions(kPartitions));
+    return positions.value_or(Positions(kPartitions));
   }
 
   // Reads until a heartbeat arrives; its cursor, empty at stream end.
@@ -274,7 +272,7 @@ TEST_F(WatchTest, AnotherTenantsAlertDoesNotMoveTheCursor) {
   // clinic-b's own alert: its cursor holds that position.
   const int p = layout_.PartitionOf("clinic-b", "t1", "c1");
   AppendAlerts({MakeAlert("clinic-b", "t1", "c1", 1)});
-  const insights::StreamId b_id = NewestEntry(p);
+  const StreamId b_id = NewestEntry(p);
   WatchAlertsResponse message;
   ASSERT_TRUE(ReadAlert(b_reader.get(), &message));
   EXPECT_EQ(Decode(message.cursor())[p], b_id);
@@ -288,13 +286,13 @@ TEST_F(WatchTest, AnotherTenantsAlertDoesNotMoveTheCursor) {
   }
   ASSERT_FALSE(client.empty());
   AppendAlerts({MakeAlert("clinic-a", "t1", client, 2)});
-  const insights::StreamId a_id = NewestEntry(p);
+  const StreamId a_id = NewestEntry(p);
   ASSERT_LT(b_id, a_id);
   // clinic-a's watcher got it, so the fan-out gave it to clinic-b's watcher too; the second
   // heartbeat from now was queued after that.
   ASSERT_TRUE(ReadAlert(a_reader.get(), &message));
   ASSERT_FALSE(NextHeartbeatCursor(b_reader.get()).empty());
-  const insights::Positions later = Decode(NextHeartbeatCursor(b_reader.get()));
+  const Positions later = Decode(NextHeartbeatCursor(b_reader.get()));
   EXPECT_EQ(later[p], b_id) << "clinic-b's cursor moved with clinic-a's alert";
   for (int q = 0; q < kPartitions; ++q) {
     EXPECT_LT(later[q], a_id) << "partition " << q;
@@ -396,8 +394,6 @@ TEST_F(WatchTest, CursorsAreValidatedAndEdgePositionsWork) {
     grpc::Status status = reader->Finish();
     return *read == alerts ? grpc::Status::OK : status;
   };
-  using insights::Positions;
-  using insights::StreamId;
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   int read = 0;
   // From the start of every stream: everything, once.

@@ -13,8 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "alliance/v1/intake.grpc.pb.h"
-#include "common/keys.h"
-#include "common/redis_connection.h"
+#include "store/keys.h"
+#include "store/redis_connection.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
 
@@ -74,7 +74,8 @@ grpc::Status Submit(alliance::v1::FeedbackIntake::Stub& stub, const alliance::v1
 std::unique_ptr<RedisConnection> ConnectOrDie(const RedisServer& redis);
 // Sum of XLEN over every feedback stream of `layout`.
 int64_t TotalFeedbackEntries(RedisConnection& redis, const KeyLayout& layout);
-// Number of keys in Redis (to prove nothing at all was written).
+// Number of keys in Redis but the recorded partition count (to prove nothing at all was
+// written).
 int64_t KeyCount(RedisConnection& redis);
 // True when `stream` holds an entry with exactly `id`.
 bool StreamHasEntry(RedisConnection& redis, const std::string& stream, const std::string& id);

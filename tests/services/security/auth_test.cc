@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "services/insights/stream_id.h"
 #include "services/insights/tokens.h"
+#include "store/stream_id.h"
 #include "tests/services/insights/insights_fixture.h"
 #include "tests/services/intake/intake_fixture.h"
 #include "tests/support/api_keys.h"
@@ -126,7 +126,7 @@ class AuthTest : public InsightsFixture {
       // From the beginning of every alert stream, so clinic-a's alert would be replayed.
       v1::WatchAlertsRequest r;
       r.set_tenant_id(tenant);
-      r.set_cursor(insights::EncodeWatchCursor(insights::Positions(kPartitions)));
+      r.set_cursor(insights::EncodeWatchCursor(Positions(kPartitions)));
       grpc::ClientContext* context = Context(key);
       auto reader = stub_->WatchAlerts(context, r);
       v1::WatchAlertsResponse message;
