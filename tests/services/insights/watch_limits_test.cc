@@ -174,13 +174,14 @@ TEST_F(WatchLimitsTest, ASlowWatcherThatIsCutOffFreesItsSlotAtOnce) {
   grpc::Status status;
   Open(kKeyA1, &status);
   ASSERT_EQ(status.error_code(), grpc::RESOURCE_EXHAUSTED);
+  WaitForWatchers(2);  // the refused stream is gone; the two that hold the slots remain
 
   AppendUntilAWatcherIsCutOff();
-  // The cut-off stream is still open as far as gRPC goes (its client has not read the end)...
-  EXPECT_EQ(Metric("alliance_insights_watchers"), 2);
-  // ...but its key slot is free already.
+  // Usually the cut-off stream is still open as far as gRPC goes (its client has not read the
+  // end, so gRPC holds it until the grace resets it); whether or not gRPC has finished it
+  // already, its key slot is free at the cut-off itself.
   Stream next = MustOpen(kKeyA1, "nobody");
-  EXPECT_EQ(Metric("alliance_insights_watchers"), 3);
+  ASSERT_NE(next.reader, nullptr);
 
   // The slow client, reading at last, gets RESOURCE_EXHAUSTED and its resume cursor.
   WatchAlertsResponse message;
