@@ -8,8 +8,10 @@
 #define ALLIANCE_STORE_PARTITION_GUARD_H_
 
 #include "absl/status/status.h"
+#include "store/cluster_client.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
+#include "store/store_flags.h"
 
 namespace alliance {
 
@@ -17,11 +19,13 @@ namespace alliance {
 // FAILED_PRECONDITION naming both counts when the recorded one differs; INTERNAL when what is
 // recorded is not a count; UNAVAILABLE on transport errors.
 absl::Status CheckPartitionCount(RedisConnection& redis, const KeyLayout& layout);
+// The same on a Redis Cluster (the key lives in one slot).
+absl::Status CheckPartitionCount(ClusterClient& cluster, const KeyLayout& layout);
 
 // The start-up check of a deployable: connects once (bounded by the endpoint's timeouts) and
 // runs CheckPartitionCount. A Redis that cannot be reached is not an error here (services
 // start before Redis and wait for it; every later connection is checked again); a mismatch is.
-absl::Status CheckPartitionCountAtStart(const RedisEndpoint& endpoint, const KeyLayout& layout);
+absl::Status CheckPartitionCountAtStart(const RedisTarget& target, const KeyLayout& layout);
 
 }  // namespace alliance
 

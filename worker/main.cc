@@ -50,7 +50,14 @@ int main(int argc, char** argv) {
   if (!endpoint.ok()) return Fail("bad_flags", endpoint.status());
   absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail("bad_flags", layout.status());
-  if (absl::Status s = CheckPartitionCountAtStart(*endpoint, *layout); !s.ok()) {
+  absl::StatusOr<RedisTarget> target = RedisTargetFromFlags();
+  if (!target.ok()) return Fail("bad_flags", target.status());
+  if (target->cluster) {
+    return Fail("bad_flags",
+                absl::UnimplementedError("alliance-worker does not run on Redis Cluster yet "
+                                         "(--redis_cluster_nodes); see docs/scaling.md"));
+  }
+  if (absl::Status s = CheckPartitionCountAtStart(*target, *layout); !s.ok()) {
     return Fail("partition_count_mismatch", s);
   }
 

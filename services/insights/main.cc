@@ -84,7 +84,14 @@ int Main(int argc, char** argv) {
   if (!endpoint.ok()) return Fail("invalid_redis_flags", endpoint.status());
   absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail("invalid_partitions", layout.status());
-  if (absl::Status s = CheckPartitionCountAtStart(*endpoint, *layout); !s.ok()) {
+  absl::StatusOr<RedisTarget> target = RedisTargetFromFlags();
+  if (!target.ok()) return Fail("invalid_redis_flags", target.status());
+  if (target->cluster) {
+    return Fail("invalid_redis_flags",
+                absl::UnimplementedError("alliance-insights does not run on Redis Cluster yet "
+                                         "(--redis_cluster_nodes); see docs/scaling.md"));
+  }
+  if (absl::Status s = CheckPartitionCountAtStart(*target, *layout); !s.ok()) {
     return Fail("partition_count_mismatch", s);
   }
   absl::StatusOr<analytics::InstrumentRegistry> registry = InstrumentRegistryFromFlags();

@@ -46,6 +46,7 @@ IntakeMetrics::IntakeMetrics(MetricsRegistry* r) {
   redis_reply_errors = r->GetCounter(kErrors, kErrorsHelp, {{"kind", "error_reply"}});
   redis_connect_errors = r->GetCounter(kErrors, kErrorsHelp, {{"kind", "connect"}});
   redis_noscript = r->GetCounter(kErrors, kErrorsHelp, {{"kind", "noscript"}});
+  replication_unconfirmed = r->GetCounter(kErrors, kErrorsHelp, {{"kind", "replicas_unconfirmed"}});
   queue_depth =
       r->GetGauge("alliance_intake_queue_depth", "Submissions waiting in the writer queue.");
   writes_in_flight = r->GetGauge("alliance_intake_writes_in_flight",

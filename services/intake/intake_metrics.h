@@ -31,6 +31,7 @@ class IntakeMetrics {
   Counter* redis_reply_errors;
   Counter* redis_connect_errors;
   Counter* redis_noscript;
+  Counter* replication_unconfirmed;  // WAIT reached fewer replicas than asked in time
   Gauge* queue_depth;
   Gauge* writes_in_flight;
   Gauge* writers_connected;

@@ -90,7 +90,9 @@ int Run() {
   if (!endpoint.ok()) return Fail(endpoint.status());
   auto layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail(layout.status());
-  if (absl::Status s = CheckPartitionCountAtStart(*endpoint, *layout); !s.ok()) return Fail(s);
+  auto target = RedisTargetFromFlags();
+  if (!target.ok()) return Fail(target.status());
+  if (absl::Status s = CheckPartitionCountAtStart(*target, *layout); !s.ok()) return Fail(s);
   auto registry = InstrumentRegistryFromFlags();
   if (!registry.ok()) return Fail(registry.status());
 
@@ -111,6 +113,9 @@ int Run() {
   WriterPoolOptions pool_options;
   pool_options.endpoint = *endpoint;
   pool_options.layout = *layout;
+  pool_options.cluster = target->cluster;
+  pool_options.wait_replicas = target->wait_replicas;
+  pool_options.wait_timeout = target->wait_timeout;
   pool_options.threads = absl::GetFlag(FLAGS_writer_threads);
   pool_options.queue_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_queue_capacity));
   pool_options.max_pipeline = static_cast<size_t>(absl::GetFlag(FLAGS_max_pipeline));

@@ -13,6 +13,8 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "services/intake/append_script.h"
+#include "store/cluster_client.h"
+#include "store/cluster_slot.h"
 #include "store/keys.h"
 #include "store/lua_scripts.h"
 #include "store/partition_guard.h"
@@ -62,7 +64,7 @@ class WriterPool::Writer {
   void Run() {
     absl::Duration backoff = pool_->options_.backoff_initial;
     while (true) {
-      if (connection_ == nullptr) {
+      if (!connected()) {
         if (absl::Status s = Connect(); !s.ok()) {
           pool_->metrics_->redis_connect_errors->Increment();
           Batch orphans = pool_->TakeAllIfUnservable();
@@ -94,14 +96,18 @@ class WriterPool::Writer {
   }
 
   void DropConnection() {
-    if (connection_ == nullptr) return;
+    if (!connected()) return;
     connection_.reset();
+    cluster_.reset();
     Batch orphans = pool_->WriterDisconnected();
     FailJobs(orphans, absl::UnavailableError("redis is unreachable; retry later"));
   }
 
  private:
+  bool connected() const { return connection_ != nullptr || cluster_ != nullptr; }
+
   absl::Status Connect() {
+    if (pool_->options_.cluster) return ConnectCluster();
     auto connection = RedisConnection::Connect(pool_->options_.endpoint);
     if (!connection.ok()) return connection.status();
     if (absl::Status s = CheckPartitionCount(**connection, pool_->options_.layout); !s.ok()) {
@@ -118,7 +124,30 @@ class WriterPool::Writer {
     return absl::OkStatus();
   }
 
+  // Cluster mode: the slot map read from a seed, the partition count checked and the script
+  // loaded on every primary (a primary that loses it later answers NOSCRIPT, which the client
+  // handles by loading it again).
+  absl::Status ConnectCluster() {
+    auto cluster = ClusterClient::Connect(*pool_->options_.cluster);
+    if (!cluster.ok()) return cluster.status();
+    if (absl::Status s = CheckPartitionCount(**cluster, pool_->options_.layout); !s.ok()) return s;
+    auto sha = (*cluster)->LoadScript(std::string(ScriptSource(Script::kAppendFeedback)));
+    if (!sha.ok()) return sha.status();
+    script_sha_ = *std::move(sha);
+    cluster_ = *std::move(cluster);
+    return absl::OkStatus();
+  }
+
   void Ping() {
+    if (cluster_ != nullptr) {
+      // Any primary will do: this checks the client can still reach the cluster.
+      if (!cluster_->Command(0, {"PING"}).ok()) {
+        pool_->metrics_->redis_transport_errors->Increment();
+        LogWarning("redis_connection_lost", {{"writer", int64_t{index_}}});
+        DropConnection();
+      }
+      return;
+    }
     auto reply = connection_->Command({"PING"});
     if (!reply.ok()) {
       pool_->metrics_->redis_transport_errors->Increment();
@@ -171,10 +200,11 @@ class WriterPool::Writer {
     pool_->metrics_->writes_in_flight->Add(-static_cast<double>(send.size()));
   }
 
-  // Pipelines one EVALSHA per partition present in `jobs` (the script handles all of that
-  // partition's jobs in one atomic call) and completes each job from its reply. Returns the
-  // jobs that got NOSCRIPT. On a transport error every job without a reply fails UNAVAILABLE
-  // (the write may or may not have happened; the idempotency id makes the caller's retry safe).
+  // Sends one EVALSHA per partition present in `jobs` (the script handles all of that
+  // partition's jobs in one atomic call), followed by WAIT when submissions must reach replicas
+  // before they are acknowledged, and completes each job from its reply. Returns the jobs that
+  // got NOSCRIPT. On a transport error every job without a reply fails UNAVAILABLE (the write
+  // may or may not have happened; the idempotency id makes the caller's retry safe).
   Batch SendRound(Batch& jobs) {
     std::vector<std::vector<size_t>> groups;
     {
@@ -185,101 +215,197 @@ class WriterPool::Writer {
         groups[it->second].push_back(i);
       }
     }
-    for (const auto& group : groups) {
-      command_.clear();
-      RespCommand command(&command_);
-      command.Begin(5 + 6 * group.size());
-      command.Arg("EVALSHA");
-      command.Arg(script_sha_);
-      char key_count[24];
-      char* key_count_end =
-          std::to_chars(key_count, key_count + sizeof key_count, 2 * group.size()).ptr;
-      command.Arg(std::string_view(key_count, static_cast<size_t>(key_count_end - key_count)));
-      for (size_t i : group) {
-        command.Arg(jobs[i]->idempotency_key);
-        command.Arg(jobs[i]->stream_key);
-      }
-      command.Arg(window_ms_);
-      command.Arg(kEntryVersion);
-      for (size_t i : group) {
-        command.Arg(jobs[i]->content_hash);
-        command.Arg(jobs[i]->accepted_id);
-        command.Arg(jobs[i]->tenant_id);
-        command.Arg(jobs[i]->entry);
-      }
-      connection_->AppendFormatted(command_);
-    }
-    // Keep the buffer for the next flush, but not a huge one left by a batch of large messages.
-    if (command_.capacity() > (size_t{1} << 20)) std::string().swap(command_);
+    std::vector<std::optional<WriteResult>> results(jobs.size());
     Batch noscript;
-    for (size_t g = 0; g < groups.size(); ++g) {
-      const std::vector<size_t>& group = groups[g];
-      auto reply = connection_->GetReply();
-      if (!reply.ok()) {
-        pool_->metrics_->redis_transport_errors->Increment();
-        Batch rest;
-        for (size_t h = g; h < groups.size(); ++h) {
-          for (size_t i : groups[h]) rest.push_back(std::move(jobs[i]));
-        }
-        LogWarning("redis_connection_lost", {{"writer", int64_t{index_}},
-                                             {"unanswered", static_cast<int64_t>(rest.size())}});
-        FailJobs(rest, absl::UnavailableError("lost the redis connection during the write"));
-        DropConnection();
-        break;
-      }
-      const redisReply& r = **reply;
-      if (r.type == REDIS_REPLY_ERROR) {
-        std::string_view message = ReplyString(r);
-        if (absl::StartsWith(Absl(message), "NOSCRIPT")) {
-          pool_->metrics_->redis_noscript->Increment();
-          for (size_t i : group) noscript.push_back(std::move(jobs[i]));
-          continue;
-        }
-        pool_->metrics_->redis_reply_errors->Increment();
-        LogWarning("redis_error_reply",
-                   {{"writer", int64_t{index_}}, {"error", message.substr(0, 120)}});
-        for (size_t i : group) Complete(jobs[i], {StatusOfErrorReply(message), "", false});
-        continue;
-      }
-      auto parsed = ParseAppendReplies(r, group.size());
-      if (!parsed.ok()) {
-        pool_->metrics_->redis_reply_errors->Increment();
-        for (size_t i : group) Complete(jobs[i], {parsed.status(), "", false});
-        continue;
-      }
-      for (size_t k = 0; k < group.size(); ++k) {
-        CompleteFromReply(jobs[group[k]], std::move((*parsed)[k]));
-      }
+    if (cluster_ != nullptr) {
+      SendRoundToCluster(jobs, groups, results);
+    } else {
+      SendRoundToRedis(jobs, groups, results, noscript);
+    }
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (jobs[i] != nullptr && results[i].has_value()) Complete(jobs[i], *std::move(results[i]));
     }
     jobs.clear();
     return noscript;
   }
 
-  void CompleteFromReply(std::unique_ptr<WriteJob>& job, AppendReply reply) {
+  // The append script's arguments for one partition's jobs (views into the jobs).
+  std::vector<std::string_view> ScriptArgs(const Batch& jobs, const std::vector<size_t>& group,
+                                           std::string& key_count) const {
+    key_count = std::to_string(2 * group.size());
+    std::vector<std::string_view> args;
+    args.reserve(5 + 6 * group.size());
+    args.insert(args.end(), {"EVALSHA", script_sha_, key_count});
+    for (size_t i : group) args.insert(args.end(), {jobs[i]->idempotency_key, jobs[i]->stream_key});
+    args.insert(args.end(), {window_ms_, kEntryVersion});
+    for (size_t i : group) {
+      args.insert(args.end(), {jobs[i]->content_hash, jobs[i]->accepted_id, jobs[i]->tenant_id,
+                               jobs[i]->entry});
+    }
+    return args;
+  }
+
+  std::vector<std::string_view> WaitArgs() {
+    wait_replicas_ = std::to_string(pool_->options_.wait_replicas);
+    wait_ms_ = std::to_string(absl::ToInt64Milliseconds(pool_->options_.wait_timeout));
+    return {"WAIT", wait_replicas_, wait_ms_};
+  }
+
+  void SendRoundToRedis(Batch& jobs, const std::vector<std::vector<size_t>>& groups,
+                        std::vector<std::optional<WriteResult>>& results, Batch& noscript) {
+    std::string key_count;
+    for (const auto& group : groups) {
+      std::vector<std::string_view> args = ScriptArgs(jobs, group, key_count);
+      command_.clear();
+      RespCommand command(&command_);
+      command.Begin(args.size());
+      for (std::string_view arg : args) command.Arg(arg);
+      connection_->AppendFormatted(command_);
+    }
+    const bool wait = pool_->options_.wait_replicas > 0;
+    if (wait) connection_->Append(WaitArgs());
+    // Keep the buffer for the next flush, but not a huge one left by a batch of large messages.
+    if (command_.capacity() > (size_t{1} << 20)) std::string().swap(command_);
+    for (size_t g = 0; g < groups.size(); ++g) {
+      auto reply = connection_->GetReply();
+      if (!reply.ok()) {
+        pool_->metrics_->redis_transport_errors->Increment();
+        int64_t unanswered = 0;
+        for (size_t h = g; h < groups.size(); ++h) unanswered += std::ssize(groups[h]);
+        LogWarning("redis_connection_lost",
+                   {{"writer", int64_t{index_}}, {"unanswered", unanswered}});
+        const absl::Status lost =
+            absl::UnavailableError("lost the redis connection during the write");
+        for (size_t i = 0; i < jobs.size(); ++i) {
+          if (jobs[i] != nullptr && !results[i].has_value())
+            results[i] = WriteResult{lost, "", false};
+        }
+        if (wait) Unconfirmed(results, "lost the redis connection before replicas confirmed");
+        DropConnection();
+        return;
+      }
+      const redisReply& r = **reply;
+      if (r.type == REDIS_REPLY_ERROR && absl::StartsWith(Absl(ReplyString(r)), "NOSCRIPT")) {
+        pool_->metrics_->redis_noscript->Increment();
+        for (size_t i : groups[g]) noscript.push_back(std::move(jobs[i]));
+        continue;
+      }
+      GroupResults(jobs, groups[g], r, results);
+    }
+    if (wait) {
+      auto reply = connection_->GetReply();
+      if (!reply.ok()) {
+        pool_->metrics_->redis_transport_errors->Increment();
+        Unconfirmed(results, "lost the redis connection before replicas confirmed");
+        DropConnection();
+        return;
+      }
+      CheckWaitReply(**reply, results);
+    }
+  }
+
+  // Cluster mode: one exchange per partition (its script call and WAIT go to the primary of its
+  // slot; the client follows redirections and reloads a lost script).
+  void SendRoundToCluster(Batch& jobs, const std::vector<std::vector<size_t>>& groups,
+                          std::vector<std::optional<WriteResult>>& results) {
+    const bool wait = pool_->options_.wait_replicas > 0;
+    std::string key_count;
+    for (const auto& group : groups) {
+      std::vector<CommandArgs> commands = {ScriptArgs(jobs, group, key_count)};
+      if (wait) commands.push_back(WaitArgs());
+      auto replies = cluster_->Exchange(KeySlot(jobs[group[0]]->stream_key), commands);
+      if (!replies.ok()) {
+        pool_->metrics_->redis_transport_errors->Increment();
+        LogWarning("redis_cluster_unavailable",
+                   {{"writer", int64_t{index_}}, {"error", Std(replies.status().message())}});
+        for (size_t i : group) {
+          results[i] =
+              WriteResult{absl::UnavailableError("redis cluster is unavailable; retry"), "", false};
+        }
+        continue;
+      }
+      GroupResults(jobs, group, *(*replies)[0], results);
+      if (wait) {
+        std::vector<std::optional<WriteResult>> mine(results.size());
+        for (size_t i : group) mine[i] = std::move(results[i]);
+        CheckWaitReply(*(*replies)[1], mine);
+        for (size_t i : group) results[i] = std::move(mine[i]);
+      }
+    }
+  }
+
+  // Results of one partition's script reply.
+  void GroupResults(const Batch& jobs, const std::vector<size_t>& group, const redisReply& r,
+                    std::vector<std::optional<WriteResult>>& results) {
+    if (r.type == REDIS_REPLY_ERROR) {
+      std::string_view message = ReplyString(r);
+      pool_->metrics_->redis_reply_errors->Increment();
+      LogWarning("redis_error_reply",
+                 {{"writer", int64_t{index_}}, {"error", message.substr(0, 120)}});
+      for (size_t i : group) results[i] = WriteResult{StatusOfErrorReply(message), "", false};
+      return;
+    }
+    auto parsed = ParseAppendReplies(r, group.size());
+    if (!parsed.ok()) {
+      pool_->metrics_->redis_reply_errors->Increment();
+      for (size_t i : group) results[i] = WriteResult{parsed.status(), "", false};
+      return;
+    }
+    for (size_t k = 0; k < group.size(); ++k) {
+      (void)jobs;
+      results[group[k]] = ResultOf(std::move((*parsed)[k]));
+    }
+  }
+
+  // WAIT answers how many replicas have everything this connection wrote; fewer than asked
+  // means the round's submissions could still vanish with their primary.
+  void CheckWaitReply(const redisReply& reply, std::vector<std::optional<WriteResult>>& results) {
+    if (reply.type == REDIS_REPLY_INTEGER && reply.integer >= pool_->options_.wait_replicas) return;
+    pool_->metrics_->replication_unconfirmed->Increment();
+    Unconfirmed(results, reply.type == REDIS_REPLY_INTEGER
+                             ? absl::StrCat("reached ", reply.integer, " of ",
+                                            pool_->options_.wait_replicas, " replicas in time")
+                             : std::string("WAIT failed"));
+  }
+
+  // Submissions written but not confirmed on enough replicas are not acknowledged: UNAVAILABLE,
+  // so the client retries with its idempotency id (answered from the record, not written twice).
+  static void Unconfirmed(std::vector<std::optional<WriteResult>>& results, std::string_view why) {
+    for (std::optional<WriteResult>& result : results) {
+      if (result.has_value() && result->status.ok()) {
+        *result = WriteResult{absl::UnavailableError(
+                                  absl::StrCat("written but not yet confirmed by replicas (",
+                                               Absl(why), "); retry with the same idempotency_id")),
+                              "", false};
+      }
+    }
+  }
+
+  WriteResult ResultOf(AppendReply reply) {
     switch (reply.outcome) {
       case AppendOutcome::kAppended:
         pool_->metrics_->appended->Increment();
-        Complete(job, {absl::OkStatus(), std::move(reply.stream_id), false});
-        break;
+        return {absl::OkStatus(), std::move(reply.stream_id), false};
       case AppendOutcome::kDuplicate:
         pool_->metrics_->duplicates->Increment();
-        Complete(job, {absl::OkStatus(), std::move(reply.stream_id), true});
-        break;
+        return {absl::OkStatus(), std::move(reply.stream_id), true};
       case AppendOutcome::kConflict:
         pool_->metrics_->conflicts->Increment();
-        Complete(job, {absl::AlreadyExistsError(
-                           "idempotency_id: already used for a submission with different content"),
-                       "", false});
         break;
     }
+    return {absl::AlreadyExistsError(
+                "idempotency_id: already used for a submission with different content"),
+            "", false};
   }
 
   WriterPool* const pool_;
   const int index_;
   const std::string window_ms_;
-  std::unique_ptr<RedisConnection> connection_;
+  std::unique_ptr<RedisConnection> connection_;  // single Redis
+  std::unique_ptr<ClusterClient> cluster_;       // Redis Cluster (--redis_cluster_nodes)
   std::string script_sha_;
-  std::string command_;  // RESP of the command being built, reused across flushes
+  std::string wait_replicas_, wait_ms_;  // WAIT's arguments, kept alive while it is queued
+  std::string command_;                  // RESP of the command being built, reused across flushes
   bool logged_down_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/write_job.h"
+#include "store/cluster_client.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
 
@@ -29,6 +31,12 @@ struct WriterPoolOptions {
   // Checked at every connection (store/partition_guard.h): a writer never appends to a Redis
   // whose deployment has another partition count.
   KeyLayout layout{1};
+  // Set: Redis Cluster instead of `endpoint` (store/cluster_client.h).
+  std::optional<ClusterOptions> cluster;
+  // > 0: a submission is acknowledged only once WAIT confirms it reached this many replicas
+  // within wait_timeout; otherwise it is answered UNAVAILABLE (retry with the idempotency id).
+  int wait_replicas = 0;
+  absl::Duration wait_timeout = absl::Seconds(1);
   int threads = 2;
   size_t queue_capacity = 4096;
   size_t max_pipeline = 128;  // jobs one writer sends before reading replies

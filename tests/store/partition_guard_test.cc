@@ -49,9 +49,10 @@ TEST_F(PartitionGuardTest, SomethingElseUnderTheKeyIsAnErrorNotACount) {
 }
 
 TEST_F(PartitionGuardTest, AnUnreachableRedisDoesNotStopAStart) {
-  RedisEndpoint nowhere = server_.endpoint();
-  nowhere.port = testing::FreePort();
-  nowhere.connect_timeout = absl::Milliseconds(200);
+  RedisTarget nowhere;
+  nowhere.single = server_.endpoint();
+  nowhere.single.port = testing::FreePort();
+  nowhere.single.connect_timeout = absl::Milliseconds(200);
   EXPECT_TRUE(CheckPartitionCountAtStart(nowhere, KeyLayout(4)).ok());
 }
 
