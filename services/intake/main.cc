@@ -116,6 +116,11 @@ int Run() {
   pool_options.cluster = target->cluster;
   pool_options.wait_replicas = target->wait_replicas;
   pool_options.wait_timeout = target->wait_timeout;
+  if (pool_options.wait_replicas > 0) {
+    // A round's replies end with WAIT's, which may take the whole WAIT timeout.
+    pool_options.endpoint.command_timeout += pool_options.wait_timeout;
+    if (pool_options.cluster) pool_options.cluster->command_timeout += pool_options.wait_timeout;
+  }
   pool_options.threads = absl::GetFlag(FLAGS_writer_threads);
   pool_options.queue_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_queue_capacity));
   pool_options.max_pipeline = static_cast<size_t>(absl::GetFlag(FLAGS_max_pipeline));
