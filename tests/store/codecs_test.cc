@@ -14,7 +14,7 @@
 #include "store/keys.h"
 #include "store/lua_scripts.h"
 #include "store/stream_entry.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 
 namespace alliance {
 namespace {
@@ -37,13 +37,10 @@ alliance::v1::Feedback SrsFeedback() {
   return f;
 }
 
-class CodecsTest : public ::testing::Test {
+class CodecsTest : public testing::RedisTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto connection = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(connection.ok()) << connection.status();
-    redis_ = *std::move(connection);
+    RedisTest::SetUp();
     ASSERT_TRUE(shas_.Load(*redis_).ok());
   }
 
@@ -78,8 +75,6 @@ class CodecsTest : public ::testing::Test {
     return reply->elements == 2 ? std::string(ReplyString(*reply->element[1])) : "";
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<RedisConnection> redis_;
   ScriptShas shas_;
   KeyLayout layout_{1};
   const std::string idem_key_ = layout_.Idempotency(0, "clinic-a", "idem-1");

@@ -4,20 +4,13 @@
 #include "store/dyad_record_io.h"
 
 #include "gtest/gtest.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 
 namespace alliance {
 namespace {
 
-class DyadRecordIoTest : public ::testing::Test {
+class DyadRecordIoTest : public testing::RedisTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto conn = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    redis_ = *std::move(conn);
-  }
-
   void Set(const std::string& key, const std::string& value) {
     ASSERT_TRUE(redis_->Command({"SET", key, value}).ok());
   }
@@ -26,8 +19,6 @@ class DyadRecordIoTest : public ::testing::Test {
     return ReadStoredDyad(*redis_, layout_, 1, "ten", "th", "cl");
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<RedisConnection> redis_;
   KeyLayout layout_{2};
   const std::string head_key_ = layout_.DyadState(1, "ten", "th", "cl");
   const std::string log_key_ = layout_.DyadLog(1, "ten", "th", "cl");

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 
 namespace alliance {
 namespace {
@@ -72,16 +72,8 @@ TEST(LuaScriptsTest, IncludesExpandAndFencedScriptsShareOneFence) {
   }
 }
 
-class LuaScriptsRedisTest : public ::testing::Test {
+class LuaScriptsRedisTest : public testing::RedisTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto connection = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(connection.ok()) << connection.status();
-    redis_ = *std::move(connection);
-  }
-  testing::RedisServer server_;
-  std::unique_ptr<RedisConnection> redis_;
 };
 
 TEST_F(LuaScriptsRedisTest, AllScriptsLoadAndTheFenceRefusesAWorkerWithoutTheLease) {

@@ -7,22 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 
 namespace alliance {
 namespace {
 
-class PartitionGuardTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto connection = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(connection.ok()) << connection.status();
-    redis_ = *std::move(connection);
-  }
-  testing::RedisServer server_;
-  std::unique_ptr<RedisConnection> redis_;
-};
+using PartitionGuardTest = testing::RedisTest;
 
 TEST_F(PartitionGuardTest, TheFirstCountIsRecordedAndAnotherIsRefused) {
   ASSERT_TRUE(CheckPartitionCount(*redis_, KeyLayout(8)).ok());
