@@ -4,13 +4,16 @@
 // acknowledgements with one fenced script per partition and slice of dyads, which checks every
 // dyad's version (and so that a cached state is current).
 // Each script is sent as soon as its slice is computed, so Redis runs it while the worker
-// computes the next slice.
+// computes the next slice. On a Redis Cluster each script is one exchange with the primary of
+// its partition's slot, followed there by WAIT when writes must reach replicas.
 // Entries that cannot be processed stay pending for later passes and are parked as dead
 // letters after --max_attempts deliveries.
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
 #include <deque>
+#include <functional>
+#include <map>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
@@ -68,6 +71,37 @@ void Queue(RedisConnection& redis, const ScriptShas& shas, const Call& call) {
   shas.AppendStrings(redis, call.script, call.keys, call.args);
 }
 
+// Cluster mode: commands 0..count-1, each on the slot of `key_of(i)`, one exchange per slot
+// (the keys of one partition share a slot); replies handed to `on_reply(i, reply)` in order of
+// i within a slot. Stops at the first failed exchange or error status of `on_reply`.
+absl::Status RunBySlot(RedisExecutor& redis, size_t count,
+                       const std::function<std::string(size_t)>& key_of,
+                       const std::function<std::vector<std::string>(size_t)>& command_of,
+                       const std::function<absl::Status(size_t, const redisReply&)>& on_reply) {
+  std::vector<CommandGroup> groups;
+  std::vector<std::vector<size_t>> members;
+  std::map<std::string, size_t> group_of;
+  for (size_t i = 0; i < count; ++i) {
+    std::string key = key_of(i);
+    auto [it, inserted] = group_of.try_emplace(key, groups.size());
+    if (inserted) {
+      groups.push_back({key, {}});
+      members.emplace_back();
+    }
+    groups[it->second].commands.push_back(command_of(i));
+    members[it->second].push_back(i);
+  }
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> replies = redis.Run(groups);
+  if (!replies.ok()) return replies.status();
+  absl::Status status = absl::OkStatus();
+  for (size_t g = 0; g < groups.size() && status.ok(); ++g) {
+    for (size_t j = 0; j < members[g].size() && status.ok(); ++j) {
+      status = on_reply(members[g][j], *(*replies)[g][j]);
+    }
+  }
+  return status;
+}
+
 // What a call weighs in the send window: its dyads (at least 1: a dead letter, an
 // acknowledgement of deleted entries).
 size_t DyadsOf(const Call& call) { return std::max<size_t>(1, call.bookings.size()); }
@@ -116,34 +150,46 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
   }
   metrics_->dyad_cache_hits->Increment(static_cast<double>(dyads.size() - misses.size()));
   metrics_->dyad_cache_misses->Increment(static_cast<double>(misses.size()));
-  absl::Status loaded = RunPipelined(
-      *redis_, misses.size(), kGetWindow,
-      [&](size_t i) {
-        const DyadWork& w = dyads[misses[i]];
-        const analytics::DyadKey& d = w.items.front().dyad;
-        AppendStoredDyadRead(*redis_, layout_, w.partition, d.tenant_id, d.therapist_id,
-                             d.client_id);
-      },
-      [&](size_t i, const redisReply& r) {
-        if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
-        DyadWork& w = dyads[misses[i]];
-        absl::StatusOr<std::optional<StoredDyad>> stored = ParseStoredDyad(r);
-        if (stored.status().code() == absl::StatusCode::kDataLoss) {
-          w.record_ok = false;
-          return absl::OkStatus();
-        }
-        if (!stored.ok()) return stored.status();
-        const internal::v1::DyadRecord empty;
-        // Without retention, the first write after a load replaces the log: written under an
-        // earlier retention setting, it may still carry an expiry that an append would keep.
-        const bool appendable = stored->has_value() && (*stored)->has_log &&
-                                config_.data_retention > absl::ZeroDuration();
-        w.state = cache_.Insert(w.partition, w.key,
-                                std::make_unique<DyadState>(
-                                    *registry_, rules_, w.items.front().dyad,
+  auto on_loaded = [&](size_t i, const redisReply& r) -> absl::Status {
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+    DyadWork& w = dyads[misses[i]];
+    absl::StatusOr<std::optional<StoredDyad>> stored = ParseStoredDyad(r);
+    if (stored.status().code() == absl::StatusCode::kDataLoss) {
+      w.record_ok = false;
+      return absl::OkStatus();
+    }
+    if (!stored.ok()) return stored.status();
+    const internal::v1::DyadRecord empty;
+    // Without retention, the first write after a load replaces the log: written under an
+    // earlier retention setting, it may still carry an expiry that an append would keep.
+    const bool appendable =
+        stored->has_value() && (*stored)->has_log && config_.data_retention > absl::ZeroDuration();
+    w.state = cache_.Insert(
+        w.partition, w.key,
+        std::make_unique<DyadState>(*registry_, rules_, w.items.front().dyad,
                                     stored->has_value() ? (*stored)->record : empty, appendable));
-        return absl::OkStatus();
-      });
+    return absl::OkStatus();
+  };
+  absl::Status loaded =
+      redis_->cluster()
+          ? RunBySlot(
+                *redis_, misses.size(), [&](size_t i) { return dyads[misses[i]].key; },
+                [&](size_t i) -> std::vector<std::string> {
+                  const DyadWork& w = dyads[misses[i]];
+                  const analytics::DyadKey& d = w.items.front().dyad;
+                  return {"MGET", w.key,
+                          layout_.DyadLog(w.partition, d.tenant_id, d.therapist_id, d.client_id)};
+                },
+                on_loaded)
+          : RunPipelined(
+                *redis_->connection(), misses.size(), kGetWindow,
+                [&](size_t i) {
+                  const DyadWork& w = dyads[misses[i]];
+                  const analytics::DyadKey& d = w.items.front().dyad;
+                  AppendStoredDyadRead(*redis_->connection(), layout_, w.partition, d.tenant_id,
+                                       d.therapist_id, d.client_id);
+                },
+                on_loaded);
   if (!loaded.ok()) return loaded;
 
   // A stored record we cannot read: leave its entries pending as failures, so they end in the
@@ -160,20 +206,31 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
   }
 
   // Delivery counts of the failing entries (only when there are failures).
-  absl::Status counted = RunPipelined(
-      *redis_, failures.size(), kGetWindow,
-      [&](size_t i) {
-        const Failure& f = failures[i];
-        redis_->Append({"XPENDING", layout_.FeedbackStream(f.partition), group, f.entry->id,
-                        f.entry->id, "1"});
-      },
-      [&](size_t i, const redisReply& r) {
-        if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
-        if (r.type == REDIS_REPLY_ARRAY && r.elements == 1 && r.element[0]->elements == 4) {
-          failures[i].attempts = r.element[0]->element[3]->integer;
-        }
-        return absl::OkStatus();
-      });
+  auto xpending = [&](size_t i) -> std::vector<std::string> {
+    const Failure& f = failures[i];
+    return {"XPENDING", layout_.FeedbackStream(f.partition), group, f.entry->id, f.entry->id, "1"};
+  };
+  auto on_counted = [&](size_t i, const redisReply& r) -> absl::Status {
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+    if (r.type == REDIS_REPLY_ARRAY && r.elements == 1 && r.element[0]->elements == 4) {
+      failures[i].attempts = r.element[0]->element[3]->integer;
+    }
+    return absl::OkStatus();
+  };
+  absl::Status counted =
+      redis_->cluster()
+          ? RunBySlot(
+                *redis_, failures.size(),
+                [&](size_t i) { return layout_.FeedbackStream(failures[i].partition); }, xpending,
+                on_counted)
+          : RunPipelined(
+                *redis_->connection(), failures.size(), kGetWindow,
+                [&](size_t i) {
+                  std::vector<std::string> args = xpending(i);
+                  redis_->connection()->Append(
+                      std::vector<std::string_view>(args.begin(), args.end()));
+                },
+                on_counted);
   if (!counted.ok()) return counted;
 
   // Every write of the batch; each script is atomic on its own. Scripts go out as soon as they
@@ -223,8 +280,37 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     }
     return absl::OkStatus();
   };
+  const bool wait = target_.wait_replicas > 0;
+  const std::string wait_replicas = std::to_string(target_.wait_replicas);
+  const std::string wait_ms = std::to_string(absl::ToInt64Milliseconds(target_.wait_timeout));
+  // Cluster mode: the call and WAIT in one exchange with the primary of the partition's slot.
+  // WAIT has no key, so it stays with the node first asked: after a redirection (the script
+  // ran elsewhere) or a transport error (a new connection has written nothing) its answer says
+  // nothing about the script's writes, which then count as unconfirmed.
+  auto exchange = [&](const Call& call) -> absl::Status {
+    ClusterClient& cluster = *redis_->cluster_client();
+    const ClusterStats before = cluster.stats();
+    std::vector<CommandGroup> group = {
+        {call.keys[0], {redis_->Eval(call.script, call.keys, call.args)}}};
+    if (wait) group[0].commands.push_back({"WAIT", wait_replicas, wait_ms});
+    absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> replies = redis_->Run(group);
+    if (!replies.ok()) return replies.status();
+    absl::Status s = on_reply(call, *(*replies)[0][0]);
+    if (!s.ok() || !wait) return s;
+    const ClusterStats& after = cluster.stats();
+    const bool rerouted = after.moved != before.moved || after.ask != before.ask ||
+                          after.transport_errors != before.transport_errors;
+    if (rerouted) {
+      redisReply unconfirmed{};
+      unconfirmed.type = REDIS_REPLY_NIL;
+      CheckWait(call.partition, unconfirmed);
+    } else {
+      CheckWait(call.partition, *(*replies)[0][1]);
+    }
+    return absl::OkStatus();
+  };
   auto receive_one = [&]() -> absl::Status {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    absl::StatusOr<RedisReplyPtr> reply = redis_->connection()->GetReply();
     if (!reply.ok()) return reply.status();
     absl::Status s = on_reply(in_flight.front(), **reply);
     dyads_in_flight -= DyadsOf(in_flight.front());
@@ -232,10 +318,11 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     return s;
   };
   auto send = [&](Call call) -> absl::Status {
-    Queue(*redis_, scripts_, call);
+    if (redis_->cluster()) return exchange(call);
+    Queue(*redis_->connection(), redis_->scripts(), call);
     dyads_in_flight += DyadsOf(call);
     in_flight.push_back(std::move(call));
-    if (absl::Status s = redis_->Flush(); !s.ok()) return s;
+    if (absl::Status s = redis_->connection()->Flush(); !s.ok()) return s;
     while (dyads_in_flight > kScriptWindow * kDyadsPerScript) {
       if (absl::Status s = receive_one(); !s.ok()) return s;
     }
@@ -353,6 +440,13 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     written = send(std::move(call));
   }
   while (written.ok() && !in_flight.empty()) written = receive_one();
+  // A single Redis: one WAIT covers every write of the batch (all on this connection).
+  if (written.ok() && wait && !redis_->cluster()) {
+    absl::StatusOr<RedisReplyPtr> reply =
+        redis_->connection()->Command({"WAIT", wait_replicas, wait_ms});
+    if (!reply.ok()) return reply.status();
+    for (const auto& [p, entries] : batch) CheckWait(p, **reply);
+  }
   cache_.Trim();
   return written;
 }

@@ -8,17 +8,16 @@
 
 namespace alliance::worker {
 
-absl::StatusOr<int64_t> ReplayDeadLetters(RedisConnection& redis, const KeyLayout& layout,
+absl::StatusOr<int64_t> ReplayDeadLetters(RedisExecutor& redis, const KeyLayout& layout,
                                           int partition) {
-  ScriptShas scripts;
-  if (absl::Status s = scripts.Load(redis); !s.ok()) return s;
   int64_t moved = 0;
   for (int p = 0; p < layout.partitions(); ++p) {
     if (partition >= 0 && p != partition) continue;
     std::string dead = layout.DeadLetterStream(p), feedback = layout.FeedbackStream(p);
     // Only the dead letters present now: a running worker parks a replayed entry that is
     // still poison again, with a newer id, and replaying that one too would loop.
-    absl::StatusOr<RedisReplyPtr> last = redis.Command({"XREVRANGE", dead, "+", "-", "COUNT", "1"});
+    absl::StatusOr<RedisReplyPtr> last =
+        redis.Command(dead, {"XREVRANGE", dead, "+", "-", "COUNT", "1"});
     if (!last.ok()) return last.status();
     if (absl::Status s = ReplyStatus(**last); !s.ok()) return s;
     if ((*last)->elements == 0) continue;
@@ -27,7 +26,7 @@ absl::StatusOr<int64_t> ReplayDeadLetters(RedisConnection& redis, const KeyLayou
     // Bounded: 100,000 pages of 500.
     for (int page = 0; page < 100000; ++page) {
       absl::StatusOr<RedisReplyPtr> range =
-          redis.Command({"XRANGE", dead, "-", end, "COUNT", "500"});
+          redis.Command(dead, {"XRANGE", dead, "-", end, "COUNT", "500"});
       if (!range.ok()) return range.status();
       if (absl::Status s = ReplyStatus(**range); !s.ok()) return s;
       const redisReply& r = **range;
@@ -35,14 +34,16 @@ absl::StatusOr<int64_t> ReplayDeadLetters(RedisConnection& redis, const KeyLayou
       std::vector<std::string> ids;
       for (size_t i = 0; i < r.elements; ++i)
         ids.emplace_back(ReplyString(*r.element[i]->element[0]));
+      // Both streams carry the partition's hash tag: one exchange with its slot.
+      std::vector<CommandGroup> moves = {{dead, {}}};
       for (const std::string& id : ids) {
-        scripts.Append(redis, Script::kReplayDeadLetter, {dead, feedback}, {id});
+        moves[0].commands.push_back(redis.Eval(Script::kReplayDeadLetter, {dead, feedback}, {id}));
       }
-      for (size_t i = 0; i < ids.size(); ++i) {
-        absl::StatusOr<RedisReplyPtr> reply = redis.GetReply();
-        if (!reply.ok()) return reply.status();
-        if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-        moved += (*reply)->integer;
+      absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> replies = redis.Run(moves);
+      if (!replies.ok()) return replies.status();
+      for (const RedisReplyPtr& reply : (*replies)[0]) {
+        if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
+        moved += reply->integer;
       }
     }
   }

@@ -18,9 +18,9 @@ absl::Status Worker::ClaimPending(int p, absl::Duration min_idle, bool* claimed_
   std::string cursor = "0-0";
   // Bounded: 10,000 pages of 1,000 entries.
   for (int page = 0; page < 10000; ++page) {
-    scripts_.Append(*redis_, Script::kFencedClaim, {lease, stream},
-                    {config_.worker_id, group, idle, cursor, "1000"});
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+    absl::StatusOr<RedisReplyPtr> reply =
+        redis_->Command(lease, redis_->Eval(Script::kFencedClaim, {lease, stream},
+                                            {config_.worker_id, group, idle, cursor, "1000"}));
     if (!reply.ok()) return reply.status();
     const redisReply& r = **reply;
     if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
@@ -40,23 +40,29 @@ absl::Status Worker::ClaimPending(int p, absl::Duration min_idle, bool* claimed_
 
 absl::Status Worker::LeaseRound() {
   const std::string ttl = std::to_string(absl::ToInt64Milliseconds(config_.lease));
-  scripts_.Append(*redis_, Script::kHeartbeat, {members_key_}, {config_.worker_id, ttl, "0"});
+  // The member set and each lease are keys of their own slots: one group each.
+  std::vector<CommandGroup> renewals = {
+      {members_key_,
+       {redis_->Eval(Script::kHeartbeat, {members_key_}, {config_.worker_id, ttl, "0"})}}};
   std::vector<int> owned = OwnedPartitions();
   for (int p : owned) {
-    scripts_.Append(*redis_, Script::kLeaseKeep, {layout_.Lease(p)}, {config_.worker_id, ttl});
+    std::string lease = layout_.Lease(p);
+    renewals.push_back(
+        {lease, {redis_->Eval(Script::kLeaseKeep, {lease}, {config_.worker_id, ttl})}});
   }
-  absl::StatusOr<RedisReplyPtr> members = redis_->GetReply();
-  if (!members.ok()) return members.status();
-  if (absl::Status s = ReplyStatus(**members); !s.ok()) return s;
-  live_workers_ = std::max<int>(1, static_cast<int>((*members)->integer));
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> renewed = redis_->Run(renewals);
+  if (!renewed.ok()) return renewed.status();
+  const redisReply& members = *(*renewed)[0][0];
+  if (absl::Status s = ReplyStatus(members); !s.ok()) return s;
+  live_workers_ = std::max<int>(1, static_cast<int>(members.integer));
   metrics_->live_workers->Set(live_workers_);
-  for (int p : owned) {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    if ((*reply)->integer == 0) {
+  for (size_t i = 0; i < owned.size(); ++i) {
+    const int p = owned[i];
+    const RedisReplyPtr& reply = (*renewed)[i + 1][0];
+    if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
+    if (reply->integer == 0) {
       LosePartition(p, "renewal refused");
-    } else if ((*reply)->integer == 2) {
+    } else if (reply->integer == 2) {
       // Our lease had expired and was free: another worker may have held it and written
       // meanwhile, so the states in memory are not to be trusted (the version checks would
       // also catch it) and its pending entries may be ours again: re-read them.
@@ -74,10 +80,9 @@ absl::Status Worker::LeaseRound() {
   while (static_cast<int>(owned.size()) > fair) {
     int p = owned.back();
     owned.pop_back();
-    absl::StatusOr<RedisReplyPtr> reply = [&] {
-      scripts_.Append(*redis_, Script::kLeaseRelease, {layout_.Lease(p)}, {config_.worker_id});
-      return redis_->GetReply();
-    }();
+    std::string lease = layout_.Lease(p);
+    absl::StatusOr<RedisReplyPtr> reply =
+        redis_->Command(lease, redis_->Eval(Script::kLeaseRelease, {lease}, {config_.worker_id}));
     if (!reply.ok()) return reply.status();
     partitions_[p] = Partition{};
     cache_.ErasePartition(p);
@@ -94,17 +99,23 @@ absl::Status Worker::LeaseRound() {
       int p = (start + i) % n;
       if (!partitions_[p].owned) candidates.push_back(p);
     }
-    for (int p : candidates) redis_->Append({"EXISTS", layout_.Lease(p)});
-    std::vector<int> free;
+    std::vector<CommandGroup> probes;
     for (int p : candidates) {
-      absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-      if (!reply.ok()) return reply.status();
-      if ((*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer == 0) free.push_back(p);
+      std::string lease = layout_.Lease(p);
+      probes.push_back({lease, {{"EXISTS", lease}}});
+    }
+    absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> exists = redis_->Run(probes);
+    if (!exists.ok()) return exists.status();
+    std::vector<int> free;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const redisReply& r = *(*exists)[i][0];
+      if (r.type == REDIS_REPLY_INTEGER && r.integer == 0) free.push_back(candidates[i]);
     }
     for (int p : free) {
       if (static_cast<int>(owned.size()) >= fair) break;
-      scripts_.Append(*redis_, Script::kLeaseKeep, {layout_.Lease(p)}, {config_.worker_id, ttl});
-      absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
+      std::string lease = layout_.Lease(p);
+      absl::StatusOr<RedisReplyPtr> reply = redis_->Command(
+          lease, redis_->Eval(Script::kLeaseKeep, {lease}, {config_.worker_id, ttl}));
       if (!reply.ok()) return reply.status();
       if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
       if ((*reply)->integer == 0) continue;  // another worker was faster

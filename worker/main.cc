@@ -16,6 +16,7 @@
 #include "store/store_flags.h"
 #include "worker/dead_letter_replay.h"
 #include "worker/health_server.h"
+#include "worker/redis_executor.h"
 #include "worker/worker.h"
 #include "worker/worker_config.h"
 #include "worker/worker_metrics.h"
@@ -46,23 +47,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }
-  absl::StatusOr<RedisEndpoint> endpoint = RedisEndpointFromFlags();
-  if (!endpoint.ok()) return Fail("bad_flags", endpoint.status());
   absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail("bad_flags", layout.status());
   absl::StatusOr<RedisTarget> target = RedisTargetFromFlags();
   if (!target.ok()) return Fail("bad_flags", target.status());
-  if (target->cluster) {
-    return Fail("bad_flags",
-                absl::UnimplementedError("alliance-worker does not run on Redis Cluster yet "
-                                         "(--redis_cluster_nodes); see docs/scaling.md"));
-  }
   if (absl::Status s = CheckPartitionCountAtStart(*target, *layout); !s.ok()) {
     return Fail("partition_count_mismatch", s);
   }
 
   if (absl::GetFlag(FLAGS_replay_dead_letters)) {
-    absl::StatusOr<std::unique_ptr<RedisConnection>> redis = RedisConnection::Connect(*endpoint);
+    absl::StatusOr<std::unique_ptr<worker::RedisExecutor>> redis =
+        worker::RedisExecutor::Connect(*target, *layout, absl::ZeroDuration());
     if (!redis.ok()) return Fail("redis_unavailable", redis.status());
     absl::StatusOr<int64_t> moved =
         worker::ReplayDeadLetters(**redis, *layout, absl::GetFlag(FLAGS_replay_partition));
@@ -95,7 +90,7 @@ int main(int argc, char** argv) {
                        {"batch_size", int64_t{config->batch_size}},
                        {"lease_ms", absl::ToInt64Milliseconds(config->lease)}});
   std::atomic<bool> stop{false};
-  worker::Worker worker(*config, *layout, *endpoint, &*registry, *rules, &metrics,
+  worker::Worker worker(*config, *layout, *target, &*registry, *rules, &metrics,
                         [&health](bool up) { health.SetRedisUp(up); });
   std::thread loop([&] { worker.Run(stop); });
   WaitForShutdownSignal();

@@ -72,25 +72,27 @@ absl::Status Worker::Maintenance() {
 
   const std::string group(kWorkerGroup);
   std::vector<int> owned = OwnedPartitions();
+  std::vector<CommandGroup> probes;
   for (int p : owned) {
     std::string stream = layout_.FeedbackStream(p);
-    redis_->Append({"XINFO", "GROUPS", stream});
-    redis_->Append({"XPENDING", stream, group});
-    redis_->Append({"XLEN", stream});
-    redis_->Append({"XLEN", layout_.DeadLetterStream(p)});
+    probes.push_back({stream,
+                      {{"XINFO", "GROUPS", stream},
+                       {"XPENDING", stream, group},
+                       {"XLEN", stream},
+                       {"XLEN", layout_.DeadLetterStream(p)}}});
   }
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> probed = redis_->Run(probes);
+  if (!probed.ok()) return probed.status();
   struct Trim {
     int partition;
     std::string min_id;
   };
   std::vector<Trim> trims;
-  for (int p : owned) {
-    RedisReplyPtr replies[4];
-    for (RedisReplyPtr& r : replies) {
-      absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-      if (!reply.ok()) return reply.status();
-      if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-      r = *std::move(reply);
+  for (size_t o = 0; o < owned.size(); ++o) {
+    const int p = owned[o];
+    const std::vector<RedisReplyPtr>& replies = (*probed)[o];
+    for (const RedisReplyPtr& r : replies) {
+      if (absl::Status s = ReplyStatus(*r); !s.ok()) return s;
     }
     GroupInfo info = FindGroup(*replies[0], group);
     const redisReply& pending = *replies[1];
@@ -127,14 +129,17 @@ absl::Status Worker::Maintenance() {
   }
   // "~" lets Redis drop only whole internal nodes: cheap, and it never removes an entry at or
   // above MINID.
+  std::vector<CommandGroup> trim_commands;
   for (const Trim& t : trims) {
-    redis_->Append({"XTRIM", layout_.FeedbackStream(t.partition), "MINID", "~", t.min_id});
+    std::string stream = layout_.FeedbackStream(t.partition);
+    trim_commands.push_back({stream, {{"XTRIM", stream, "MINID", "~", t.min_id}}});
   }
-  for (const Trim& t : trims) {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
-    if ((*reply)->integer > 0) metrics_->partition[t.partition].trimmed->Increment();
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> trimmed = redis_->Run(trim_commands);
+  if (!trimmed.ok()) return trimmed.status();
+  for (size_t i = 0; i < trims.size(); ++i) {
+    const redisReply& reply = *(*trimmed)[i][0];
+    if (absl::Status s = ReplyStatus(reply); !s.ok()) return s;
+    if (reply.integer > 0) metrics_->partition[trims[i].partition].trimmed->Increment();
   }
   if (absl::Status s = TrimDerivedByAge(owned, now); !s.ok()) return s;
   if (config_.consumer_retire > absl::ZeroDuration() && now >= next_consumer_sweep_) {
@@ -151,20 +156,25 @@ absl::Status Worker::RetireIdleConsumers(const std::vector<int>& owned) {
   constexpr int kMaxPerSweep = 100;
   const std::string idle_ms = std::to_string(absl::ToInt64Milliseconds(config_.consumer_retire));
   const std::string limit = std::to_string(kMaxPerSweep);
+  std::vector<CommandGroup> sweeps;
   for (int p : owned) {
-    scripts_.Append(*redis_, Script::kRetireConsumers,
-                    {layout_.Lease(p), layout_.FeedbackStream(p)},
-                    {config_.worker_id, kWorkerGroup, idle_ms, limit});
+    std::string lease = layout_.Lease(p);
+    sweeps.push_back(
+        {lease,
+         {redis_->Eval(Script::kRetireConsumers, {lease, layout_.FeedbackStream(p)},
+                       {config_.worker_id, std::string(kWorkerGroup), idle_ms, limit})}});
   }
-  for (int p : owned) {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> swept = redis_->Run(sweeps);
+  if (!swept.ok()) return swept.status();
+  for (size_t i = 0; i < owned.size(); ++i) {
+    const int p = owned[i];
+    const redisReply& reply = *(*swept)[i][0];
+    if (absl::Status s = ReplyStatus(reply); !s.ok()) return s;
     // -1: the lease moved on; the next lease round notices.
-    if ((*reply)->type != REDIS_REPLY_INTEGER || (*reply)->integer <= 0) continue;
-    metrics_->consumers_retired->Increment(static_cast<double>((*reply)->integer));
+    if (reply.type != REDIS_REPLY_INTEGER || reply.integer <= 0) continue;
+    metrics_->consumers_retired->Increment(static_cast<double>(reply.integer));
     LogInfo("consumers_retired",
-            {{"partition", int64_t{p}}, {"count", static_cast<int64_t>((*reply)->integer)}});
+            {{"partition", int64_t{p}}, {"count", static_cast<int64_t>(reply.integer)}});
   }
   return absl::OkStatus();
 }
@@ -175,15 +185,20 @@ absl::Status Worker::TrimDerivedByAge(const std::vector<int>& owned, absl::Time 
   // streams as a group, so age is the only bound).
   std::string min_id =
       absl::StrCat(std::max<int64_t>(absl::ToUnixMillis(now - config_.data_retention), 0), "-0");
+  std::vector<CommandGroup> trims;
   for (int p : owned) {
     // Exact (no "~"): the cost is the entries removed, and nothing older than the window stays.
-    redis_->Append({"XTRIM", layout_.AlertStream(p), "MINID", min_id});
-    redis_->Append({"XTRIM", layout_.DeadLetterStream(p), "MINID", min_id});
+    std::string alerts = layout_.AlertStream(p);
+    trims.push_back({alerts,
+                     {{"XTRIM", alerts, "MINID", min_id},
+                      {"XTRIM", layout_.DeadLetterStream(p), "MINID", min_id}}});
   }
-  for (size_t i = 0; i < owned.size() * 2; ++i) {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> trimmed = redis_->Run(trims);
+  if (!trimmed.ok()) return trimmed.status();
+  for (const std::vector<RedisReplyPtr>& replies : *trimmed) {
+    for (const RedisReplyPtr& reply : replies) {
+      if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
+    }
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,5 @@
 // The worker's main loop: connection and reconnect with backoff, fenced batch reads, the
-// blocking wait for new entries, and the graceful shutdown.
+// blocking wait for new entries (a short poll on a Redis Cluster), and the graceful shutdown.
 #include "worker/worker.h"
 
 #include <algorithm>
@@ -13,12 +13,12 @@
 
 namespace alliance::worker {
 
-Worker::Worker(WorkerConfig config, KeyLayout layout, RedisEndpoint endpoint,
+Worker::Worker(WorkerConfig config, KeyLayout layout, RedisTarget target,
                const analytics::InstrumentRegistry* registry, analytics::RuleConfig rules,
                WorkerMetrics* metrics, std::function<void(bool)> on_redis_health)
     : config_(std::move(config)),
       layout_(std::move(layout)),
-      endpoint_(std::move(endpoint)),
+      target_(std::move(target)),
       registry_(registry),
       rules_(rules),
       metrics_(metrics),
@@ -51,25 +51,22 @@ void Worker::LosePartition(int p, std::string_view why) {
 }
 
 absl::Status Worker::Connect() {
-  RedisEndpoint endpoint = endpoint_;
-  // Blocking reads wait up to --block_ms on top of the usual command time.
-  endpoint.command_timeout = endpoint_.command_timeout + config_.block;
-  absl::StatusOr<std::unique_ptr<RedisConnection>> conn = RedisConnection::Connect(endpoint);
+  // Blocking reads (single Redis) wait up to --block_ms on top of the usual command time.
+  absl::StatusOr<std::unique_ptr<RedisExecutor>> conn =
+      RedisExecutor::Connect(target_, layout_, config_.block);
   if (!conn.ok()) return conn.status();
-  if (absl::Status s = CheckPartitionCount(**conn, layout_); !s.ok()) return s;
-  if (absl::Status s = scripts_.Load(**conn); !s.ok()) return s;
-  std::string group(kWorkerGroup);
-  std::vector<std::string> streams;
-  for (int p = 0; p < layout_.partitions(); ++p) streams.push_back(layout_.FeedbackStream(p));
-  for (const std::string& stream : streams) {
-    (*conn)->Append({"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"});
+  const std::string group(kWorkerGroup);
+  std::vector<CommandGroup> creates;
+  for (int p = 0; p < layout_.partitions(); ++p) {
+    std::string stream = layout_.FeedbackStream(p);
+    creates.push_back({stream, {{"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"}}});
   }
-  for (size_t i = 0; i < streams.size(); ++i) {
-    absl::StatusOr<RedisReplyPtr> reply = (*conn)->GetReply();
-    if (!reply.ok()) return reply.status();
-    if ((*reply)->type == REDIS_REPLY_ERROR &&
-        !absl::StartsWith(Absl(ReplyString(**reply)), "BUSYGROUP")) {
-      return ReplyStatus(**reply);
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> replies = (*conn)->Run(creates);
+  if (!replies.ok()) return replies.status();
+  for (const std::vector<RedisReplyPtr>& reply : *replies) {
+    if (reply[0]->type == REDIS_REPLY_ERROR &&
+        !absl::StartsWith(Absl(ReplyString(*reply[0])), "BUSYGROUP")) {
+      return ReplyStatus(*reply[0]);
     }
   }
   redis_ = *std::move(conn);
@@ -87,7 +84,7 @@ absl::Status Worker::Connect() {
 void Worker::Run(const std::atomic<bool>& stop) {
   bool ever_connected = false;
   while (!stop.load()) {
-    if (redis_ == nullptr || redis_->broken()) {
+    if (redis_ == nullptr || redis_->unusable()) {
       redis_.reset();
       on_redis_health_(false);
       metrics_->redis_up->Set(0);
@@ -113,11 +110,11 @@ void Worker::Run(const std::atomic<bool>& stop) {
       // Any failure resets the connection: the reconnect reloads scripts and groups and
       // re-reads pending entries, so nothing half-done is acknowledged.
       redis_.reset();
-    } else if (redis_ != nullptr && redis_->pending_replies() != 0) {
+    } else if (redis_ != nullptr && redis_->unusable()) {
       // A step that returned early with replies unread would hand them to the next step's
       // commands; a fresh connection is the one safe answer (and the log says it happened).
       LogWarning("redis_replies_left_unread",
-                 {{"replies", static_cast<int64_t>(redis_->pending_replies())}});
+                 {{"replies", static_cast<int64_t>(redis_->connection()->pending_replies())}});
       redis_.reset();
     }
   }
@@ -174,7 +171,9 @@ absl::Status Worker::ReadBatch(Batch* batch, bool* idle) {
   }
   *idle = !pending;
   if (targets.empty()) return absl::OkStatus();
-  const bool small = last_read_entries_ < kScriptReadBelow * targets.size();
+  // On a cluster the transaction's WATCH and EXEC would have to reach the same node over the
+  // same connection across two exchanges, which a redirection in between breaks: scripts only.
+  const bool small = redis_->cluster() || last_read_entries_ < kScriptReadBelow * targets.size();
   last_read_entries_ = 0;
   return small ? ReadWithScripts(targets, pending, batch, idle)
                : ReadWithTransactions(targets, pending, batch, idle);
@@ -212,17 +211,20 @@ absl::Status Worker::ReadWithScripts(const std::vector<int>& targets, bool pendi
                                      bool* idle) {
   const std::string group(kWorkerGroup);
   const std::string count = std::to_string(config_.batch_size);
+  std::vector<CommandGroup> reads;
   for (int p : targets) {
     std::string lease = layout_.Lease(p), stream = layout_.FeedbackStream(p);
     std::string erasures = layout_.ErasureCount(p);
-    std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
-    scripts_.Append(*redis_, Script::kFencedRead, {lease, stream, erasures},
-                    {config_.worker_id, group, count, from});
+    std::string from = pending ? partitions_[p].pel_cursor : std::string(">");
+    reads.push_back({lease,
+                     {redis_->Eval(Script::kFencedRead, {lease, stream, erasures},
+                                   {config_.worker_id, group, count, from})}});
   }
-  for (int p : targets) {
-    absl::StatusOr<RedisReplyPtr> reply = redis_->GetReply();
-    if (!reply.ok()) return reply.status();
-    const redisReply& r = **reply;
+  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> replies = redis_->Run(reads);
+  if (!replies.ok()) return replies.status();
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const int p = targets[t];
+    const redisReply& r = *(*replies)[t][0];
     if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
     if (r.type == REDIS_REPLY_INTEGER) {
       LosePartition(p, "fenced read refused");
@@ -247,10 +249,11 @@ absl::Status Worker::ReadWithTransactions(const std::vector<int>& targets, bool 
                                           Batch* batch, bool* idle) {
   const std::string group(kWorkerGroup);
   const std::string count = std::to_string(config_.batch_size);
+  RedisConnection* conn = redis_->connection();  // single Redis only (see ReadBatch)
   auto watch = [&](int p) {
     std::string lease = layout_.Lease(p);
-    redis_->Append({"WATCH", lease});
-    redis_->Append({"GET", lease});
+    conn->Append({"WATCH", lease});
+    conn->Append({"GET", lease});
   };
   auto reply_ok = [&](absl::StatusOr<RedisReplyPtr>& r) -> absl::Status {
     if (!r.ok()) return r.status();
@@ -259,37 +262,37 @@ absl::Status Worker::ReadWithTransactions(const std::vector<int>& targets, bool 
   watch(targets[0]);
   for (size_t t = 0; t < targets.size(); ++t) {
     const int p = targets[t];
-    absl::StatusOr<RedisReplyPtr> watched = redis_->GetReply();
+    absl::StatusOr<RedisReplyPtr> watched = conn->GetReply();
     if (absl::Status s = reply_ok(watched); !s.ok()) return s;
-    absl::StatusOr<RedisReplyPtr> owner = redis_->GetReply();
+    absl::StatusOr<RedisReplyPtr> owner = conn->GetReply();
     if (absl::Status s = reply_ok(owner); !s.ok()) return s;
     const bool ours = (*owner)->type == REDIS_REPLY_STRING &&
                       ReplyString(**owner) == std::string_view(config_.worker_id);
     const std::string stream = layout_.FeedbackStream(p);
     if (ours) {
       std::string_view from = pending ? std::string_view(partitions_[p].pel_cursor) : ">";
-      redis_->Append({"MULTI"});
-      redis_->Append({"XREADGROUP", "GROUP", group, config_.worker_id, "COUNT", count, "STREAMS",
-                      stream, from});
-      redis_->Append({"GET", layout_.ErasureCount(p)});
-      if (!pending) redis_->Append({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
-      redis_->Append({"EXEC"});
+      conn->Append({"MULTI"});
+      conn->Append({"XREADGROUP", "GROUP", group, config_.worker_id, "COUNT", count, "STREAMS",
+                    stream, from});
+      conn->Append({"GET", layout_.ErasureCount(p)});
+      if (!pending) conn->Append({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
+      conn->Append({"EXEC"});
     } else {
-      redis_->Append({"UNWATCH"});
+      conn->Append({"UNWATCH"});
     }
     if (t + 1 < targets.size()) watch(targets[t + 1]);
     if (!ours) {
-      absl::StatusOr<RedisReplyPtr> unwatched = redis_->GetReply();
+      absl::StatusOr<RedisReplyPtr> unwatched = conn->GetReply();
       if (absl::Status s = reply_ok(unwatched); !s.ok()) return s;
       LosePartition(p, "fenced read refused");
       continue;
     }
     const size_t queued = pending ? 2 : 3;
     for (size_t i = 0; i <= queued; ++i) {  // MULTI's OK, then QUEUED per command
-      absl::StatusOr<RedisReplyPtr> r = redis_->GetReply();
+      absl::StatusOr<RedisReplyPtr> r = conn->GetReply();
       if (absl::Status s = reply_ok(r); !s.ok()) return s;
     }
-    absl::StatusOr<RedisReplyPtr> exec = redis_->GetReply();
+    absl::StatusOr<RedisReplyPtr> exec = conn->GetReply();
     if (absl::Status s = reply_ok(exec); !s.ok()) return s;
     const redisReply& r = **exec;
     // The lease was touched meanwhile: nothing was read; the next round looks again.
@@ -320,6 +323,12 @@ absl::Status Worker::ReadWithTransactions(const std::vector<int>& targets, bool 
 }
 
 absl::Status Worker::WaitForEntries() {
+  if (redis_->cluster()) {
+    // One XREAD cannot wait on streams of several slots (CROSSSLOT), and a blocked call would
+    // hold the connection to one primary: on a cluster the next fenced reads are the poll.
+    absl::SleepFor(std::min(config_.block, config_.cluster_poll));
+    return absl::OkStatus();
+  }
   std::vector<int> owned = OwnedPartitions();
   std::vector<std::string> args = {
       "XREAD",  "COUNT", "1", "BLOCK", std::to_string(absl::ToInt64Milliseconds(config_.block)),
@@ -327,23 +336,45 @@ absl::Status Worker::WaitForEntries() {
   for (int p : owned) args.push_back(layout_.FeedbackStream(p));
   for (int p : owned) args.push_back(partitions_[p].last_id);
   std::vector<std::string_view> views(args.begin(), args.end());
-  absl::StatusOr<RedisReplyPtr> reply = redis_->Command(views);
+  absl::StatusOr<RedisReplyPtr> reply = redis_->connection()->Command(views);
   if (!reply.ok()) return reply.status();
   return ReplyStatus(**reply);
 }
 
+bool Worker::CheckWait(int p, const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_INTEGER && reply.integer >= target_.wait_replicas) return true;
+  metrics_->replicas_unconfirmed->Increment();
+  LogWarning("replicas_unconfirmed",
+             {{"partition", int64_t{p}},
+              {"replicas", reply.type == REDIS_REPLY_INTEGER ? int64_t{reply.integer} : -1},
+              {"wanted", int64_t{target_.wait_replicas}}});
+  // A failover now could take these writes with it: the states in memory may be ahead of what
+  // the new primary holds (the version checks would also notice), and acknowledged entries may
+  // be pending there again. Re-read them; applying twice is a no-op (rating ids, versions).
+  cache_.ErasePartition(p);
+  Partition& part = partitions_[p];
+  if (part.owned && !part.pending_mode) {
+    part.pending_mode = true;
+    part.pel_cursor = std::string(1, '0');
+  }
+  return false;
+}
+
 void Worker::Shutdown() {
-  if (redis_ == nullptr || redis_->broken()) return;
+  if (redis_ == nullptr || redis_->unusable()) return;
   std::vector<int> owned = OwnedPartitions();
+  std::vector<CommandGroup> goodbye;
   for (int p : owned) {
-    scripts_.Append(*redis_, Script::kLeaseRelease, {layout_.Lease(p)}, {config_.worker_id});
+    std::string lease = layout_.Lease(p);
+    goodbye.push_back({lease, {redis_->Eval(Script::kLeaseRelease, {lease}, {config_.worker_id})}});
   }
-  scripts_.Append(
-      *redis_, Script::kHeartbeat, {members_key_},
-      {config_.worker_id, std::to_string(absl::ToInt64Milliseconds(config_.lease)), "1"});
-  for (size_t i = 0; i <= owned.size(); ++i) {
-    if (!redis_->GetReply().ok()) break;
-  }
+  goodbye.push_back(
+      {members_key_,
+       {redis_->Eval(
+           Script::kHeartbeat, {members_key_},
+           {config_.worker_id, std::to_string(absl::ToInt64Milliseconds(config_.lease)), "1"})}});
+  // Best effort: leases expire anyway.
+  (void)redis_->Run(goodbye);
   for (int p : owned) {
     partitions_[p] = Partition{};
     cache_.ErasePartition(p);

@@ -1,7 +1,8 @@
 // The analytics worker: owns partitions through leases, reads their feedback streams in
 // batches through fenced scripts, applies each dyad's ratings with one atomic script (state,
 // index, new alerts, acknowledgement), parks poison entries, trims, and survives Redis
-// outages by reconnecting with backoff. Single-threaded: one Redis connection, one loop.
+// outages by reconnecting with backoff. Single-threaded: one Redis connection (or one Redis
+// Cluster client, see redis_executor.h), one loop.
 #ifndef ALLIANCE_WORKER_WORKER_H_
 #define ALLIANCE_WORKER_WORKER_H_
 
@@ -20,7 +21,9 @@
 #include "store/keys.h"
 #include "store/lua_scripts.h"
 #include "store/redis_connection.h"
+#include "store/store_flags.h"
 #include "worker/dyad_cache.h"
+#include "worker/redis_executor.h"
 #include "worker/worker_config.h"
 #include "worker/worker_metrics.h"
 
@@ -28,7 +31,7 @@ namespace alliance::worker {
 
 class Worker {
  public:
-  Worker(WorkerConfig config, KeyLayout layout, RedisEndpoint endpoint,
+  Worker(WorkerConfig config, KeyLayout layout, RedisTarget target,
          const analytics::InstrumentRegistry* registry, analytics::RuleConfig rules,
          WorkerMetrics* metrics, std::function<void(bool)> on_redis_health);
 
@@ -64,6 +67,10 @@ class Worker {
   void TakeRead(int p, bool pending, std::vector<StreamEntry> entries, std::string erasures,
                 const redisReply* last, Batch* batch, bool* idle);
   absl::Status WaitForEntries();
+  // Applies what a WAIT reply says: fewer replicas than --redis_wait_replicas confirmed the
+  // writes of partition `p`, so they may be lost with a failover of its primary; its pending
+  // entries are read again and its states reloaded. Returns whether they were confirmed.
+  bool CheckWait(int p, const redisReply& reply);
   void Shutdown();
   void LosePartition(int p, std::string_view why);
   std::vector<int> OwnedPartitions() const;
@@ -85,14 +92,13 @@ class Worker {
 
   WorkerConfig config_;
   KeyLayout layout_;
-  RedisEndpoint endpoint_;
+  RedisTarget target_;
   const analytics::InstrumentRegistry* registry_;
   analytics::RuleConfig rules_;
   WorkerMetrics* metrics_;
   std::function<void(bool)> on_redis_health_;
 
-  std::unique_ptr<RedisConnection> redis_;
-  ScriptShas scripts_;
+  std::unique_ptr<RedisExecutor> redis_;
   std::vector<Partition> partitions_;
   std::string members_key_;
   // States of dyads in owned partitions; see dyad_cache.h for why they can be trusted.

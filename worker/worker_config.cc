@@ -11,6 +11,9 @@ ABSL_FLAG(std::string, worker_id, "",
           "Consumer name and lease owner id; unique per process. Default: <hostname>-<pid>.");
 ABSL_FLAG(int32_t, batch_size, 256, "Feedback entries read per partition per round (1..10000).");
 ABSL_FLAG(int32_t, block_ms, 100, "How long an idle read waits for new entries, in ms.");
+ABSL_FLAG(int32_t, cluster_poll_ms, 20,
+          "On a Redis Cluster: how long an idle worker waits before reading its partitions again, "
+          "in ms (at most --block_ms).");
 ABSL_FLAG(int32_t, lease_ms, 5000,
           "Partition lease time-to-live in ms (renewed every third of it). A crashed worker's "
           "partitions are taken over within about lease_ms * 4/3.");
@@ -66,6 +69,11 @@ absl::StatusOr<WorkerConfig> WorkerConfigFromFlags() {
     return absl::InvalidArgumentError("--block_ms must be 1..10000");
   }
   c.block = absl::Milliseconds(block_ms);
+  int poll_ms = absl::GetFlag(FLAGS_cluster_poll_ms);
+  if (poll_ms < 1 || poll_ms > 10000) {
+    return absl::InvalidArgumentError("--cluster_poll_ms must be 1..10000");
+  }
+  c.cluster_poll = absl::Milliseconds(poll_ms);
   int lease_ms = absl::GetFlag(FLAGS_lease_ms);
   if (lease_ms < 300) return absl::InvalidArgumentError("--lease_ms must be at least 300");
   if (lease_ms < 3 * block_ms) {

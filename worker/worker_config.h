@@ -18,6 +18,9 @@ struct WorkerConfig {
   int batch_size = 256;
   // How long an idle read blocks waiting for new entries.
   absl::Duration block = absl::Milliseconds(100);
+  // On a Redis Cluster, where no single blocking read can wait on every owned stream: how long
+  // an idle worker waits before its next round of fenced reads (at most `block`).
+  absl::Duration cluster_poll = absl::Milliseconds(20);
   // Partition lease time-to-live; renewed every lease/3. Bounds takeover after a crash.
   absl::Duration lease = absl::Seconds(5);
   // Minimum idle time of another consumer's pending entry before an owned partition's

@@ -34,6 +34,9 @@ WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
                                       "Deliveries of entries that could not be processed");
   version_conflicts = r->GetCounter("alliance_worker_version_conflicts_total",
                                     "Dyad writes refused because the record changed meanwhile");
+  replicas_unconfirmed =
+      r->GetCounter("alliance_worker_replicas_unconfirmed_total",
+                    "Writes that WAIT did not confirm on --redis_wait_replicas replicas (re-read)");
   leases_lost = r->GetCounter("alliance_worker_leases_lost_total", "Partition leases lost");
   leases_acquired =
       r->GetCounter("alliance_worker_leases_acquired_total", "Partition leases acquired");

@@ -30,6 +30,7 @@ struct WorkerMetrics {
   Counter* alerts_emitted;
   Counter* processing_failures;
   Counter* version_conflicts;
+  Counter* replicas_unconfirmed;  // apply exchanges whose WAIT confirmed too few replicas
   Counter* leases_lost;
   Counter* leases_acquired;
   Counter* consumers_retired;

@@ -15,6 +15,7 @@
 #include "analytics/dyad_analysis.h"
 #include "analytics/registry.h"
 #include "analytics/rules.h"
+#include "store/cluster_slot.h"
 #include "store/dyad_record_io.h"
 #include "worker/record_convert.h"
 
@@ -32,6 +33,18 @@ std::string DyadKeyString(const Submission& s) {
 }
 
 }  // namespace
+
+KeyedCommand OnConnection(RedisConnection& redis) {
+  return [&redis](std::string_view, const std::vector<std::string_view>& args) {
+    return redis.Command(args);
+  };
+}
+
+KeyedCommand OnCluster(ClusterClient& cluster) {
+  return [&cluster](std::string_view key, const std::vector<std::string_view>& args) {
+    return cluster.Command(KeySlot(key), args);
+  };
+}
 
 std::string EncodeEntry(const Submission& s) {
   internal::v1::FeedbackEntry entry;
@@ -193,8 +206,8 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> ConnectWithRetry(const RedisEnd
 namespace {
 
 // True when the group has delivered the stream's last entry and nothing is pending.
-absl::StatusOr<bool> Drained(RedisConnection& redis, const std::string& stream) {
-  absl::StatusOr<RedisReplyPtr> info = redis.Command({"XINFO", "STREAM", stream});
+absl::StatusOr<bool> Drained(const KeyedCommand& redis, const std::string& stream) {
+  absl::StatusOr<RedisReplyPtr> info = redis(stream, {"XINFO", "STREAM", stream});
   if (!info.ok()) return info.status();
   if ((*info)->type != REDIS_REPLY_ARRAY) return false;  // stream not created yet
   std::string last_generated;
@@ -203,7 +216,8 @@ absl::StatusOr<bool> Drained(RedisConnection& redis, const std::string& stream) 
       last_generated = std::string(ReplyString(*(*info)->element[i + 1]));
     }
   }
-  absl::StatusOr<RedisReplyPtr> groups = redis.Command({"XINFO", "GROUPS", stream});
+  absl::StatusOr<RedisReplyPtr> groups = redis(stream, {"XINFO", "GROUPS", stream});
+  if (groups.ok() && (*groups)->type != REDIS_REPLY_ARRAY) return false;
   if (!groups.ok()) return groups.status();
   for (size_t g = 0; g < (*groups)->elements; ++g) {
     const redisReply* group = (*groups)->element[g];
@@ -239,7 +253,22 @@ absl::Status WaitForDrained(const RedisEndpoint& endpoint, const KeyLayout& layo
     }
     bool all = true;
     for (int p = 0; p < layout.partitions() && all; ++p) {
-      absl::StatusOr<bool> drained = Drained(*redis, layout.FeedbackStream(p));
+      absl::StatusOr<bool> drained = Drained(OnConnection(*redis), layout.FeedbackStream(p));
+      all = drained.ok() && *drained;
+    }
+    if (all) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError("feedback streams did not drain");
+}
+
+absl::Status WaitForDrained(const KeyedCommand& redis, const KeyLayout& layout,
+                            absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    bool all = true;
+    for (int p = 0; p < layout.partitions() && all; ++p) {
+      absl::StatusOr<bool> drained = Drained(redis, layout.FeedbackStream(p));
       all = drained.ok() && *drained;
     }
     if (all) return absl::OkStatus();
@@ -252,9 +281,20 @@ absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, cons
                                                     const std::string& tenant,
                                                     const std::string& therapist,
                                                     const std::string& client) {
+  return ReadRecord(OnConnection(redis), layout, tenant, therapist, client);
+}
+
+absl::StatusOr<internal::v1::DyadRecord> ReadRecord(const KeyedCommand& redis,
+                                                    const KeyLayout& layout,
+                                                    const std::string& tenant,
+                                                    const std::string& therapist,
+                                                    const std::string& client) {
   int p = layout.PartitionOf(tenant, therapist, client);
-  absl::StatusOr<std::optional<StoredDyad>> stored =
-      ReadStoredDyad(redis, layout, p, tenant, therapist, client);
+  const std::string head = layout.DyadState(p, tenant, therapist, client);
+  const std::string log = layout.DyadLog(p, tenant, therapist, client);
+  absl::StatusOr<RedisReplyPtr> reply = redis(head, {"MGET", head, log});
+  if (!reply.ok()) return reply.status();
+  absl::StatusOr<std::optional<StoredDyad>> stored = ParseStoredDyad(**reply);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
     return absl::NotFoundError(absl::StrCat("no record for ", tenant, ":", therapist, ":", client));
@@ -264,8 +304,14 @@ absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, cons
 
 absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(RedisConnection& redis,
                                                                            const std::string& key) {
-  absl::StatusOr<RedisReplyPtr> reply = redis.Command({"XRANGE", key, "-", "+"});
+  return ReadStream(OnConnection(redis), key);
+}
+
+absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(
+    const KeyedCommand& redis, const std::string& key) {
+  absl::StatusOr<RedisReplyPtr> reply = redis(key, {"XRANGE", key, "-", "+"});
   if (!reply.ok()) return reply.status();
+  if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
   std::vector<std::map<std::string, std::string>> out;
   for (size_t i = 0; i < (*reply)->elements; ++i) {
     const redisReply* fields = (*reply)->element[i]->element[1];
@@ -281,6 +327,11 @@ absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(Redis
 }
 
 void ExpectMatchesOracle(RedisConnection& redis, const KeyLayout& layout,
+                         const std::vector<Submission>& submitted) {
+  ExpectMatchesOracle(OnConnection(redis), layout, submitted);
+}
+
+void ExpectMatchesOracle(const KeyedCommand& redis, const KeyLayout& layout,
                          const std::vector<Submission>& submitted) {
   // Unique submissions per dyad.
   std::map<std::string, std::map<std::string, const Submission*>> by_dyad;

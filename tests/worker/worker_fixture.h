@@ -1,10 +1,12 @@
 // Shared pieces of the worker's integration tests: feeding feedback entries in the documented
 // stream format, generating realistic rating series, starting alliance-worker processes,
 // waiting for the consumer group to drain, and the oracle that recomputes every dyad offline
-// from the submitted ratings and compares it with what the workers stored and emitted.
+// from the submitted ratings and compares it with what the workers stored and emitted. The
+// reads and the oracle work on a single Redis and on a Redis Cluster alike (KeyedCommand).
 #ifndef ALLIANCE_TESTS_WORKER_WORKER_FIXTURE_H_
 #define ALLIANCE_TESTS_WORKER_WORKER_FIXTURE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -16,11 +18,19 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "alliance/internal/v1/records.pb.h"
+#include "store/cluster_client.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
 #include "tests/support/child_process.h"
 
 namespace alliance::testing {
+
+// One command on the Redis that holds `key`: the one connection of a single Redis, or the
+// primary of the key's slot on a cluster.
+using KeyedCommand = std::function<absl::StatusOr<RedisReplyPtr>(
+    std::string_view key, const std::vector<std::string_view>& args)>;
+KeyedCommand OnConnection(RedisConnection& redis);
+KeyedCommand OnCluster(ClusterClient& cluster);
 
 // One submission as the tests feed it.
 struct Submission {
@@ -64,8 +74,19 @@ absl::Status StartWorker(ChildProcess& process, const std::vector<std::string>& 
 absl::Status WaitForDrained(const RedisEndpoint& endpoint, const KeyLayout& layout,
                             absl::Duration timeout);
 
+// The same through `redis` (a cluster: one read per partition stream and poll; a call that
+// fails, as during a failover, counts as not drained yet).
+absl::Status WaitForDrained(const KeyedCommand& redis, const KeyLayout& layout,
+                            absl::Duration timeout);
+
 // The stored record of a dyad (NOT_FOUND when absent).
 absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, const KeyLayout& layout,
+                                                    const std::string& tenant,
+                                                    const std::string& therapist,
+                                                    const std::string& client);
+
+absl::StatusOr<internal::v1::DyadRecord> ReadRecord(const KeyedCommand& redis,
+                                                    const KeyLayout& layout,
                                                     const std::string& tenant,
                                                     const std::string& therapist,
                                                     const std::string& client);
@@ -73,6 +94,8 @@ absl::StatusOr<internal::v1::DyadRecord> ReadRecord(RedisConnection& redis, cons
 // Every entry of a stream as field maps, in order.
 absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(RedisConnection& redis,
                                                                            const std::string& key);
+absl::StatusOr<std::vector<std::map<std::string, std::string>>> ReadStream(
+    const KeyedCommand& redis, const std::string& key);
 
 // A worker that died after taking delivery of every entry of every partition, as consumer
 // `consumer` of the worker group (created here): all entries delivered, none acknowledged.
@@ -88,6 +111,8 @@ absl::StatusOr<std::set<std::string>> ConsumerNames(RedisConnection& redis,
 // equals the recomputation; the record's alerts are exactly the recomputed ones; and every
 // recomputed alert appears exactly once in the alert streams, with nothing else there.
 void ExpectMatchesOracle(RedisConnection& redis, const KeyLayout& layout,
+                         const std::vector<Submission>& submitted);
+void ExpectMatchesOracle(const KeyedCommand& redis, const KeyLayout& layout,
                          const std::vector<Submission>& submitted);
 
 // Connects, retrying for up to `timeout` (Redis may be restarting).
