@@ -230,6 +230,43 @@ TEST_F(WorkerClusterTest, ConvergesAndAppliesEveryRatingOnceAcrossAPrimaryFailov
     EXPECT_TRUE(workers_[i].running()) << workers_[i].ReadLog();
   }
   ExpectConverged(work);
+  if (HasFailure()) return;
+
+  // Dead letters are replayed on a cluster too, partition by partition: entries parked in the
+  // dead-letter streams of partitions on at least two primaries go back to their feedback
+  // streams and are applied.
+  std::mt19937 rng(5);
+  std::vector<Submission> parked;
+  std::set<int> parked_primaries;
+  for (int d = 0; d < 20 && parked_primaries.size() < 2; ++d) {
+    for (Submission& s :
+         ClientSeries("tenant-0", "th-parked", absl::StrCat("parked-", d), "srs", 3, rng)) {
+      const int p = layout_.PartitionOf(s.tenant, s.therapist, s.client);
+      auto primary = cluster_.PrimaryOf(KeySlot(layout_.FeedbackStream(p)));
+      ASSERT_TRUE(primary.ok());
+      parked_primaries.insert(*primary);
+      const std::string dead = layout_.DeadLetterStream(p);
+      const std::string entry = EncodeEntry(s);
+      auto added = client_->Command(
+          KeySlot(dead), {"XADD", dead, "*", "v", "1", "tenant", s.tenant, "accepted_id",
+                          s.accepted_id, "entry", entry, "reason", "parked by the test"});
+      ASSERT_TRUE(added.ok() && ReplyStatus(**added).ok());
+      parked.push_back(std::move(s));
+    }
+  }
+  ASSERT_EQ(parked_primaries.size(), 2u);
+  ChildProcess replay;
+  std::vector<std::string> args = WorkerArgs(cluster_.port(0), kPartitions, "replayer");
+  args.push_back(absl::StrCat("--redis_cluster_nodes=", absl::StrJoin(cluster_.Seeds(), ",")));
+  args.push_back("--replay_dead_letters");
+  ASSERT_TRUE(StartWorker(replay, args, "cluster-replay").ok());
+  ASSERT_EQ(replay.Wait(absl::Seconds(30)), 0) << replay.ReadLog();
+  EXPECT_NE(replay.ReadLog().find(absl::StrCat("\n", parked.size(), "\n")), std::string::npos)
+      << replay.ReadLog();
+  std::vector<Submission> all = work;
+  all.insert(all.end(), parked.begin(), parked.end());
+  ExpectConverged(all);
+
   for (ChildProcess& w : workers_) {
     w.Signal(SIGTERM);
     EXPECT_EQ(w.Wait(absl::Seconds(15)), 0) << w.ReadLog();
