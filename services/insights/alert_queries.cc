@@ -16,13 +16,14 @@ namespace alliance::insights {
 namespace {
 
 constexpr int kBatch = 256;
+constexpr std::string_view kBatchText = "256";
 constexpr StreamId kNewest{std::numeric_limits<uint64_t>::max(),
                            std::numeric_limits<uint64_t>::max()};
 
 // Newest-first reader of every partition's alert stream from a walk position.
 class AlertMerger {
  public:
-  AlertMerger(RedisConnection& redis, const KeyLayout& layout, AlertWalk walk, bool parse)
+  AlertMerger(RedisExecutor& redis, const KeyLayout& layout, AlertWalk walk, bool parse)
       : redis_(redis), layout_(layout), walk_(std::move(walk)), parse_(parse) {
     if (walk_.empty()) walk_.assign(layout.partitions(), kNewest);
     buffers_.resize(walk_.size());
@@ -55,17 +56,24 @@ class AlertMerger {
 
  private:
   // Fetches the next batch of every partition whose buffer is empty and that is not
-  // exhausted, in one pipelined round trip.
+  // exhausted, in one pipelined round trip (on a cluster, one exchange per partition).
   absl::Status Refill() {
     std::vector<int> asked;
+    std::vector<std::string> keys;
+    std::vector<std::string> uppers;
     for (size_t p = 0; p < walk_.size(); ++p) {
       if (!buffers_[p].empty() || !walk_[p] || exhausted_[p]) continue;
-      std::string key = layout_.AlertStream(p);
-      std::string upper = *walk_[p] == kNewest ? "+" : absl::StrCat("(", walk_[p]->ToString());
-      redis_.Append({"XREVRANGE", key, upper, "-", "COUNT", std::to_string(kBatch)});
+      keys.push_back(layout_.AlertStream(p));
+      uppers.push_back(*walk_[p] == kNewest ? "+" : absl::StrCat("(", walk_[p]->ToString()));
       asked.push_back(p);
     }
-    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis_.GetReplies(asked.size());
+    if (asked.empty()) return absl::OkStatus();
+    std::vector<SlotCommand> commands;
+    for (size_t a = 0; a < asked.size(); ++a) {
+      commands.push_back(
+          {redis_.SlotOf(keys[a]), {"XREVRANGE", keys[a], uppers[a], "-", "COUNT", kBatchText}});
+    }
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis_.Pipeline(commands);
     if (!replies.ok()) return replies.status();
     for (size_t i = 0; i < asked.size(); ++i) {
       if (absl::Status s = ReplyStatus(*(*replies)[i]); !s.ok()) return s;
@@ -85,7 +93,7 @@ class AlertMerger {
     return absl::OkStatus();
   }
 
-  RedisConnection& redis_;
+  RedisExecutor& redis_;
   const KeyLayout& layout_;
   AlertWalk walk_;
   const bool parse_;
@@ -100,7 +108,7 @@ struct Candidate {
 
 // Applies statuses to `pending`, moves those passing the status filter into the page, and
 // sets the page token when the page filled up before the last candidate.
-absl::Status Flush(RedisConnection& redis, const KeyLayout& layout, const AlertListQuery& query,
+absl::Status Flush(RedisExecutor& redis, const KeyLayout& layout, const AlertListQuery& query,
                    std::vector<Candidate>* pending, alliance::v1::ListAlertsResponse* response,
                    bool* full) {
   std::vector<alliance::v1::Alert*> alerts;
@@ -126,7 +134,7 @@ absl::Status Flush(RedisConnection& redis, const KeyLayout& layout, const AlertL
 
 }  // namespace
 
-absl::Status ListAlertsPage(RedisConnection& redis, const KeyLayout& layout,
+absl::Status ListAlertsPage(RedisExecutor& redis, const KeyLayout& layout,
                             const AlertListQuery& query,
                             alliance::v1::ListAlertsResponse* response) {
   AlertMerger merger(redis, layout, query.walk, /*parse=*/false);
@@ -159,7 +167,7 @@ absl::Status ListAlertsPage(RedisConnection& redis, const KeyLayout& layout,
   return absl::OkStatus();
 }
 
-absl::StatusOr<alliance::v1::Alert> FindAlert(RedisConnection& redis, const KeyLayout& layout,
+absl::StatusOr<alliance::v1::Alert> FindAlert(RedisExecutor& redis, const KeyLayout& layout,
                                               std::string_view tenant, std::string_view alert_id,
                                               std::string_view therapist, std::string_view client,
                                               int max_examined) {

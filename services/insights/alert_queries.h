@@ -12,7 +12,7 @@
 #include "services/insights/tokens.h"
 #include "store/alert_entry.h"
 #include "store/keys.h"
-#include "store/redis_connection.h"
+#include "store/redis_executor.h"
 
 namespace alliance::insights {
 
@@ -26,14 +26,14 @@ struct AlertListQuery {
   int max_examined = 20000;
 };
 
-absl::Status ListAlertsPage(RedisConnection& redis, const KeyLayout& layout,
+absl::Status ListAlertsPage(RedisExecutor& redis, const KeyLayout& layout,
                             const AlertListQuery& query,
                             alliance::v1::ListAlertsResponse* response);
 
 // The alert `alert_id` of `tenant`, with its status. With therapist and client it is read
 // from the dyad's state; otherwise the alert streams are searched newest first, at most
 // `max_examined` entries. NOT_FOUND when absent or another tenant's.
-absl::StatusOr<alliance::v1::Alert> FindAlert(RedisConnection& redis, const KeyLayout& layout,
+absl::StatusOr<alliance::v1::Alert> FindAlert(RedisExecutor& redis, const KeyLayout& layout,
                                               std::string_view tenant, std::string_view alert_id,
                                               std::string_view therapist, std::string_view client,
                                               int max_examined);

@@ -44,15 +44,18 @@ void ApplyHash(const redisReply& reply, alliance::v1::Alert* alert) {
 
 }  // namespace
 
-absl::Status OverlayStatuses(RedisConnection& redis, const KeyLayout& layout,
-                             std::string_view tenant,
+absl::Status OverlayStatuses(RedisExecutor& redis, const KeyLayout& layout, std::string_view tenant,
                              const std::vector<alliance::v1::Alert*>& alerts) {
   if (alerts.empty()) return absl::OkStatus();
+  std::vector<std::string> keys;
+  keys.reserve(alerts.size());
   for (const alliance::v1::Alert* alert : alerts) {
-    std::string key = layout.AlertStatus(tenant, alert->alert_id());
-    redis.Append({"HGETALL", key});
+    keys.push_back(layout.AlertStatus(tenant, alert->alert_id()));
   }
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(alerts.size());
+  std::vector<SlotCommand> commands;
+  commands.reserve(keys.size());
+  for (const std::string& key : keys) commands.push_back({redis.SlotOf(key), {"HGETALL", key}});
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(commands);
   if (!replies.ok()) return replies.status();
   for (const RedisReplyPtr& reply : *replies) {
     if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
@@ -61,14 +64,15 @@ absl::Status OverlayStatuses(RedisConnection& redis, const KeyLayout& layout,
   return absl::OkStatus();
 }
 
-absl::Status ApplyTransition(RedisConnection& redis, const KeyLayout& layout,
-                             std::string_view tenant, std::string_view actor, Transition transition,
+absl::Status ApplyTransition(RedisExecutor& redis, const KeyLayout& layout, std::string_view tenant,
+                             std::string_view actor, Transition transition,
                              alliance::v1::Alert* alert) {
   std::string key = layout.AlertStatus(tenant, alert->alert_id());
   std::string now = TimeUtil::ToString(TimeUtil::GetCurrentTime());
   std::string_view script = ScriptSource(
       transition == Transition::kAcknowledge ? Script::kAcknowledgeAlert : Script::kResolveAlert);
-  absl::StatusOr<RedisReplyPtr> reply = redis.Command({"EVAL", script, "1", key, actor, now});
+  absl::StatusOr<RedisReplyPtr> reply =
+      redis.Command(redis.SlotOf(key), {"EVAL", script, "1", key, actor, now});
   if (!reply.ok()) return reply.status();
   if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
   ApplyHash(**reply, alert);

@@ -32,18 +32,20 @@ bool Keep(const DyadListQuery& query, const alliance::v1::Dyad& dyad) {
 
 // One merged batch of index members after `lower` (a ZRANGE BYLEX bound). `complete` is set
 // when no partition has members beyond the batch.
-absl::StatusOr<std::vector<Member>> NextMembers(RedisConnection& redis, const KeyLayout& layout,
+absl::StatusOr<std::vector<Member>> NextMembers(RedisExecutor& redis, const KeyLayout& layout,
                                                 const DyadListQuery& query,
                                                 const std::string& lower, int batch,
                                                 bool* complete) {
   std::string upper = query.therapist.empty() ? "+" : absl::StrCat("(", query.therapist, ";");
   std::string count = std::to_string(batch);
   std::vector<std::string> keys;
-  for (int p = 0; p < layout.partitions(); ++p) {
-    keys.push_back(layout.DyadIndex(p, query.tenant));
-    redis.Append({"ZRANGE", keys.back(), lower, upper, "BYLEX", "LIMIT", "0", count});
+  for (int p = 0; p < layout.partitions(); ++p) keys.push_back(layout.DyadIndex(p, query.tenant));
+  std::vector<SlotCommand> commands;
+  for (const std::string& key : keys) {
+    commands.push_back(
+        {redis.SlotOf(key), {"ZRANGE", key, lower, upper, "BYLEX", "LIMIT", "0", count}});
   }
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(keys.size());
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(commands);
   if (!replies.ok()) return replies.status();
   for (const RedisReplyPtr& reply : *replies) {
     if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
@@ -77,12 +79,24 @@ absl::StatusOr<std::vector<Member>> NextMembers(RedisConnection& redis, const Ke
 
 }  // namespace
 
-absl::StatusOr<DyadRecord> LoadDyad(RedisConnection& redis, const KeyLayout& layout,
+absl::StatusOr<std::optional<StoredDyad>> ReadDyad(RedisExecutor& redis, const KeyLayout& layout,
+                                                   int partition, std::string_view tenant,
+                                                   std::string_view therapist,
+                                                   std::string_view client) {
+  // The read of store/dyad_record_io.h (head and log in one MGET: one slot).
+  const std::string head = layout.DyadState(partition, tenant, therapist, client);
+  const std::string log = layout.DyadLog(partition, tenant, therapist, client);
+  absl::StatusOr<RedisReplyPtr> reply = redis.Command(redis.SlotOf(head), {"MGET", head, log});
+  if (!reply.ok()) return reply.status();
+  return ParseStoredDyad(**reply);
+}
+
+absl::StatusOr<DyadRecord> LoadDyad(RedisExecutor& redis, const KeyLayout& layout,
                                     std::string_view tenant, std::string_view therapist,
                                     std::string_view client) {
   int partition = layout.PartitionOf(tenant, therapist, client);
   absl::StatusOr<std::optional<StoredDyad>> stored =
-      ReadStoredDyad(redis, layout, partition, tenant, therapist, client);
+      ReadDyad(redis, layout, partition, tenant, therapist, client);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value() || (*stored)->record.tenant_id() != tenant) {
     return absl::NotFoundError("dyad not found");
@@ -90,7 +104,7 @@ absl::StatusOr<DyadRecord> LoadDyad(RedisConnection& redis, const KeyLayout& lay
   return std::move((*stored)->record);
 }
 
-absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
+absl::Status ListDyadsPage(RedisExecutor& redis, const KeyLayout& layout,
                            const DyadListQuery& query, alliance::v1::ListDyadsResponse* response) {
   std::string lower;
   if (!query.after.empty()) {
@@ -111,14 +125,19 @@ absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
         NextMembers(redis, layout, query, lower, batch, &complete);
     if (!members.ok()) return members.status();
     if (members->empty()) return absl::OkStatus();  // walked to the end: no token
+    std::vector<std::string> heads;
+    heads.reserve(members->size());
     for (const Member& m : *members) {
       size_t colon = m.text.find(':');
       std::string therapist = m.text.substr(0, colon);
       std::string client = colon == std::string::npos ? "" : m.text.substr(colon + 1);
       // The head alone: the picture is there (store/dyad_record_io.h).
-      redis.Append({"GET", layout.DyadState(m.partition, query.tenant, therapist, client)});
+      heads.push_back(layout.DyadState(m.partition, query.tenant, therapist, client));
     }
-    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(members->size());
+    std::vector<SlotCommand> gets;
+    gets.reserve(heads.size());
+    for (const std::string& head : heads) gets.push_back({redis.SlotOf(head), {"GET", head}});
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(gets);
     if (!replies.ok()) return replies.status();
     for (const RedisReplyPtr& reply : *replies) {
       if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;

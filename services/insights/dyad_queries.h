@@ -3,19 +3,28 @@
 #ifndef ALLIANCE_SERVICES_INSIGHTS_DYAD_QUERIES_H_
 #define ALLIANCE_SERVICES_INSIGHTS_DYAD_QUERIES_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "alliance/internal/v1/records.pb.h"
 #include "alliance/v1/insights.pb.h"
+#include "store/dyad_record_io.h"
 #include "store/keys.h"
-#include "store/redis_connection.h"
+#include "store/redis_executor.h"
 
 namespace alliance::insights {
 
+// A dyad's head and log of `partition` (store/dyad_record_io.h's read, through the executor):
+// nullopt when it has no head; DATA_LOSS when unreadable.
+absl::StatusOr<std::optional<StoredDyad>> ReadDyad(RedisExecutor& redis, const KeyLayout& layout,
+                                                   int partition, std::string_view tenant,
+                                                   std::string_view therapist,
+                                                   std::string_view client);
+
 // NOT_FOUND when the tenant has no such dyad (another tenant's dyad included).
-absl::StatusOr<alliance::internal::v1::DyadRecord> LoadDyad(RedisConnection& redis,
+absl::StatusOr<alliance::internal::v1::DyadRecord> LoadDyad(RedisExecutor& redis,
                                                             const KeyLayout& layout,
                                                             std::string_view tenant,
                                                             std::string_view therapist,
@@ -34,8 +43,10 @@ struct DyadListQuery {
   int max_examined = 5000;
 };
 
-// One page, ordered by therapist id then client id.
-absl::Status ListDyadsPage(RedisConnection& redis, const KeyLayout& layout,
+// One page, ordered by therapist id then client id. The partitions' indexes are read in one
+// pipeline (on a cluster, one exchange per partition) and merged, so the order and the page
+// tokens do not depend on the mode.
+absl::Status ListDyadsPage(RedisExecutor& redis, const KeyLayout& layout,
                            const DyadListQuery& query, alliance::v1::ListDyadsResponse* response);
 
 }  // namespace alliance::insights

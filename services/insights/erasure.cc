@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "alliance/internal/v1/records.pb.h"
 #include "common/strings.h"
+#include "services/insights/dyad_queries.h"
 #include "store/dyad_record_io.h"
 #include "store/idempotency_record.h"
 
@@ -35,9 +37,8 @@ absl::StatusOr<int64_t> IntegerReply(const redisReply& reply, std::string_view w
   return reply.integer;
 }
 
-absl::StatusOr<int64_t> IntegerCommand(RedisConnection& redis,
-                                       const std::vector<std::string_view>& args) {
-  absl::StatusOr<RedisReplyPtr> reply = redis.Command(args);
+absl::StatusOr<int64_t> IntegerCommand(RedisExecutor& redis, int slot, const CommandArgs& args) {
+  absl::StatusOr<RedisReplyPtr> reply = redis.Command(slot, args);
   if (!reply.ok()) return reply.status();
   return IntegerReply(**reply, args[0]);
 }
@@ -52,14 +53,15 @@ std::string_view Field(const redisReply& fields, std::string_view name) {
 // Walks `stream` from the start in pages; `match` says whether an entry is the client's.
 // Returns the ids of matching entries.
 absl::StatusOr<std::vector<std::string>> MatchingEntries(
-    RedisConnection& redis, const std::string& stream, const ErasureLimits& limits,
+    RedisExecutor& redis, const std::string& stream, const ErasureLimits& limits,
     const std::function<bool(const redisReply& fields)>& match) {
+  const int slot = redis.SlotOf(stream);
   std::vector<std::string> ids;
   std::string start = "-";
   const std::string count = std::to_string(limits.page);
   for (int64_t round = 0; round < limits.max_rounds; ++round) {
     absl::StatusOr<RedisReplyPtr> reply =
-        redis.Command({"XRANGE", stream, start, "+", "COUNT", count});
+        redis.Command(slot, {"XRANGE", stream, start, "+", "COUNT", count});
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     const redisReply& entries = **reply;
@@ -87,10 +89,15 @@ absl::StatusOr<std::vector<std::string>> MatchingEntries(
 // (`erasure_counter` set) each slice is one transaction that also removes the ids from the
 // worker group's pending list and increments the partition's erasure counter: a worker that
 // read one of these entries before sees the counter moved when it applies its batch, and then
-// checks entry by entry (store/lua/apply_batch.lua).
-absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string& stream,
+// checks entry by entry (store/lua/apply_batch.lua). The transaction touches one partition's
+// keys: one exchange on its slot. On a cluster, a slot that moved under the transaction makes
+// its commands answer MOVED (the client resends them alone, the counter's INCR first, so that a
+// worker that applies in between still checks entry by entry) and EXEC answer EXECABORT:
+// UNAVAILABLE then, and the caller retries the erasure (it is idempotent).
+absl::StatusOr<int64_t> DeleteEntries(RedisExecutor& redis, const std::string& stream,
                                       const std::vector<std::string>& ids,
                                       const std::string& erasure_counter) {
+  const int slot = redis.SlotOf(stream);
   int64_t deleted = 0;
   for (size_t begin = 0; begin < ids.size(); begin += 500) {
     std::vector<std::string_view> xdel = {"XDEL", stream};
@@ -100,31 +107,34 @@ absl::StatusOr<int64_t> DeleteEntries(RedisConnection& redis, const std::string&
       xack.push_back(ids[i]);
     }
     if (erasure_counter.empty()) {
-      absl::StatusOr<int64_t> n = IntegerCommand(redis, xdel);
+      absl::StatusOr<int64_t> n = IntegerCommand(redis, slot, xdel);
       if (!n.ok()) return n.status();
       deleted += *n;
       continue;
     }
-    redis.Append({"MULTI"});
-    redis.Append(xdel);
-    redis.Append(xack);
-    redis.Append({"INCR", erasure_counter});
-    redis.Append({"EXEC"});
+    const CommandArgs transaction[] = {{"MULTI"}, {"INCR", erasure_counter}, xdel, xack, {"EXEC"}};
     // All five replies are read before any is judged: MULTI's OK, a QUEUED per command, EXEC's.
-    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(5);
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Exchange(slot, transaction);
     if (!replies.ok()) return replies.status();
+    const redisReply& r = *replies->back();
+    if (redis.cluster() && r.type == REDIS_REPLY_ERROR) {
+      // EXECABORT, or EXEC without MULTI after a connection lost halfway: the commands were
+      // resent on their own, in the safe order above.
+      return absl::UnavailableError(
+          absl::StrCat("erasure: the partition moved or failed over during the erasure (",
+                       Absl(ReplyString(r)), "); retry"));
+    }
     for (const RedisReplyPtr& reply : *replies) {
       if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
     }
-    const redisReply& r = *replies->back();
     if (r.type != REDIS_REPLY_ARRAY || r.elements != 3) {
       return absl::InternalError("erasure: unexpected transaction reply");
     }
-    // XDEL and INCR must succeed; XACK fails when the group does not exist (nothing ever
+    // INCR and XDEL must succeed; XACK fails when the group does not exist (nothing ever
     // consumed), which is fine: nothing is pending then.
-    absl::StatusOr<int64_t> n = IntegerReply(*r.element[0], "XDEL");
+    if (absl::Status s = IntegerReply(*r.element[0], "INCR").status(); !s.ok()) return s;
+    absl::StatusOr<int64_t> n = IntegerReply(*r.element[1], "XDEL");
     if (!n.ok()) return n.status();
-    if (absl::Status s = IntegerReply(*r.element[2], "INCR").status(); !s.ok()) return s;
     deleted += *n;
   }
   return deleted;
@@ -148,15 +158,16 @@ std::function<bool(const redisReply&)> FeedbackOf(const std::string& tenant,
 }
 
 // Members "therapist:client" of the tenant's dyad index of one partition that are the client's.
-absl::Status IndexedDyads(RedisConnection& redis, const KeyLayout& layout, int partition,
+absl::Status IndexedDyads(RedisExecutor& redis, const KeyLayout& layout, int partition,
                           const std::string& tenant, const std::string& client,
                           const ErasureLimits& limits, Found* found) {
+  const std::string index = layout.DyadIndex(partition, tenant);
   std::string cursor = "0";
   const std::string pattern = absl::StrCat("*:", client);
   const std::string count = std::to_string(limits.page);
   for (int64_t round = 0; round < limits.max_rounds; ++round) {
     absl::StatusOr<RedisReplyPtr> reply = redis.Command(
-        {"ZSCAN", layout.DyadIndex(partition, tenant), cursor, "MATCH", pattern, "COUNT", count});
+        redis.SlotOf(index), {"ZSCAN", index, cursor, "MATCH", pattern, "COUNT", count});
     if (!reply.ok()) return reply.status();
     if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
     const redisReply& r = **reply;
@@ -178,7 +189,7 @@ absl::Status IndexedDyads(RedisConnection& redis, const KeyLayout& layout, int p
   return absl::DeadlineExceededError("erasure: dyad index too long to scan");
 }
 
-// Keys matching `pattern` (SCAN), handed to `visit` page by page.
+// Keys matching `pattern` (SCAN of one node), handed to `visit` page by page.
 absl::Status ScanKeys(RedisConnection& redis, const std::string& pattern,
                       const ErasureLimits& limits,
                       const std::function<absl::Status(const std::vector<std::string>&)>& visit) {
@@ -210,16 +221,32 @@ absl::Status ScanKeys(RedisConnection& redis, const std::string& pattern,
   return absl::DeadlineExceededError("erasure: keyspace too large to scan");
 }
 
-absl::StatusOr<int64_t> Delete(RedisConnection& redis, const std::vector<std::string>& keys) {
-  if (keys.empty()) return 0;
-  std::vector<std::string_view> del = {"DEL"};
-  for (const std::string& k : keys) del.push_back(k);
-  return IntegerCommand(redis, del);
+// DEL of `keys`: one command on a single Redis; on a cluster one per slot (keys outside
+// partitions, such as alert status hashes, are spread over the slots).
+absl::StatusOr<int64_t> Delete(RedisExecutor& redis, const std::vector<std::string>& keys) {
+  std::map<int, CommandArgs> by_slot;
+  for (const std::string& k : keys) {
+    CommandArgs& del = by_slot[redis.SlotOf(k)];
+    if (del.empty()) del.push_back("DEL");
+    del.push_back(k);
+  }
+  std::vector<SlotCommand> commands;
+  for (auto& [slot, del] : by_slot) commands.push_back({slot, std::move(del)});
+  if (commands.empty()) return 0;
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  int64_t deleted = 0;
+  for (const RedisReplyPtr& reply : *replies) {
+    absl::StatusOr<int64_t> n = IntegerReply(*reply, "DEL");
+    if (!n.ok()) return n.status();
+    deleted += *n;
+  }
+  return deleted;
 }
 
 }  // namespace
 
-absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnection& redis,
+absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisExecutor& redis,
                                                                    const KeyLayout& layout,
                                                                    const std::string& tenant,
                                                                    const std::string& client,
@@ -254,7 +281,7 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
   }
   for (const auto& [p, therapist] : found.dyads) {
     absl::StatusOr<std::optional<StoredDyad>> stored =
-        ReadStoredDyad(redis, layout, p, tenant, therapist, client);
+        ReadDyad(redis, layout, p, tenant, therapist, client);
     // An unreadable record is deleted all the same; its ids are then found in the streams only.
     if (!stored.ok() && stored.status().code() != absl::StatusCode::kDataLoss) {
       return stored.status();
@@ -269,8 +296,10 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
                                                layout.DyadLog(p, tenant, therapist, client)});
     if (!n.ok()) return n.status();
     removed.set_dyad_states(removed.dyad_states() + (*n > 0 ? 1 : 0));
-    absl::StatusOr<int64_t> zrem = IntegerCommand(
-        redis, {"ZREM", layout.DyadIndex(p, tenant), absl::StrCat(therapist, ":", client)});
+    const std::string index = layout.DyadIndex(p, tenant);
+    const std::string member = absl::StrCat(therapist, ":", client);
+    absl::StatusOr<int64_t> zrem =
+        IntegerCommand(redis, redis.SlotOf(index), {"ZREM", index, member});
     if (!zrem.ok()) return zrem.status();
     removed.set_dyad_index_entries(removed.dyad_index_entries() + *zrem);
   }
@@ -306,23 +335,29 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
   const std::string any_partition = p0.substr(0, p0.size() - 2) + "*}";  // "alliance:{p*}"
   const std::string pattern = any_partition + layout.Idempotency(0, tenant, "*").substr(p0.size());
   if (!found.accepted_ids.empty()) {
-    absl::Status scanned =
-        ScanKeys(redis, pattern, limits, [&](const std::vector<std::string>& keys) -> absl::Status {
-          for (const std::string& k : keys) redis.Append({"GET", k});
-          absl::StatusOr<std::vector<RedisReplyPtr>> values = redis.GetReplies(keys.size());
-          if (!values.ok()) return values.status();
-          for (size_t i = 0; i < keys.size(); ++i) {
-            const std::string& k = keys[i];
-            const redisReply& value = *(*values)[i];
-            // An error reply (a key of another type) or nil: not an idempotency record.
-            if (value.type != REDIS_REPLY_STRING) continue;
-            std::optional<IdempotencyRecord> record = IdempotencyRecord::Parse(ReplyString(value));
-            if (record && found.accepted_ids.count(record->accepted_id) > 0) {
-              idem_keys.push_back(k);
+    // SCAN sees one node's keys: every primary is walked (the single Redis once), and the
+    // records found are read on that node's connection, where their slots are.
+    absl::Status scanned = redis.ForEachPrimary([&](RedisConnection& node) -> absl::Status {
+      return ScanKeys(
+          node, pattern, limits, [&](const std::vector<std::string>& keys) -> absl::Status {
+            for (const std::string& k : keys) node.Append({"GET", k});
+            absl::StatusOr<std::vector<RedisReplyPtr>> values = node.GetReplies(keys.size());
+            if (!values.ok()) return values.status();
+            for (size_t i = 0; i < keys.size(); ++i) {
+              const std::string& k = keys[i];
+              const redisReply& value = *(*values)[i];
+              // An error reply (a key of another type, or a redirection for a slot migrating
+              // meanwhile) or nil: not an idempotency record.
+              if (value.type != REDIS_REPLY_STRING) continue;
+              std::optional<IdempotencyRecord> record =
+                  IdempotencyRecord::Parse(ReplyString(value));
+              if (record && found.accepted_ids.count(record->accepted_id) > 0) {
+                idem_keys.push_back(k);
+              }
             }
-          }
-          return absl::OkStatus();
-        });
+            return absl::OkStatus();
+          });
+    });
     if (!scanned.ok()) return scanned;
   }
   std::sort(idem_keys.begin(), idem_keys.end());
@@ -331,6 +366,15 @@ absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnecti
   if (!idem.ok()) return idem.status();
   removed.set_idempotency_records(*idem);
   return removed;
+}
+
+absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnection& redis,
+                                                                   const KeyLayout& layout,
+                                                                   const std::string& tenant,
+                                                                   const std::string& client,
+                                                                   ErasureLimits limits) {
+  ConnectionExecutor executor(redis);
+  return EraseClient(executor, layout, tenant, client, limits);
 }
 
 }  // namespace alliance::insights

@@ -12,6 +12,7 @@
 #include "alliance/v1/insights.pb.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
+#include "store/redis_executor.h"
 
 namespace alliance::insights {
 
@@ -21,7 +22,14 @@ struct ErasureLimits {
 };
 
 // Erases `client` of `tenant`; returns what was removed per kind (all zeros when nothing was
-// left, so a repeated call is a no-op).
+// left, so a repeated call is a no-op). On a Redis Cluster every partition's work goes to its
+// slot and the scan for idempotency records walks every primary.
+absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisExecutor& redis,
+                                                                   const KeyLayout& layout,
+                                                                   const std::string& tenant,
+                                                                   const std::string& client,
+                                                                   ErasureLimits limits = {});
+// The same on a single Redis connection.
 absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisConnection& redis,
                                                                    const KeyLayout& layout,
                                                                    const std::string& tenant,

@@ -83,7 +83,7 @@ grpc::ServerUnaryReactor* InsightsService::Run(grpc::CallbackServerContext* cont
     return reactor;
   }
   bool queued = pool_->Submit(
-      [context, query = std::move(query), finish](absl::StatusOr<RedisConnection*> redis) {
+      [context, query = std::move(query), finish](absl::StatusOr<RedisExecutor*> redis) {
         if (!redis.ok()) return finish(redis.status());
         if (context->IsCancelled()) return finish(absl::CancelledError("cancelled by the client"));
         finish(query(**redis));
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* InsightsService::GetDyad(grpc::CallbackServerContext* 
   absl::Status invalid = FirstError({CheckId("therapist_id", request->therapist_id(), false),
                                      CheckId("client_id", request->client_id(), false)});
   return Run(context, "GetDyad", caller.status(), invalid,
-             [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+             [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
                absl::StatusOr<alliance::internal::v1::DyadRecord> record = LoadDyad(
                    redis, *layout_, caller.tenant, request->therapist_id(), request->client_id());
                if (!record.ok()) return record.status();
@@ -139,7 +139,7 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
     query.max_examined = limits_.dyad_max_examined;
   }
   return Run(context, "ListDyads", caller.status(), invalid,
-             [this, query, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+             [this, query, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
                absl::Status status = ListDyadsPage(redis, *layout_, query, response);
                if (status.ok()) {
                  std::vector<std::string> dyads;
@@ -159,7 +159,7 @@ grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
   absl::Status invalid = FirstError({CheckId("therapist_id", request->therapist_id(), false),
                                      CheckId("client_id", request->client_id(), false)});
   return Run(context, "GetDyadTimeline", caller.status(), invalid,
-             [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+             [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
                const std::string& tenant = caller.tenant;
                absl::StatusOr<alliance::internal::v1::DyadRecord> record =
                    LoadDyad(redis, *layout_, tenant, request->therapist_id(), request->client_id());
@@ -219,7 +219,7 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
     query.max_examined = limits_.alert_max_examined;
   }
   return Run(context, "ListAlerts", caller.status(), invalid,
-             [this, query, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+             [this, query, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
                absl::Status status = ListAlertsPage(redis, *layout_, query, response);
                if (status.ok()) {
                  std::vector<std::string> alerts;
@@ -243,7 +243,7 @@ grpc::ServerUnaryReactor* InsightsService::ChangeStatus(
              [this, method = std::string(method), caller = caller.value_or(Caller{}),
               alert_id = std::string(alert_id), actor = std::string(actor),
               therapist = std::string(therapist), client = std::string(client), resolve,
-              out](RedisConnection& redis) {
+              out](RedisExecutor& redis) {
                absl::StatusOr<alliance::v1::Alert> alert =
                    FindAlert(redis, *layout_, caller.tenant, alert_id, therapist, client,
                              limits_.lookup_max_examined);
@@ -279,7 +279,7 @@ grpc::ServerUnaryReactor* InsightsService::DeleteClientData(
       ResolveCaller(*authorizer_, *context, Scope::kAdmin, request->tenant_id());
   absl::Status invalid = CheckId("client_id", request->client_id(), false);
   return Run(context, "DeleteClientData", caller.status(), invalid,
-             [this, request, response, caller = caller.value_or(Caller{})](RedisConnection& redis) {
+             [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
                absl::StatusOr<alliance::v1::DeleteClientDataResponse> removed =
                    EraseClient(redis, *layout_, caller.tenant, request->client_id());
                if (!removed.ok()) return removed.status();

@@ -56,7 +56,7 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
       const alliance::v1::WatchAlertsRequest* request) override;
 
  private:
-  using Query = std::function<absl::Status(RedisConnection&)>;
+  using Query = std::function<absl::Status(RedisExecutor&)>;
   // The one path of every unary RPC: finishes with `auth` (the caller's authentication and
   // authorization) if it is an error, so an unauthenticated or unauthorized caller learns
   // nothing about its request; then with `invalid` if that is an error; otherwise runs `query`

@@ -86,11 +86,6 @@ int Main(int argc, char** argv) {
   if (!layout.ok()) return Fail("invalid_partitions", layout.status());
   absl::StatusOr<RedisTarget> target = RedisTargetFromFlags();
   if (!target.ok()) return Fail("invalid_redis_flags", target.status());
-  if (target->cluster) {
-    return Fail("invalid_redis_flags",
-                absl::UnimplementedError("alliance-insights does not run on Redis Cluster yet "
-                                         "(--redis_cluster_nodes); see docs/scaling.md"));
-  }
   if (absl::Status s = CheckPartitionCountAtStart(*target, *layout); !s.ok()) {
     return Fail("partition_count_mismatch", s);
   }
@@ -127,8 +122,9 @@ int Main(int argc, char** argv) {
   }
 
   HealthPublisher health;
+  // With --redis_cluster_nodes every pool thread and the alert reader hold a cluster client.
   RedisPool pool(*endpoint, absl::GetFlag(FLAGS_redis_threads),
-                 static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_queries)));
+                 static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_queries)), target->cluster);
   pool.Start();
   const absl::Duration heartbeat = absl::Milliseconds(absl::GetFlag(FLAGS_heartbeat_ms));
   WatchHubOptions hub_options;
@@ -138,7 +134,9 @@ int Main(int argc, char** argv) {
   // full batch), so only a watcher that reads slower than alerts arrive is cut off.
   hub_options.read_count =
       std::clamp(absl::GetFlag(FLAGS_watch_buffer) / (2 * layout->partitions()), 1, 1000);
-  WatchHub hub(*endpoint, *layout, hub_options, [&health](bool ok) { health.SetRedisOk(ok); });
+  WatchHub hub(
+      *endpoint, *layout, hub_options, [&health](bool ok) { health.SetRedisOk(ok); },
+      target->cluster);
   hub.Start();
 
   WatchQuota watch_quota(WatchLimits{absl::GetFlag(FLAGS_max_watchers_per_key),

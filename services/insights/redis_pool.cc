@@ -1,5 +1,6 @@
-// Redis worker threads: one connection each, reconnecting after transport failures, with a
-// short back-off so that an unreachable Redis fails queries fast instead of piling them up.
+// Redis worker threads: one connection (or cluster client) each, reconnecting after transport
+// failures, with a short back-off so that an unreachable Redis fails queries fast instead of
+// piling them up.
 #include "services/insights/redis_pool.h"
 
 #include "absl/time/clock.h"
@@ -24,8 +25,12 @@ void ResyncAfterJob(std::unique_ptr<RedisConnection>& connection) {
 
 }  // namespace
 
-RedisPool::RedisPool(RedisEndpoint endpoint, int threads, size_t max_queued)
-    : endpoint_(std::move(endpoint)), thread_count_(threads), max_queued_(max_queued) {}
+RedisPool::RedisPool(RedisEndpoint endpoint, int threads, size_t max_queued,
+                     std::optional<ClusterOptions> cluster)
+    : endpoint_(std::move(endpoint)),
+      cluster_(std::move(cluster)),
+      thread_count_(threads),
+      max_queued_(max_queued) {}
 
 RedisPool::~RedisPool() { Stop(); }
 
@@ -62,21 +67,26 @@ size_t RedisPool::queued() const {
   return queue_.size();
 }
 
+bool RedisPool::NextJob(Job* job) {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    // A condition variable rather than Mutex::Await: the predicate is then evaluated by this
+    // thread, which ThreadSanitizer can follow.
+    if (!stopping_ && queue_.empty()) work_.WaitWithTimeout(&mu_, absl::Seconds(1));
+    if (stopping_) return false;
+    if (queue_.empty()) continue;
+    *job = std::move(queue_.front());
+    queue_.pop_front();
+    return true;
+  }
+}
+
 void RedisPool::Run() {
+  if (cluster_) return RunCluster(*cluster_);
   std::unique_ptr<RedisConnection> connection;
   absl::Time next_connect = absl::InfinitePast();
-  while (true) {
-    Job job;
-    {
-      absl::MutexLock lock(&mu_);
-      // A condition variable rather than Mutex::Await: the predicate is then evaluated by this
-      // thread, which ThreadSanitizer can follow.
-      if (!stopping_ && queue_.empty()) work_.WaitWithTimeout(&mu_, absl::Seconds(1));
-      if (stopping_) return;
-      if (queue_.empty()) continue;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
+  Job job;
+  while (NextJob(&job)) {
     if (connection != nullptr && connection->broken()) connection.reset();
     if (connection == nullptr && absl::Now() >= next_connect) {
       absl::StatusOr<std::unique_ptr<RedisConnection>> fresh = RedisConnection::Connect(endpoint_);
@@ -91,8 +101,35 @@ void RedisPool::Run() {
       job(absl::UnavailableError("Redis is unreachable"));
       continue;
     }
-    job(connection.get());
+    ConnectionExecutor executor(*connection);
+    job(&executor);
     ResyncAfterJob(connection);
+  }
+}
+
+// Cluster mode: the client keeps one connection per primary and handles redirections,
+// failovers and reconnects itself (every call bounded, UNAVAILABLE at the end); this thread
+// only makes the client, which needs a slot map from a seed first.
+void RedisPool::RunCluster(const ClusterOptions& options) {
+  std::unique_ptr<ClusterClient> cluster;
+  absl::Time next_connect = absl::InfinitePast();
+  Job job;
+  while (NextJob(&job)) {
+    if (cluster == nullptr && absl::Now() >= next_connect) {
+      absl::StatusOr<std::unique_ptr<ClusterClient>> fresh = ClusterClient::Connect(options);
+      if (fresh.ok()) {
+        cluster = *std::move(fresh);
+      } else {
+        next_connect = absl::Now() + kReconnectBackoff;
+        LogWarning("redis_cluster_connect_failed", {{"error", Std(fresh.status().message())}});
+      }
+    }
+    if (cluster == nullptr) {
+      job(absl::UnavailableError("Redis Cluster is unreachable"));
+      continue;
+    }
+    ClusterExecutor executor(*cluster);
+    job(&executor);
   }
 }
 

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "store/cluster_slot.h"
 
 namespace alliance::insights {
 namespace {
@@ -37,8 +39,9 @@ std::optional<uint64_t> TimeReplyMs(const redisReply& reply) {
 }  // namespace
 
 WatchHub::WatchHub(RedisEndpoint endpoint, KeyLayout layout, WatchHubOptions options,
-                   std::function<void(bool)> on_redis_health)
+                   std::function<void(bool)> on_redis_health, std::optional<ClusterOptions> cluster)
     : endpoint_(std::move(endpoint)),
+      cluster_(std::move(cluster)),
       layout_(std::move(layout)),
       options_(options),
       on_redis_health_(std::move(on_redis_health)) {
@@ -66,11 +69,13 @@ void WatchHub::Stop() {
   if (ticker_.joinable()) ticker_.join();
 }
 
-void WatchHub::BackOff() {
+void WatchHub::BackOff() { Pause(kReconnectBackoff); }
+
+void WatchHub::Pause(absl::Duration pause) {
   absl::MutexLock lock(&mu_);
   // A condition variable rather than Mutex::Await: the predicate is then evaluated by this
   // thread, which ThreadSanitizer can follow.
-  const absl::Time until = absl::Now() + kReconnectBackoff;
+  const absl::Time until = absl::Now() + pause;
   while (!stopping_) {
     if (stop_requested_.WaitWithDeadline(&mu_, until)) break;
   }
@@ -154,6 +159,7 @@ void WatchHub::SetRedisHealth(bool ok) {
 }
 
 void WatchHub::Run() {
+  if (cluster_) return RunCluster(*cluster_);
   std::unique_ptr<RedisConnection> redis;
   while (true) {
     {
@@ -188,6 +194,42 @@ void WatchHub::Run() {
       continue;
     }
     SetRedisHealth(true);
+  }
+}
+
+void WatchHub::RunCluster(const ClusterOptions& options) {
+  std::unique_ptr<ClusterClient> cluster;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (cluster == nullptr) {
+      absl::StatusOr<std::unique_ptr<ClusterClient>> fresh = ClusterClient::Connect(options);
+      if (!fresh.ok()) {
+        LogWarning("alert_reader_error", {{"error", Std(fresh.status().message())}});
+        SetRedisHealth(false);
+        BackOff();
+        continue;
+      }
+      cluster = *std::move(fresh);
+    }
+    bool ready;
+    {
+      absl::MutexLock lock(&mu_);
+      ready = ready_;
+    }
+    bool found = false;
+    absl::Status status = ready ? ReadOnceCluster(*cluster, &found) : InitializeCluster(*cluster);
+    if (!status.ok()) {
+      // The client reconnects and follows failovers itself; this only paces the retries.
+      LogWarning("alert_reader_error", {{"error", Std(status.message())}});
+      SetRedisHealth(false);
+      BackOff();
+      continue;
+    }
+    SetRedisHealth(true);
+    if (ready && !found) Pause(options_.poll);
   }
 }
 
@@ -293,6 +335,117 @@ absl::Status WatchHub::ReadOnce(RedisConnection& redis) {
                    [](const auto& a, const auto& b) { return a->id < b->id; });
   Fanout(batch, covered, redis_ms.value_or(0), sent);
   return absl::OkStatus();
+}
+
+namespace {
+
+// The earliest Redis clock reading of a round and when it was sent.
+struct ClockReading {
+  uint64_t ms = std::numeric_limits<uint64_t>::max();
+  std::chrono::steady_clock::time_point sent;
+  void Take(uint64_t reading, std::chrono::steady_clock::time_point at) {
+    if (reading < ms) {
+      ms = reading;
+      sent = at;
+    }
+  }
+};
+
+}  // namespace
+
+absl::Status WatchHub::InitializeCluster(ClusterClient& cluster) {
+  // Per partition, as Initialize: the clock of the partition's primary, then its newest entry.
+  // Every entry of every partition below the earliest of those clocks is then covered.
+  Positions head(stream_keys_.size());
+  ClockReading clock;
+  for (size_t p = 0; p < stream_keys_.size(); ++p) {
+    const std::string& key = stream_keys_[p];
+    const CommandArgs commands[] = {{"TIME"}, {"XREVRANGE", key, "+", "-", "COUNT", "1"}};
+    const SteadyTime sent = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = cluster.Exchange(KeySlot(key), commands);
+    if (!replies.ok()) return replies.status();
+    std::optional<uint64_t> redis_ms = TimeReplyMs(*(*replies)[0]);
+    if (!redis_ms) return absl::InternalError("TIME: unexpected reply");
+    clock.Take(*redis_ms, sent);
+    const redisReply& r = *(*replies)[1];
+    if (absl::Status s = ReplyStatus(r); !s.ok()) return s;
+    if (r.type == REDIS_REPLY_ARRAY && r.elements == 1) {
+      std::unique_ptr<AlertEntry> newest =
+          ParseAlertEntry(static_cast<int>(p), *r.element[0], false);
+      if (newest != nullptr) head[p] = newest->id;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  head_ = std::move(head);
+  ready_ = true;
+  SetCoveredLocked(clock.ms, clock.sent);
+  return absl::OkStatus();
+}
+
+absl::Status WatchHub::ReadOnceCluster(ClusterClient& cluster, bool* found) {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const StreamId& id : head_) ids.push_back(id.ToString());
+  }
+  const std::string count = std::to_string(options_.read_count);
+  EntryBatch batch;
+  ClockReading clock;
+  bool covered = true;
+  absl::Status failed = absl::OkStatus();
+  // A primary that does not answer costs each of its partitions a whole call (bounded by the
+  // client's call timeout): after the first, its other partitions wait for the next round, so
+  // the partitions of the other primaries keep flowing during a failover.
+  std::vector<NodeAddress> failed_nodes;
+  for (size_t p = 0; p < stream_keys_.size(); ++p) {
+    const std::string& key = stream_keys_[p];
+    const int slot = KeySlot(key);
+    const NodeAddress* primary = cluster.map().PrimaryOf(slot);
+    const std::optional<NodeAddress> node =
+        primary != nullptr ? std::optional<NodeAddress>(*primary) : std::nullopt;
+    if (node && std::find(failed_nodes.begin(), failed_nodes.end(), *node) != failed_nodes.end()) {
+      covered = false;
+      continue;
+    }
+    // TIME right before the read, on the same primary: every entry of this partition below it
+    // exists when XREAD runs.
+    const CommandArgs commands[] = {{"TIME"}, {"XREAD", "COUNT", count, "STREAMS", key, ids[p]}};
+    const SteadyTime sent = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = cluster.Exchange(slot, commands);
+    absl::Status status = replies.status();
+    if (status.ok()) status = ReplyStatus(*(*replies)[1]);
+    if (!status.ok()) {
+      covered = false;
+      if (failed.ok()) failed = status;
+      if (node) failed_nodes.push_back(*node);
+      continue;
+    }
+    std::optional<uint64_t> redis_ms = TimeReplyMs(*(*replies)[0]);
+    if (redis_ms) {
+      clock.Take(*redis_ms, sent);
+    } else {
+      covered = false;
+    }
+    // [[key, [entry, ...]]], or nil when there is nothing new.
+    const redisReply& r = *(*replies)[1];
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 1) continue;
+    const redisReply& stream = *r.element[0];
+    if (stream.type != REDIS_REPLY_ARRAY || stream.elements != 2) continue;
+    const redisReply& entries = *stream.element[1];
+    if (entries.type != REDIS_REPLY_ARRAY) continue;
+    if (entries.elements >= static_cast<size_t>(options_.read_count)) covered = false;
+    for (size_t e = 0; e < entries.elements; ++e) {
+      std::unique_ptr<AlertEntry> entry = ParseAlertEntry(static_cast<int>(p), *entries.element[e]);
+      if (entry != nullptr) batch.push_back(std::move(entry));
+    }
+  }
+  std::stable_sort(batch.begin(), batch.end(),
+                   [](const auto& a, const auto& b) { return a->id < b->id; });
+  *found = !batch.empty();
+  // What the partitions that answered returned goes out even when others failed: positions are
+  // per partition, and the failed ones are read again from where they were.
+  Fanout(batch, covered && clock.ms != std::numeric_limits<uint64_t>::max(), clock.ms, clock.sent);
+  return failed;
 }
 
 void WatchHub::Fanout(const EntryBatch& batch, bool covered, uint64_t redis_ms, SteadyTime sent) {

@@ -3,6 +3,12 @@
 // Redis connection, not N. It also drives heartbeats, and tells the health service whether
 // Redis answers.
 //
+// On a Redis Cluster one XREAD over every partition would be CROSSSLOT, and a blocking read of
+// one slot would hold up the others: the reader has a cluster client of its own and polls, one
+// exchange per partition (TIME and a non-blocking XREAD on the partition's primary), merging
+// the partitions' entries by stream id as on a single Redis; it waits WatchHubOptions::poll
+// after a round that found nothing. Positions, cursors and the time floor are the same.
+//
 // Time floor: a stream id "<ms>-0" such that every alert entry below it has been read and
 // fanned out (or never will exist). It is Redis's clock a fixed lag (kFloorLag, a minute) in
 // the past, in whole seconds, and never more than what the reader has covered. Watch cursors
@@ -16,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -25,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "store/alert_entry.h"
+#include "store/cluster_client.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
 #include "store/stream_id.h"
@@ -56,12 +64,16 @@ struct WatchHubOptions {
   absl::Duration block = absl::Milliseconds(500);  // XREAD BLOCK
   absl::Duration tick = absl::Milliseconds(100);   // heartbeat and sweep interval
   int read_count = 1000;                           // XREAD COUNT per stream
+  // Cluster mode: pause after a round of reads that found no new entry.
+  absl::Duration poll = absl::Milliseconds(50);
 };
 
 class WatchHub {
  public:
+  // A single Redis at `endpoint`, or the Redis Cluster of `cluster` when set.
   WatchHub(RedisEndpoint endpoint, KeyLayout layout, WatchHubOptions options,
-           std::function<void(bool redis_ok)> on_redis_health);
+           std::function<void(bool redis_ok)> on_redis_health,
+           std::optional<ClusterOptions> cluster = std::nullopt);
   ~WatchHub();
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
@@ -95,15 +107,21 @@ class WatchHub {
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   void Run();
+  void RunCluster(const ClusterOptions& options);
   // Heartbeats and sweeps on a fixed interval of their own, so that when a heartbeat goes out
   // does not depend on when other tenants' alerts wake the reader.
   void RunTicker();
   // Waits kReconnectBackoff, or less if Stop() is called meanwhile.
   void BackOff();
+  // Waits `pause`, or less if Stop() is called meanwhile.
+  void Pause(absl::Duration pause);
   // Reads Redis's clock, then the newest entry of every partition.
   absl::Status Initialize(RedisConnection& redis);
   absl::Status InitPositions(RedisConnection& redis);
   absl::Status ReadOnce(RedisConnection& redis);
+  // Cluster mode: the same, one exchange per partition. `found` tells whether any entry came.
+  absl::Status InitializeCluster(ClusterClient& cluster);
+  absl::Status ReadOnceCluster(ClusterClient& cluster, bool* found);
   void Fanout(const EntryBatch& batch, bool covered, uint64_t redis_ms, SteadyTime sent);
   void SetCoveredLocked(uint64_t redis_ms, SteadyTime sent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   StreamId FloorLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -111,6 +129,7 @@ class WatchHub {
   void SetRedisHealth(bool ok);
 
   const RedisEndpoint endpoint_;
+  const std::optional<ClusterOptions> cluster_;
   const KeyLayout layout_;
   const WatchHubOptions options_;
   const std::function<void(bool)> on_redis_health_;

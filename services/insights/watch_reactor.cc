@@ -143,7 +143,7 @@ void WatchReactor::ContinueCatchUp() {
   }
   refs_.fetch_add(1);
   bool queued = env_->pool->Submit(
-      [this](absl::StatusOr<RedisConnection*> redis) { CatchUpStep(std::move(redis)); });
+      [this](absl::StatusOr<RedisExecutor*> redis) { CatchUpStep(std::move(redis)); });
   if (!queued) {
     {
       absl::MutexLock lock(&mu_);
@@ -154,7 +154,7 @@ void WatchReactor::ContinueCatchUp() {
   }
 }
 
-void WatchReactor::CatchUpStep(absl::StatusOr<RedisConnection*> redis) {
+void WatchReactor::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
   Positions from;
   Positions to;
   size_t free = 1;
@@ -181,17 +181,25 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisConnection*> redis) {
   }
   const size_t per = std::max<size_t>(1, free / std::max<size_t>(1, behind.size()));
   const std::string count = std::to_string(per);
+  std::vector<std::string> keys;
+  std::vector<std::string> lowers;
+  std::vector<std::string> uppers;
   for (int p : behind) {
-    std::string key = env_->layout->AlertStream(p);
-    std::string lower = absl::StrCat("(", from[p].ToString());
-    std::string upper = to[p].ToString();
-    (*redis)->Append({"XRANGE", key, lower, upper, "COUNT", count});
+    keys.push_back(env_->layout->AlertStream(p));
+    lowers.push_back(absl::StrCat("(", from[p].ToString()));
+    uppers.push_back(to[p].ToString());
+  }
+  std::vector<SlotCommand> commands;
+  for (size_t i = 0; i < behind.size(); ++i) {
+    commands.push_back(
+        {(*redis)->SlotOf(keys[i]), {"XRANGE", keys[i], lowers[i], uppers[i], "COUNT", count}});
   }
   std::vector<std::unique_ptr<AlertEntry>> entries;
   std::vector<int> done;
   absl::Status status = absl::OkStatus();
-  // Every reply is read, error replies included, so the connection stays in step.
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = (*redis)->GetReplies(behind.size());
+  // Every reply is read, error replies included (RedisExecutor), so the connection stays in
+  // step; on a cluster each partition's range goes to its primary.
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = (*redis)->Pipeline(commands);
   if (!replies.ok()) status = replies.status();
   for (size_t i = 0; status.ok() && i < behind.size(); ++i) {
     const int p = behind[i];

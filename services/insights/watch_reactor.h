@@ -79,7 +79,7 @@ class WatchReactor : public grpc::ServerWriteReactor<alliance::v1::WatchAlertsRe
 
   void Begin(const alliance::v1::WatchAlertsRequest& request);
   void ContinueCatchUp();
-  void CatchUpStep(absl::StatusOr<RedisConnection*> redis);
+  void CatchUpStep(absl::StatusOr<RedisExecutor*> redis);
   // Refuses a new stream over a limit (RESOURCE_EXHAUSTED), counted by `reason`.
   void Refuse(std::string_view reason, std::string_view why);
   // Takes one entry of the alert streams in order: moves the positions, queues it if it
