@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <map>
 
 #include "absl/time/clock.h"
 #include "common/log.h"
@@ -392,12 +393,64 @@ absl::Status WatchHub::ReadOnceCluster(ClusterClient& cluster, bool* found) {
   EntryBatch batch;
   ClockReading clock;
   bool covered = true;
+  // One XREAD reply ([[key, [entry, ...]]], or nil when there is nothing new) of partition p.
+  auto take = [&](size_t p, const redisReply& r) {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 1) return;
+    const redisReply& stream = *r.element[0];
+    if (stream.type != REDIS_REPLY_ARRAY || stream.elements != 2) return;
+    const redisReply& entries = *stream.element[1];
+    if (entries.type != REDIS_REPLY_ARRAY) return;
+    if (entries.elements >= static_cast<size_t>(options_.read_count)) covered = false;
+    for (size_t e = 0; e < entries.elements; ++e) {
+      std::unique_ptr<AlertEntry> entry = ParseAlertEntry(static_cast<int>(p), *entries.element[e]);
+      if (entry != nullptr) batch.push_back(std::move(entry));
+    }
+  };
+
+  // Fast path: one pipeline per primary, TIME first (every entry of that node's partitions
+  // below it exists when their XREADs run), then one XREAD per partition the map says it
+  // serves; idle polling then costs a round trip per primary, not per partition. A partition
+  // answered with an error (a redirection, TRYAGAIN...) or on a node the walk did not reach
+  // goes to the exchange below, which follows the Cluster protocol.
+  std::vector<bool> done(stream_keys_.size(), false);
+  std::map<std::string, std::vector<size_t>> by_node;  // "host:port" -> partitions
+  for (size_t p = 0; p < stream_keys_.size(); ++p) {
+    if (const NodeAddress* primary = cluster.map().PrimaryOf(KeySlot(stream_keys_[p]))) {
+      by_node[primary->ToString()].push_back(p);
+    }
+  }
+  // A failed walk (a node unreachable) leaves its partitions, and those of the nodes after it,
+  // to the exchanges below.
+  (void)cluster.ForEachPrimary([&](const NodeAddress& node, RedisConnection& redis) {
+    auto it = by_node.find(node.ToString());
+    if (it == by_node.end()) return absl::OkStatus();
+    const std::vector<size_t>& partitions = it->second;
+    const SteadyTime sent = std::chrono::steady_clock::now();
+    redis.Append({"TIME"});
+    for (size_t p : partitions) {
+      redis.Append({"XREAD", "COUNT", count, "STREAMS", stream_keys_[p], ids[p]});
+    }
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.GetReplies(partitions.size() + 1);
+    if (!replies.ok()) return replies.status();
+    std::optional<uint64_t> redis_ms = TimeReplyMs(*(*replies)[0]);
+    if (!redis_ms) return absl::OkStatus();
+    clock.Take(*redis_ms, sent);
+    for (size_t k = 0; k < partitions.size(); ++k) {
+      const redisReply& r = *(*replies)[k + 1];
+      if (r.type == REDIS_REPLY_ERROR) continue;
+      take(partitions[k], r);
+      done[partitions[k]] = true;
+    }
+    return absl::OkStatus();
+  });
+
   absl::Status failed = absl::OkStatus();
   // A primary that does not answer costs each of its partitions a whole call (bounded by the
   // client's call timeout): after the first, its other partitions wait for the next round, so
   // the partitions of the other primaries keep flowing during a failover.
   std::vector<NodeAddress> failed_nodes;
   for (size_t p = 0; p < stream_keys_.size(); ++p) {
+    if (done[p]) continue;
     const std::string& key = stream_keys_[p];
     const int slot = KeySlot(key);
     const NodeAddress* primary = cluster.map().PrimaryOf(slot);
@@ -426,18 +479,7 @@ absl::Status WatchHub::ReadOnceCluster(ClusterClient& cluster, bool* found) {
     } else {
       covered = false;
     }
-    // [[key, [entry, ...]]], or nil when there is nothing new.
-    const redisReply& r = *(*replies)[1];
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 1) continue;
-    const redisReply& stream = *r.element[0];
-    if (stream.type != REDIS_REPLY_ARRAY || stream.elements != 2) continue;
-    const redisReply& entries = *stream.element[1];
-    if (entries.type != REDIS_REPLY_ARRAY) continue;
-    if (entries.elements >= static_cast<size_t>(options_.read_count)) covered = false;
-    for (size_t e = 0; e < entries.elements; ++e) {
-      std::unique_ptr<AlertEntry> entry = ParseAlertEntry(static_cast<int>(p), *entries.element[e]);
-      if (entry != nullptr) batch.push_back(std::move(entry));
-    }
+    take(p, *(*replies)[1]);
   }
   std::stable_sort(batch.begin(), batch.end(),
                    [](const auto& a, const auto& b) { return a->id < b->id; });
