@@ -74,7 +74,7 @@ void Queue(RedisConnection& redis, const ScriptShas& shas, const Call& call) {
 // Cluster mode: commands 0..count-1, each on the slot of `key_of(i)`, one exchange per slot
 // (the keys of one partition share a slot); replies handed to `on_reply(i, reply)` in order of
 // i within a slot. Stops at the first failed exchange or error status of `on_reply`.
-absl::Status RunBySlot(RedisExecutor& redis, size_t count,
+absl::Status RunBySlot(WorkerRedis& redis, size_t count,
                        const std::function<std::string(size_t)>& key_of,
                        const std::function<std::vector<std::string>(size_t)>& command_of,
                        const std::function<absl::Status(size_t, const redisReply&)>& on_reply) {

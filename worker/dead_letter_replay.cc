@@ -8,7 +8,7 @@
 
 namespace alliance::worker {
 
-absl::StatusOr<int64_t> ReplayDeadLetters(RedisExecutor& redis, const KeyLayout& layout,
+absl::StatusOr<int64_t> ReplayDeadLetters(WorkerRedis& redis, const KeyLayout& layout,
                                           int partition) {
   int64_t moved = 0;
   for (int p = 0; p < layout.partitions(); ++p) {

@@ -10,12 +10,12 @@
 
 #include "absl/status/statusor.h"
 #include "store/keys.h"
-#include "worker/redis_executor.h"
+#include "worker/worker_redis.h"
 
 namespace alliance::worker {
 
 // partition < 0: all partitions. Returns the number of entries moved.
-absl::StatusOr<int64_t> ReplayDeadLetters(RedisExecutor& redis, const KeyLayout& layout,
+absl::StatusOr<int64_t> ReplayDeadLetters(WorkerRedis& redis, const KeyLayout& layout,
                                           int partition);
 
 }  // namespace alliance::worker

@@ -16,10 +16,10 @@
 #include "store/store_flags.h"
 #include "worker/dead_letter_replay.h"
 #include "worker/health_server.h"
-#include "worker/redis_executor.h"
 #include "worker/worker.h"
 #include "worker/worker_config.h"
 #include "worker/worker_metrics.h"
+#include "worker/worker_redis.h"
 
 ABSL_FLAG(bool, replay_dead_letters, false,
           "Move every dead letter back to its feedback stream, print the count and exit.");
@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   }
 
   if (absl::GetFlag(FLAGS_replay_dead_letters)) {
-    absl::StatusOr<std::unique_ptr<worker::RedisExecutor>> redis =
-        worker::RedisExecutor::Connect(*target, *layout, absl::ZeroDuration());
+    absl::StatusOr<std::unique_ptr<worker::WorkerRedis>> redis =
+        worker::WorkerRedis::Connect(*target, *layout, absl::ZeroDuration());
     if (!redis.ok()) return Fail("redis_unavailable", redis.status());
     absl::StatusOr<int64_t> moved =
         worker::ReplayDeadLetters(**redis, *layout, absl::GetFlag(FLAGS_replay_partition));

@@ -52,8 +52,8 @@ void Worker::LosePartition(int p, std::string_view why) {
 
 absl::Status Worker::Connect() {
   // Blocking reads (single Redis) wait up to --block_ms on top of the usual command time.
-  absl::StatusOr<std::unique_ptr<RedisExecutor>> conn =
-      RedisExecutor::Connect(target_, layout_, config_.block);
+  absl::StatusOr<std::unique_ptr<WorkerRedis>> conn =
+      WorkerRedis::Connect(target_, layout_, config_.block);
   if (!conn.ok()) return conn.status();
   const std::string group(kWorkerGroup);
   std::vector<CommandGroup> creates;

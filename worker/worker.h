@@ -2,7 +2,7 @@
 // batches through fenced scripts, applies each dyad's ratings with one atomic script (state,
 // index, new alerts, acknowledgement), parks poison entries, trims, and survives Redis
 // outages by reconnecting with backoff. Single-threaded: one Redis connection (or one Redis
-// Cluster client, see redis_executor.h), one loop.
+// Cluster client, see worker_redis.h), one loop.
 #ifndef ALLIANCE_WORKER_WORKER_H_
 #define ALLIANCE_WORKER_WORKER_H_
 
@@ -23,9 +23,9 @@
 #include "store/redis_connection.h"
 #include "store/store_flags.h"
 #include "worker/dyad_cache.h"
-#include "worker/redis_executor.h"
 #include "worker/worker_config.h"
 #include "worker/worker_metrics.h"
+#include "worker/worker_redis.h"
 
 namespace alliance::worker {
 
@@ -98,7 +98,7 @@ class Worker {
   WorkerMetrics* metrics_;
   std::function<void(bool)> on_redis_health_;
 
-  std::unique_ptr<RedisExecutor> redis_;
+  std::unique_ptr<WorkerRedis> redis_;
   std::vector<Partition> partitions_;
   std::string members_key_;
   // States of dyads in owned partitions; see dyad_cache.h for why they can be trusted.

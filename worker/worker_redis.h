@@ -1,12 +1,13 @@
-// Where the worker's Redis commands go: one connection to a single Redis, or a Redis Cluster
-// client (store/cluster_client.h). Callers hand over commands grouped by a key of the slot they
-// touch (any key of a partition: every partition key carries the partition's hash tag), so
-// one group never spans slots. With a single Redis every group of a Run goes out in one
-// pipeline (one round trip, as the worker always did); on a cluster each group is one
-// exchange with the primary of its slot, which follows redirections and reloads the worker's
-// scripts after NOSCRIPT (a failed-over or restarted primary). See docs/worker.md.
-#ifndef ALLIANCE_WORKER_REDIS_EXECUTOR_H_
-#define ALLIANCE_WORKER_REDIS_EXECUTOR_H_
+// The worker's Redis: it owns the connection to a single Redis or the Redis Cluster client
+// (store/cluster_client.h), checks the partition count and loads the worker's scripts at
+// connection, and runs commands through store/redis_executor.h. Callers hand over commands
+// grouped by a key of the slot they touch (any key of a partition: every partition key carries
+// the partition's hash tag), so one group never spans slots. With a single Redis every group
+// of a Run goes out in one pipeline (one round trip, as the worker always did); on a cluster
+// each slot is one exchange with its primary, which follows redirections and reloads the
+// worker's scripts after NOSCRIPT (a failed-over or restarted primary). See docs/worker.md.
+#ifndef ALLIANCE_WORKER_WORKER_REDIS_H_
+#define ALLIANCE_WORKER_WORKER_REDIS_H_
 
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "store/keys.h"
 #include "store/lua_scripts.h"
 #include "store/redis_connection.h"
+#include "store/redis_executor.h"
 #include "store/store_flags.h"
 
 namespace alliance::worker {
@@ -30,15 +32,15 @@ struct CommandGroup {
   std::vector<std::vector<std::string>> commands;
 };
 
-class RedisExecutor {
+class WorkerRedis {
  public:
   // Connects to `target` (a cluster: reads its slot map; no data connection yet), checks the
   // partition count and loads the worker's scripts (on every primary of a cluster, and
   // registers them with the client for NOSCRIPT). Reads wait up to `extra_read_time` longer
   // than --redis_timeout_ms (the single Redis connection's blocking XREAD).
-  static absl::StatusOr<std::unique_ptr<RedisExecutor>> Connect(const RedisTarget& target,
-                                                                const KeyLayout& layout,
-                                                                absl::Duration extra_read_time);
+  static absl::StatusOr<std::unique_ptr<WorkerRedis>> Connect(const RedisTarget& target,
+                                                              const KeyLayout& layout,
+                                                              absl::Duration extra_read_time);
 
   bool cluster() const { return cluster_ != nullptr; }
   // The single Redis connection (null in cluster mode).
@@ -49,8 +51,8 @@ class RedisExecutor {
   // connection() themselves (empty in cluster mode).
   const ScriptShas& scripts() const { return scripts_; }
 
-  // True when the executor must be replaced: a broken single connection, or one that still
-  // owes replies.
+  // True when it must be replaced: a broken single connection, or one that still owes
+  // replies. (The cluster client closes such connections itself.)
   bool unusable() const;
 
   // One reply per command of each group, in order; every reply is read, error replies
@@ -66,14 +68,15 @@ class RedisExecutor {
                                 const std::vector<std::string>& args) const;
 
  private:
-  RedisExecutor() = default;
+  WorkerRedis() = default;
 
   std::unique_ptr<RedisConnection> single_;
   std::unique_ptr<ClusterClient> cluster_;
+  std::unique_ptr<RedisExecutor> executor_;  // over single_ or cluster_
   ScriptShas scripts_;
   std::vector<std::string> shas_;  // by Script, in both modes
 };
 
 }  // namespace alliance::worker
 
-#endif  // ALLIANCE_WORKER_REDIS_EXECUTOR_H_
+#endif  // ALLIANCE_WORKER_WORKER_REDIS_H_
