@@ -2,6 +2,7 @@
 #include "store/redis_executor.h"
 
 #include <map>
+#include <string>
 
 #include "store/cluster_slot.h"
 
@@ -40,18 +41,47 @@ absl::StatusOr<std::vector<RedisReplyPtr>> ClusterExecutor::Exchange(
 
 absl::StatusOr<std::vector<RedisReplyPtr>> ClusterExecutor::Pipeline(
     std::span<const SlotCommand> commands) {
-  // Grouped by slot, in the order each slot first appears (std::map orders by slot, which is
-  // as good: replies go back to their command's place).
+  std::vector<RedisReplyPtr> replies(commands.size());
   std::map<int, std::vector<size_t>> by_slot;
   for (size_t i = 0; i < commands.size(); ++i) by_slot[commands[i].slot].push_back(i);
-  std::vector<RedisReplyPtr> replies(commands.size());
+  if (by_slot.size() > 1) {
+    // Fast path: one pipeline per primary of the current map, so that commands of many slots
+    // (a partition each, or status hashes spread over the slots) cost a round trip per node
+    // rather than per slot. A command answered with an error reply (a redirection, TRYAGAIN,
+    // or an error of its own), or on a node the walk did not reach, is sent again below in an
+    // exchange of its slot, which follows the Cluster protocol: hence reads and idempotent
+    // writes only.
+    std::map<std::string, std::vector<size_t>> by_node;  // "host:port" -> commands
+    for (size_t i = 0; i < commands.size(); ++i) {
+      if (const NodeAddress* primary = cluster_.map().PrimaryOf(commands[i].slot)) {
+        by_node[primary->ToString()].push_back(i);
+      }
+    }
+    // A failed walk leaves the rest to the exchanges below.
+    (void)cluster_.ForEachPrimary([&](const NodeAddress& node, RedisConnection& connection) {
+      auto it = by_node.find(node.ToString());
+      if (it == by_node.end()) return absl::OkStatus();
+      for (size_t i : it->second) connection.Append(commands[i].args);
+      absl::StatusOr<std::vector<RedisReplyPtr>> got = connection.GetReplies(it->second.size());
+      if (!got.ok()) return got.status();
+      for (size_t k = 0; k < it->second.size(); ++k) {
+        if ((*got)[k]->type != REDIS_REPLY_ERROR) replies[it->second[k]] = std::move((*got)[k]);
+      }
+      return absl::OkStatus();
+    });
+  }
   for (const auto& [slot, indexes] : by_slot) {
+    std::vector<size_t> left;
+    for (size_t i : indexes) {
+      if (replies[i] == nullptr) left.push_back(i);
+    }
+    if (left.empty()) continue;
     std::vector<CommandArgs> group;
-    group.reserve(indexes.size());
-    for (size_t i : indexes) group.push_back(commands[i].args);
+    group.reserve(left.size());
+    for (size_t i : left) group.push_back(commands[i].args);
     absl::StatusOr<std::vector<RedisReplyPtr>> got = cluster_.Exchange(slot, group);
     if (!got.ok()) return got.status();
-    for (size_t k = 0; k < indexes.size(); ++k) replies[indexes[k]] = std::move((*got)[k]);
+    for (size_t k = 0; k < left.size(); ++k) replies[left[k]] = std::move((*got)[k]);
   }
   return replies;
 }

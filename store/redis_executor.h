@@ -42,8 +42,10 @@ class RedisExecutor {
   absl::StatusOr<RedisReplyPtr> Command(int slot, const CommandArgs& args);
 
   // Commands of several slots: one reply per command in the order given. A single Redis gets
-  // them as one pipeline (one round trip); a cluster gets one exchange per slot, so commands of
-  // different slots may run in another order: use it for reads and independent writes.
+  // them as one pipeline (one round trip); a cluster gets one pipeline per primary, and a
+  // command answered there with an error reply (a redirection, say) is sent again in an
+  // exchange of its slot. Commands of different slots may run in another order, and a command
+  // may run twice after an error reply: use it for reads and idempotent writes.
   virtual absl::StatusOr<std::vector<RedisReplyPtr>> Pipeline(
       std::span<const SlotCommand> commands) = 0;
 

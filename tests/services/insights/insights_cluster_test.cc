@@ -545,8 +545,8 @@ TEST_F(InsightsClusterTest, AKilledPrimaryIsUnavailableBrieflyAndTheWatchMissesN
   const absl::Time killed_at = absl::Now();
   write_round("during", elsewhere);
 
-  // Calls about the victim's partition answer UNAVAILABLE, each within a bound, until the
-  // replica has taken over; nothing else.
+  // Calls that need the victim's partitions (one dyad there; the listing of every partition)
+  // answer UNAVAILABLE, each within a bound, until the replica has taken over; nothing else.
   int unavailable = 0;
   bool recovered = false;
   absl::Duration longest;
@@ -558,23 +558,31 @@ TEST_F(InsightsClusterTest, AKilledPrimaryIsUnavailableBrieflyAndTheWatchMissesN
     request.set_therapist_id(therapists[0]);
     request.set_client_id("cf");
     alliance::v1::GetDyadResponse response;
-    const absl::Time start = absl::Now();
+    absl::Time start = absl::Now();
     grpc::Status status = stub_->GetDyad(&context, request, &response);
     longest = std::max(longest, absl::Now() - start);
-    if (status.ok()) {
+    alliance::v1::ListDyadsResponse listed;
+    start = absl::Now();
+    grpc::Status list_status = ListDyads(stub_.get(), "", 50, &listed);
+    longest = std::max(longest, absl::Now() - start);
+    if (status.ok() && list_status.ok()) {
       recovered = true;
-    } else {
-      ASSERT_EQ(status.error_code(), grpc::UNAVAILABLE) << status.error_message();
-      ++unavailable;
-      absl::SleepFor(absl::Milliseconds(100));
+      EXPECT_EQ(listed.dyads_size(), kClusterPartitions);
+      continue;
     }
+    for (const grpc::Status& s : {status, list_status}) {
+      if (s.ok()) continue;
+      ASSERT_EQ(s.error_code(), grpc::UNAVAILABLE) << s.error_message();
+      ++unavailable;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_TRUE(recovered) << service_.ReadLog();
   // The cluster client's own bound (call timeout 5 s, retries) plus the queue: no call hangs.
   EXPECT_LT(longest, absl::Seconds(10));
   std::printf(
-      "failover: GetDyad answered again %.2f s after the kill (%d UNAVAILABLE, longest "
-      "call %.2f s)\n",
+      "failover: GetDyad and ListDyads answered again %.2f s after the kill (%d UNAVAILABLE, "
+      "longest call %.2f s)\n",
       absl::ToDoubleSeconds(absl::Now() - killed_at), unavailable, absl::ToDoubleSeconds(longest));
   ASSERT_TRUE(cluster_.WaitHealthy().ok());
 
