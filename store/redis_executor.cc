@@ -39,7 +39,36 @@ absl::StatusOr<std::vector<RedisReplyPtr>> ClusterExecutor::Exchange(
   return cluster_.Exchange(slot, commands);
 }
 
+namespace {
+
+// One exchange per slot for every command whose reply is still missing in `replies`.
+absl::StatusOr<std::vector<RedisReplyPtr>> ExchangePerSlot(ClusterClient& cluster,
+                                                           std::span<const SlotCommand> commands,
+                                                           std::vector<RedisReplyPtr> replies) {
+  std::map<int, std::vector<size_t>> left;  // slot -> commands without a reply
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (replies[i] == nullptr) left[commands[i].slot].push_back(i);
+  }
+  for (const auto& [slot, indexes] : left) {
+    std::vector<CommandArgs> group;
+    group.reserve(indexes.size());
+    for (size_t i : indexes) group.push_back(commands[i].args);
+    absl::StatusOr<std::vector<RedisReplyPtr>> got = cluster.Exchange(slot, group);
+    if (!got.ok()) return got.status();
+    for (size_t k = 0; k < indexes.size(); ++k) replies[indexes[k]] = std::move((*got)[k]);
+  }
+  return replies;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<RedisReplyPtr>> ClusterExecutor::Pipeline(
+    std::span<const SlotCommand> commands) {
+  std::vector<RedisReplyPtr> replies(commands.size());
+  return ExchangePerSlot(cluster_, commands, std::move(replies));
+}
+
+absl::StatusOr<std::vector<RedisReplyPtr>> ClusterExecutor::ReadPipeline(
     std::span<const SlotCommand> commands) {
   std::vector<RedisReplyPtr> replies(commands.size());
   std::map<int, std::vector<size_t>> by_slot;
@@ -70,20 +99,7 @@ absl::StatusOr<std::vector<RedisReplyPtr>> ClusterExecutor::Pipeline(
       return absl::OkStatus();
     });
   }
-  for (const auto& [slot, indexes] : by_slot) {
-    std::vector<size_t> left;
-    for (size_t i : indexes) {
-      if (replies[i] == nullptr) left.push_back(i);
-    }
-    if (left.empty()) continue;
-    std::vector<CommandArgs> group;
-    group.reserve(left.size());
-    for (size_t i : left) group.push_back(commands[i].args);
-    absl::StatusOr<std::vector<RedisReplyPtr>> got = cluster_.Exchange(slot, group);
-    if (!got.ok()) return got.status();
-    for (size_t k = 0; k < left.size(); ++k) replies[left[k]] = std::move((*got)[k]);
-  }
-  return replies;
+  return ExchangePerSlot(cluster_, commands, std::move(replies));
 }
 
 absl::Status ClusterExecutor::ForEachPrimary(absl::FunctionRef<absl::Status(RedisConnection&)> fn) {

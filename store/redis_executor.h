@@ -42,12 +42,20 @@ class RedisExecutor {
   absl::StatusOr<RedisReplyPtr> Command(int slot, const CommandArgs& args);
 
   // Commands of several slots: one reply per command in the order given. A single Redis gets
-  // them as one pipeline (one round trip); a cluster gets one pipeline per primary, and a
-  // command answered there with an error reply (a redirection, say) is sent again in an
-  // exchange of its slot. Commands of different slots may run in another order, and a command
-  // may run twice after an error reply: use it for reads and idempotent writes.
+  // them as one pipeline (one round trip); a cluster gets one exchange per slot, so commands of
+  // different slots may run in another order; each command is sent again only as
+  // ClusterClient::Exchange does (redirections, retryable errors, and transport errors when
+  // ClusterOptions::resend_after_transport_error allows).
   virtual absl::StatusOr<std::vector<RedisReplyPtr>> Pipeline(
       std::span<const SlotCommand> commands) = 0;
+  // The same for reads and idempotent writes only, with fewer round trips on a cluster: one
+  // pipeline per primary of the current map, and a command answered there with an error reply
+  // (a redirection, say) or not answered (a node unreachable, a connection lost) is sent again
+  // in an exchange of its slot; so a command may run twice. A single Redis: Pipeline.
+  virtual absl::StatusOr<std::vector<RedisReplyPtr>> ReadPipeline(
+      std::span<const SlotCommand> commands) {
+    return Pipeline(commands);
+  }
 
   // Runs `fn` on a connection to every primary (SCAN and other per-node walks): once on the
   // single Redis, once per primary on a cluster. `fn` must read every reply it pipelines.
@@ -81,6 +89,8 @@ class ClusterExecutor final : public RedisExecutor {
   absl::StatusOr<std::vector<RedisReplyPtr>> Exchange(
       int slot, std::span<const CommandArgs> commands) override;
   absl::StatusOr<std::vector<RedisReplyPtr>> Pipeline(
+      std::span<const SlotCommand> commands) override;
+  absl::StatusOr<std::vector<RedisReplyPtr>> ReadPipeline(
       std::span<const SlotCommand> commands) override;
   absl::Status ForEachPrimary(absl::FunctionRef<absl::Status(RedisConnection&)> fn) override;
 

@@ -73,7 +73,7 @@ class AlertMerger {
       commands.push_back(
           {redis_.SlotOf(keys[a]), {"XREVRANGE", keys[a], uppers[a], "-", "COUNT", kBatchText}});
     }
-    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis_.Pipeline(commands);
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis_.ReadPipeline(commands);
     if (!replies.ok()) return replies.status();
     for (size_t i = 0; i < asked.size(); ++i) {
       if (absl::Status s = ReplyStatus(*(*replies)[i]); !s.ok()) return s;

@@ -55,7 +55,7 @@ absl::Status OverlayStatuses(RedisExecutor& redis, const KeyLayout& layout, std:
   std::vector<SlotCommand> commands;
   commands.reserve(keys.size());
   for (const std::string& key : keys) commands.push_back({redis.SlotOf(key), {"HGETALL", key}});
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.ReadPipeline(commands);
   if (!replies.ok()) return replies.status();
   for (const RedisReplyPtr& reply : *replies) {
     if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;

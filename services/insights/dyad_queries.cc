@@ -45,7 +45,7 @@ absl::StatusOr<std::vector<Member>> NextMembers(RedisExecutor& redis, const KeyL
     commands.push_back(
         {redis.SlotOf(key), {"ZRANGE", key, lower, upper, "BYLEX", "LIMIT", "0", count}});
   }
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.ReadPipeline(commands);
   if (!replies.ok()) return replies.status();
   for (const RedisReplyPtr& reply : *replies) {
     if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
@@ -137,7 +137,7 @@ absl::Status ListDyadsPage(RedisExecutor& redis, const KeyLayout& layout,
     std::vector<SlotCommand> gets;
     gets.reserve(heads.size());
     for (const std::string& head : heads) gets.push_back({redis.SlotOf(head), {"GET", head}});
-    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(gets);
+    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.ReadPipeline(gets);
     if (!replies.ok()) return replies.status();
     for (const RedisReplyPtr& reply : *replies) {
       if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;

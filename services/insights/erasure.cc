@@ -233,7 +233,7 @@ absl::StatusOr<int64_t> Delete(RedisExecutor& redis, const std::vector<std::stri
   std::vector<SlotCommand> commands;
   for (auto& [slot, del] : by_slot) commands.push_back({slot, std::move(del)});
   if (commands.empty()) return 0;
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.ReadPipeline(commands);
   if (!replies.ok()) return replies.status();
   int64_t deleted = 0;
   for (const RedisReplyPtr& reply : *replies) {

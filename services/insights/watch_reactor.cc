@@ -199,7 +199,7 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
   absl::Status status = absl::OkStatus();
   // Every reply is read, error replies included (RedisExecutor), so the connection stays in
   // step; on a cluster each partition's range goes to its primary.
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = (*redis)->Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReplyPtr>> replies = (*redis)->ReadPipeline(commands);
   if (!replies.ok()) status = replies.status();
   for (size_t i = 0; status.ok() && i < behind.size(); ++i) {
     const int p = behind[i];
