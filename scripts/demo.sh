@@ -4,8 +4,16 @@
 # cohort through the intake over gRPC, prints the dyads and the alerts as they arrive on
 # WatchAlerts, then stops everything it started.
 # Usage: scripts/demo.sh            (BUILD_DIR defaults to ./build)
+#        scripts/demo.sh --cluster  the same on a local Redis Cluster of three primaries and
+#                                   three replicas (scripts/lib/redis-cluster.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=single
+case ${1:-} in
+  --cluster) mode=cluster ;;
+  "") ;;
+  *) echo "usage: scripts/demo.sh [--cluster]" >&2; exit 2 ;;
+esac
 root=$(pwd)
 build_dir=${BUILD_DIR:-$root/build}
 partitions=4
@@ -43,11 +51,23 @@ wait_port() {  # port, name: wait up to 20 s for something to listen
   echo "$2 did not start; its log:" >&2; cat "$work/$2.log" >&2 || true; exit 1
 }
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes \
-  --save '' --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
-wait_port "$redis_port" redis
+if [[ $mode == cluster ]]; then
+  tmp=$work
+  # shellcheck source=scripts/lib/redis-cluster.sh
+  source scripts/lib/redis-cluster.sh
+  start_redis_cluster everysec
+  echo "== Redis Cluster: primaries $(cluster_primaries | tr '\n' ' ')(and three replicas)"
+  redis=(--redis_cluster_nodes="$cluster_seeds")
+  cli=(redis-cli -c -p "${cluster_ports[0]}")  # -c follows the cluster's redirections
+else
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes \
+    --save '' --daemonize no --logfile "$work/redis.log" &
+  pids+=($!)
+  wait_port "$redis_port" redis
+  redis=(--redis_port="$redis_port")
+  cli=(redis-cli -p "$redis_port")
+fi
 
 # An API key for the demo tenant: the services keep only its SHA-256 (hash-key prints the
 # key file entry); alliancectl reads the key itself from a file.
@@ -59,7 +79,7 @@ echo "{\"keys\": [$entry]}" >"$work/api-keys.json"
 
 intake_port=$(free_port) insights_port=$(free_port)
 # Every listener (gRPC, health, metrics) on loopback only: the demo serves nobody else.
-common=(--redis_port="$redis_port" --partitions="$partitions" --listen_host=127.0.0.1)
+common=("${redis[@]}" --partitions="$partitions" --listen_host=127.0.0.1)
 auth=(--api_keys_file="$work/api-keys.json")
 "$bin/alliance-intake" "${common[@]}" "${auth[@]}" --grpc_port="$intake_port" 2>"$work/intake.log" &
 pids+=($!)
@@ -88,7 +108,7 @@ echo "== Submitting $(($(wc -l <"$work/cohort.csv") - 1)) ratings of $(cut -d, -
 for _ in $(seq 1 300); do
   outstanding=0
   for p in $(seq 0 $((partitions - 1))); do
-    info=$(redis-cli -p "$redis_port" XINFO GROUPS "alliance:{p$p}:feedback" 2>/dev/null | tr '\n' ' ')
+    info=$("${cli[@]}" XINFO GROUPS "alliance:{p$p}:feedback" 2>/dev/null | tr '\n' ' ')
     lag=$(sed -n 's/.*lag \([0-9]*\).*/\1/p' <<<"$info"); pending=$(sed -n 's/.*pending \([0-9]*\).*/\1/p' <<<"$info")
     outstanding=$((outstanding + ${lag:-1} + ${pending:-1}))
   done

@@ -4,6 +4,7 @@
 # stops the nodes). Sets cluster_ports (primaries first as created), cluster_pids and
 # cluster_seeds ("127.0.0.1:p1,127.0.0.1:p2,...").
 # Usage: start_redis_cluster [APPENDFSYNC (everysec | always | no)]
+# shellcheck disable=SC2034,SC2154  # sets variables for the caller; $tmp comes from it
 start_redis_cluster() {
   local fsync=${1:-everysec} port bus dir aof
   cluster_ports=()
