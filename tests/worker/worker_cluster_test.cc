@@ -40,22 +40,8 @@ constexpr int kSessions = 16;  // 3,840 ratings
 
 // Ratings ordered session by session, with a few duplicates as intake retries would produce.
 std::vector<Submission> Workload(uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<Submission>> series;
-  for (int d = 0; d < kDyads; ++d) {
-    std::string instrument = d % 3 == 0 ? "wai-sr" : "srs";
-    series.push_back(ClientSeries(absl::StrCat("tenant-", d % 3), absl::StrCat("th-", d % 41),
-                                  absl::StrCat("cl-", d), instrument, kSessions, rng));
-  }
-  std::vector<Submission> out;
-  for (int s = 0; s < kSessions; ++s) {
-    std::vector<Submission> week;
-    for (auto& one : series) week.push_back(one[s]);
-    std::shuffle(week.begin(), week.end(), rng);
-    out.insert(out.end(), week.begin(), week.end());
-  }
-  for (int i = 0; i < 100; ++i) out.push_back(out[rng() % out.size()]);
-  return out;
+  return alliance::testing::Workload(
+      seed, WorkloadShape{kDyads, kSessions, /*tenants=*/3, /*therapists=*/41, /*duplicates=*/100});
 }
 
 class WorkerClusterTest : public ::testing::Test {

@@ -27,25 +27,10 @@ constexpr int kWorkers = 3;
 constexpr int kDyads = 1200;
 constexpr int kSessions = 25;  // 30,000 ratings
 
-// Ratings of many dyads, ordered session by session (as a clinic's week after week would
-// arrive), with a few duplicates as an intake retry would produce.
+// Ratings ordered session by session, with a few duplicates as intake retries would produce.
 std::vector<Submission> Workload(uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<Submission>> series;
-  for (int d = 0; d < kDyads; ++d) {
-    std::string instrument = d % 3 == 0 ? "wai-sr" : "srs";
-    series.push_back(ClientSeries(absl::StrCat("tenant-", d % 4), absl::StrCat("th-", d % 97),
-                                  absl::StrCat("cl-", d), instrument, kSessions, rng));
-  }
-  std::vector<Submission> out;
-  for (int s = 0; s < kSessions; ++s) {
-    std::vector<Submission> week;
-    for (auto& one : series) week.push_back(one[s]);
-    std::shuffle(week.begin(), week.end(), rng);
-    out.insert(out.end(), week.begin(), week.end());
-  }
-  for (int i = 0; i < 300; ++i) out.push_back(out[rng() % out.size()]);
-  return out;
+  return alliance::testing::Workload(
+      seed, WorkloadShape{kDyads, kSessions, /*tenants=*/4, /*therapists=*/97, /*duplicates=*/300});
 }
 
 class FaultTest : public ::testing::Test {

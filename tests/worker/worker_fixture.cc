@@ -147,6 +147,26 @@ std::vector<Submission> ClientSeries(const std::string& tenant, const std::strin
   return out;
 }
 
+std::vector<Submission> Workload(uint32_t seed, const WorkloadShape& shape) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<Submission>> series;
+  for (int d = 0; d < shape.dyads; ++d) {
+    std::string instrument = d % 3 == 0 ? "wai-sr" : "srs";
+    series.push_back(ClientSeries(absl::StrCat("tenant-", d % shape.tenants),
+                                  absl::StrCat("th-", d % shape.therapists), absl::StrCat("cl-", d),
+                                  instrument, shape.sessions, rng));
+  }
+  std::vector<Submission> out;
+  for (int s = 0; s < shape.sessions; ++s) {
+    std::vector<Submission> week;
+    for (auto& one : series) week.push_back(one[s]);
+    std::shuffle(week.begin(), week.end(), rng);
+    out.insert(out.end(), week.begin(), week.end());
+  }
+  for (int i = 0; i < shape.duplicates; ++i) out.push_back(out[rng() % out.size()]);
+  return out;
+}
+
 std::vector<std::string> WorkerArgs(int redis_port, int partitions, const std::string& id) {
   return {"--redis_port=" + std::to_string(redis_port),
           "--partitions=" + std::to_string(partitions), "--worker_id=" + id, "--log_level=info"};

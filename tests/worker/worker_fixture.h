@@ -63,6 +63,20 @@ std::vector<Submission> ClientSeries(const std::string& tenant, const std::strin
                                      const std::string& client, const std::string& instrument_id,
                                      int sessions, std::mt19937& rng);
 
+// The shape of a many-dyad workload (see Workload).
+struct WorkloadShape {
+  int dyads = 1200;
+  int sessions = 25;
+  int tenants = 4;
+  int therapists = 97;
+  int duplicates = 300;  // ratings sent again, as an intake retry would
+};
+
+// ClientSeries for `shape.dyads` dyads (every third on WAI-SR, the others on SRS), ordered
+// session by session as a clinic's week after week would arrive, plus `shape.duplicates`
+// repeated ratings.
+std::vector<Submission> Workload(uint32_t seed, const WorkloadShape& shape);
+
 // Common flags of a worker process against `redis_port`.
 std::vector<std::string> WorkerArgs(int redis_port, int partitions, const std::string& id);
 
