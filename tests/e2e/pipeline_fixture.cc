@@ -2,19 +2,38 @@
 #include "tests/e2e/pipeline_fixture.h"
 
 #include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "store/cluster_slot.h"
 #include "store/keys.h"
 
 namespace alliance::testing {
 
 void PipelineTest::SetUp() {
-  ASSERT_TRUE(redis_.Start().ok());
-  log_dir_ = redis_.dir();
+  std::vector<std::string> common = {absl::StrCat("--partitions=", kPartitions)};
+  if (GetParam() == RedisMode::kCluster) {
+    cluster_ = std::make_unique<RedisCluster>();
+    ASSERT_TRUE(cluster_->Start().ok());
+    ClusterOptions options;
+    options.seeds = cluster_->Seeds();
+    auto client = ClusterClient::Connect(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    cluster_client_ = *std::move(client);
+    common.push_back(absl::StrCat("--redis_cluster_nodes=", absl::StrJoin(options.seeds, ",")));
+    char dir[] = "/tmp/alliance-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    log_dir_ = dir;
+  } else {
+    ASSERT_TRUE(redis_.Start().ok());
+    log_dir_ = redis_.dir();
+    common.push_back(absl::StrCat("--redis_port=", redis_.port()));
+  }
   int intake_port = FreePort(), insights_port = FreePort();
-  std::vector<std::string> common = {absl::StrCat("--redis_port=", redis_.port()),
-                                     absl::StrCat("--partitions=", kPartitions)};
   // Authentication has its own tests (tests/services/security); the worker has no such flag.
   const std::string no_auth = "--auth_disabled";
   auto with = [&](std::vector<std::string> extra) {
@@ -56,6 +75,8 @@ void PipelineTest::TearDown() {
       std::cerr << "---- " << p->log_path() << "\n" << p->ReadLog() << "\n";
     }
   }
+  // The single redis-server removes its folder (the logs' too); the cluster's logs are ours.
+  if (cluster_ != nullptr) std::filesystem::remove_all(log_dir_);
 }
 
 absl::StatusOr<v1::Dyad> PipelineTest::WaitForDyad(const std::string& tenant,
@@ -83,16 +104,31 @@ absl::StatusOr<v1::Dyad> PipelineTest::WaitForDyad(const std::string& tenant,
 }
 
 long long PipelineTest::FeedbackStreamLength() {
-  auto conn = RedisConnection::Connect(redis_.endpoint());
-  if (!conn.ok()) return -1;
   KeyLayout layout(kPartitions);
   long long total = 0;
   for (int p = 0; p < kPartitions; ++p) {
-    auto reply = (*conn)->Command({"XLEN", layout.FeedbackStream(p)});
-    if (!reply.ok()) return -1;
+    const std::string stream = layout.FeedbackStream(p);
+    auto reply = RedisCommand(stream, {"XLEN", stream});
+    if (!reply.ok() || (*reply)->type != REDIS_REPLY_INTEGER) return -1;
     total += (*reply)->integer;
   }
   return total;
+}
+
+absl::StatusOr<RedisReplyPtr> PipelineTest::RedisCommand(
+    std::string_view key, const std::vector<std::string_view>& args) {
+  if (cluster_client_ != nullptr) return cluster_client_->Command(KeySlot(key), args);
+  auto conn = RedisConnection::Connect(redis_.endpoint());
+  if (!conn.ok()) return conn.status();
+  return (*conn)->Command(args);
+}
+
+void PipelineTest::KillRedis() {
+  if (cluster_ != nullptr) {
+    for (int node = 0; node < cluster_->size(); ++node) cluster_->Kill(node);
+  } else {
+    redis_.Kill();
+  }
 }
 
 }  // namespace alliance::testing

@@ -1,5 +1,7 @@
-// End-to-end fixture: a real redis-server plus the three real deployables (intake, worker,
-// insights) as child processes on free loopback ports, and gRPC stubs to talk to them.
+// End-to-end fixture: Redis plus the three real deployables (intake, worker, insights) as child
+// processes on free loopback ports, and gRPC stubs to talk to them. Every test runs twice: on
+// one redis-server, and on a local Redis Cluster of three primaries and three replicas with the
+// deployables in cluster mode.
 #ifndef ALLIANCE_TESTS_E2E_PIPELINE_FIXTURE_H_
 #define ALLIANCE_TESTS_E2E_PIPELINE_FIXTURE_H_
 
@@ -11,12 +13,16 @@
 #include "alliance/v1/insights.grpc.pb.h"
 #include "alliance/v1/intake.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "store/cluster_client.h"
 #include "tests/support/child_process.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 
 namespace alliance::testing {
 
-class PipelineTest : public ::testing::Test {
+enum class RedisMode { kSingle, kCluster };
+
+class PipelineTest : public ::testing::TestWithParam<RedisMode> {
  protected:
   static constexpr int kPartitions = 4;
 
@@ -28,8 +34,15 @@ class PipelineTest : public ::testing::Test {
                                        const std::string& client, int ratings);
   // Sum of XLEN over all feedback partitions.
   long long FeedbackStreamLength();
+  // One command on the node that holds `key` (the one redis-server, or the key's primary).
+  absl::StatusOr<RedisReplyPtr> RedisCommand(std::string_view key,
+                                             const std::vector<std::string_view>& args);
+  // Stops every Redis process.
+  void KillRedis();
 
-  RedisServer redis_;
+  RedisServer redis_;                      // RedisMode::kSingle
+  std::unique_ptr<RedisCluster> cluster_;  // RedisMode::kCluster
+  std::unique_ptr<ClusterClient> cluster_client_;
   ChildProcess intake_, worker_, insights_;
   std::string log_dir_;
   std::unique_ptr<v1::FeedbackIntake::Stub> intake_stub_;

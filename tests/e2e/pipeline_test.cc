@@ -1,6 +1,6 @@
 // The whole path over real gRPC and real Redis: intake -> feedback stream -> worker -> dyad
 // state and alert stream -> insights (GetDyad, WatchAlerts); plus the sample cohort, which must
-// show every alert kind.
+// show every alert kind. Each test runs on one Redis and on a Redis Cluster.
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -52,7 +52,7 @@ grpc::Status Submit(v1::FeedbackIntake::Stub* stub, const v1::Feedback& feedback
   return stub->SubmitFeedback(&context, request, response);
 }
 
-TEST_F(PipelineTest, ValidSubmissionReachesDyadState) {
+TEST_P(PipelineTest, ValidSubmissionReachesDyadState) {
   v1::SubmitFeedbackResponse ack;
   grpc::Status status = Submit(intake_stub_.get(), SrsFeedback("cl-1", 1, 38.4), &ack);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -69,7 +69,7 @@ TEST_F(PipelineTest, ValidSubmissionReachesDyadState) {
   EXPECT_FALSE(dyad->at_risk());
 }
 
-TEST_F(PipelineTest, RuptureSeriesRaisesAlertOnWatchAlerts) {
+TEST_P(PipelineTest, RuptureSeriesRaisesAlertOnWatchAlerts) {
   grpc::ClientContext watch_context;
   watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   v1::WatchAlertsRequest watch;
@@ -109,7 +109,7 @@ TEST_F(PipelineTest, RuptureSeriesRaisesAlertOnWatchAlerts) {
   EXPECT_EQ(dyad->open_ruptures(), 1);
 }
 
-TEST_F(PipelineTest, InvalidSubmissionIsRejectedAndNothingIsWritten) {
+TEST_P(PipelineTest, InvalidSubmissionIsRejectedAndNothingIsWritten) {
   v1::SubmitFeedbackResponse ack;
   ASSERT_TRUE(Submit(intake_stub_.get(), SrsFeedback("cl-3", 1, 38), &ack).ok());
   long long before = FeedbackStreamLength();
@@ -135,15 +135,15 @@ TEST_F(PipelineTest, InvalidSubmissionIsRejectedAndNothingIsWritten) {
   EXPECT_EQ(FeedbackStreamLength(), before);
 }
 
-TEST_F(PipelineTest, RedisDownMeansUnavailable) {
-  redis_.Kill();
+TEST_P(PipelineTest, RedisDownMeansUnavailable) {
+  KillRedis();
   v1::SubmitFeedbackResponse ack;
   grpc::Status status = Submit(intake_stub_.get(), SrsFeedback("cl-4", 1, 38), &ack);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
 }
 
 // The sample cohort, fed through the real intake, makes the worker raise every kind of alert.
-TEST_F(PipelineTest, SampleCohortShowsEveryAlertKind) {
+TEST_P(PipelineTest, SampleCohortShowsEveryAlertKind) {
   cohort::CohortOptions options;
   std::vector<cohort::SampleRating> ratings =
       cohort::GenerateCohort(analytics::InstrumentRegistry::BuiltIn(), options);
@@ -188,15 +188,14 @@ TEST_F(PipelineTest, SampleCohortShowsEveryAlertKind) {
   }
 
   // Read every alert straight from the documented alert streams.
-  auto conn = RedisConnection::Connect(redis_.endpoint());
-  ASSERT_TRUE(conn.ok());
   KeyLayout layout(kPartitions);
   std::set<std::string> seen;  // "kind" or "rupture/<reason>"
   std::set<std::string> ids;
   int total = 0;
   for (int p = 0; p < kPartitions; ++p) {
-    auto reply = (*conn)->Command({"XRANGE", layout.AlertStream(p), "-", "+"});
-    ASSERT_TRUE(reply.ok());
+    const std::string stream = layout.AlertStream(p);
+    auto reply = RedisCommand(stream, {"XRANGE", stream, "-", "+"});
+    ASSERT_TRUE(reply.ok()) << reply.status();
     for (size_t i = 0; i < (*reply)->elements; ++i) {
       const redisReply* fields = (*reply)->element[i]->element[1];
       for (size_t f = 0; f + 1 < fields->elements; f += 2) {
@@ -222,6 +221,12 @@ TEST_F(PipelineTest, SampleCohortShowsEveryAlertKind) {
     EXPECT_TRUE(seen.count(expected)) << "the sample cohort raised no " << expected;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(RedisModes, PipelineTest,
+                         ::testing::Values(RedisMode::kSingle, RedisMode::kCluster),
+                         [](const ::testing::TestParamInfo<RedisMode>& info) {
+                           return info.param == RedisMode::kCluster ? "Cluster" : "SingleRedis";
+                         });
 
 }  // namespace
 }  // namespace alliance::testing
