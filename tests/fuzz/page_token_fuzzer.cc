@@ -22,6 +22,8 @@ void Check(bool condition) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace alliance::insights;
+  using alliance::Positions;
+  using alliance::StreamId;
   std::string_view input(reinterpret_cast<const char*>(data), size);
 
   absl::StatusOr<AlertWalk> walk = DecodeAlertPageToken(input, kPartitions);
