@@ -64,7 +64,8 @@ class RedisCluster {
   // it in sync.
   absl::Status Restart(int node, absl::Duration timeout = absl::Seconds(30));
   // A manual failover (CLUSTER FAILOVER on replica `node`, coordinated with its primary, no
-  // write lost): waits (bounded) until `node` is a primary and the cluster is healthy.
+  // write lost), asked again when Redis gives one up: waits (bounded) until `node` is a primary
+  // and the cluster is healthy.
   absl::Status Failover(int node, absl::Duration timeout = absl::Seconds(30));
   // Waits until every running node says cluster_state:ok, all agree on one map that serves all
   // slots from running primaries, and every running replica is in sync: after Kill of a
