@@ -12,6 +12,8 @@
 #   lint DOCKERFILE              Dockerfile lint (dockerfile-utils + hadolint-style rules)
 #   runtime-libs DOCKERFILE BIN...   runtime apt list covers every library BIN needs
 #   flags [--as NAME=PATH]... FILE... manifests vs the binaries' flags (see manifest_flags_check.cjs)
+#   namespaces FILE...           one namespace per overlay, KEDA targets found (namespace_check.cjs)
+#   secret-recipe DOC FILE...    the Secrets docs/operations.md creates are what the pods read
 #   all [BUILD_DIR]              render + schema + lint + runtime-libs + flags for what is built
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -141,6 +143,14 @@ flags() {
   node_env node "$root/tests/deploy/manifest_flags_check.cjs" "$@"
 }
 
+namespaces() {
+  node_env node "$root/tests/deploy/namespace_check.cjs" "$@"
+}
+
+secret_recipe() {
+  node_env node "$root/tests/deploy/secret_recipe_check.cjs" --kubectl "$(kubectl_bin)" "$@"
+}
+
 case $command in
   tools) install_tools ;;
   render) install_tools && render "$@" ;;
@@ -148,6 +158,8 @@ case $command in
   lint) install_tools && lint "$@" ;;
   runtime-libs) runtime_libs "$@" ;;
   flags) install_tools && flags "$@" ;;
+  namespaces) install_tools && namespaces "$@" ;;
+  secret-recipe) install_tools && secret_recipe "$@" ;;
   all)
     build_dir=${1:-$root/build}
     install_tools
@@ -155,6 +167,8 @@ case $command in
     render "$out"
     schema "$out"/*.yaml
     lint "$root/deploy/Dockerfile"
+    namespaces "$out"/*.yaml
+    secret_recipe "$root/docs/operations.md" "$out"/*.yaml
     bins=()
     for b in alliance-intake alliance-insights alliance-worker alliancectl; do
       [[ -x $build_dir/bin/$b ]] && bins+=("$build_dir/bin/$b") || echo "all: $b not built" >&2
