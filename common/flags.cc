@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/build_info.h"
 #include "common/library_logs.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -71,6 +72,7 @@ absl::Status InitLogFromFlags(std::string_view component) {
   }
   InitLog(component, min_level);
   RouteLibraryLogs();
+  LogBuildInfo();
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/build_info.h"
 
 namespace alliance {
 namespace {
@@ -97,6 +98,8 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(std::string_view name, std::
   families_.emplace_back(std::string(name), std::move(family));
   return *families_.back().second;
 }
+
+MetricsRegistry::MetricsRegistry() { ExportBuildInfo(*this); }
 
 Counter* MetricsRegistry::GetCounter(
     std::string_view name, std::string_view help,

@@ -63,6 +63,9 @@ class Histogram {
 // valid for the registry's lifetime.
 class MetricsRegistry {
  public:
+  // Every registry starts with alliance_build_info (common/build_info.h).
+  MetricsRegistry();
+
   Counter* GetCounter(std::string_view name, std::string_view help,
                       const std::vector<std::pair<std::string, std::string>>& labels = {});
   Gauge* GetGauge(std::string_view name, std::string_view help,

@@ -3,6 +3,7 @@
 #ifndef ALLIANCE_COMMON_PROCESS_H_
 #define ALLIANCE_COMMON_PROCESS_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,12 @@ namespace alliance {
 // Parses flags. Every flag `--foo_bar` defined in our sources may also be set by the
 // environment variable ALLIANCE_FOO_BAR; the command line wins over the environment.
 // A bad environment value is an error naming the variable. Returns positional arguments.
+// `--help` (or -h) prints `usage` and the binary's flags and exits 0; `--version` prints
+// common/build_info.h's VersionLine and exits 0; `--helpfull` is absl's full listing.
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, const char* usage);
+
+// `usage`, then every flag the binary defines with its environment variable, default and help.
+void PrintFlagsHelp(std::ostream& out, const char* usage);
 
 // Environment variable name for a flag: "redis_port" -> "ALLIANCE_REDIS_PORT".
 std::string EnvNameForFlag(const std::string& flag_name);
