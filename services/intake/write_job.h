@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "store/feedback_append.h"
 
 namespace alliance::intake {
 
@@ -19,13 +20,9 @@ struct WriteResult {
   bool duplicate = false;  // a retry answered from the idempotency record
 };
 
-struct WriteJob {
-  std::string idempotency_key;
-  std::string stream_key;
-  std::string content_hash;
-  std::string accepted_id;
-  std::string tenant_id;
-  std::string entry;  // alliance.internal.v1.FeedbackEntry, binary
+// The submission's script arguments are the FeedbackSubmission fields (idempotency_key,
+// stream_key, content_hash, accepted_id, tenant_id, entry).
+struct WriteJob : FeedbackSubmission {
   // After this point the caller has given up: the job is dropped instead of written.
   std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
   // The call, to notice a caller that went away; may be null.

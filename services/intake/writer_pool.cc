@@ -1,24 +1,21 @@
-// Writer threads: bounded queue, pipelined EVALSHA, reconnect with backoff; see writer_pool.h.
+// Writer threads: bounded queue, pipelined appends (store/feedback_append.h), reconnect with
+// the shared backoff (store/backoff.h); see writer_pool.h.
 #include "services/intake/writer_pool.h"
 
 #include <algorithm>
-#include <charconv>
 #include <span>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "services/intake/append_script.h"
+#include "store/backoff.h"
 #include "store/cluster_client.h"
-#include "store/cluster_slot.h"
-#include "store/keys.h"
-#include "store/lua_scripts.h"
+#include "store/feedback_append.h"
 #include "store/partition_guard.h"
-#include "store/resp_command.h"
+#include "store/redis_executor.h"
 
 namespace alliance::intake {
 namespace {
@@ -59,10 +56,11 @@ class WriterPool::Writer {
   Writer(WriterPool* pool, int index)
       : pool_(pool),
         index_(index),
-        window_ms_(absl::StrCat(absl::ToInt64Milliseconds(pool->options_.idempotency_window))) {}
+        appender_(pool->options_.idempotency_window, pool->options_.wait_replicas,
+                  pool->options_.wait_timeout),
+        backoff_(BackoffPolicy{pool->options_.backoff_initial, pool->options_.backoff_max}) {}
 
   void Run() {
-    absl::Duration backoff = pool_->options_.backoff_initial;
     while (true) {
       if (!connected()) {
         if (absl::Status s = Connect(); !s.ok()) {
@@ -75,12 +73,11 @@ class WriterPool::Writer {
                        {{"writer", int64_t{index_}}, {"error", Std(s.message())}});
             logged_down_ = true;
           }
-          absl::BitGen bitgen;
-          pool_->Backoff(backoff * absl::Uniform(bitgen, 0.5, 1.0));
-          backoff = std::min(backoff * 2, pool_->options_.backoff_max);
+          // Cut short by Shutdown; the next attempt then sees the pool stopping.
+          backoff_.Wait([this] { return pool_->stopping(); });
           continue;
         }
-        backoff = pool_->options_.backoff_initial;
+        backoff_.Reset();
         logged_down_ = false;
         LogInfo("redis_connected", {{"writer", int64_t{index_}}});
         pool_->WriterConnected();
@@ -98,6 +95,7 @@ class WriterPool::Writer {
   void DropConnection() {
     if (!connected()) return;
     connection_.reset();
+    executor_.reset();
     cluster_.reset();
     Batch orphans = pool_->WriterDisconnected();
     FailJobs(orphans, absl::UnavailableError("redis is unreachable; retry later"));
@@ -113,13 +111,7 @@ class WriterPool::Writer {
     if (absl::Status s = CheckPartitionCount(**connection, pool_->options_.layout); !s.ok()) {
       return s;
     }
-    auto reply = (*connection)->Command({"SCRIPT", "LOAD", ScriptSource(Script::kAppendFeedback)});
-    if (!reply.ok()) return reply.status();
-    if ((*reply)->type != REDIS_REPLY_STRING) {
-      return absl::UnavailableError(
-          absl::StrCat("SCRIPT LOAD refused: ", Absl(ReplyString(**reply))));
-    }
-    script_sha_ = std::string(ReplyString(**reply));
+    if (absl::Status s = appender_.LoadScript(**connection); !s.ok()) return s;
     connection_ = *std::move(connection);
     return absl::OkStatus();
   }
@@ -131,10 +123,9 @@ class WriterPool::Writer {
     auto cluster = ClusterClient::Connect(*pool_->options_.cluster);
     if (!cluster.ok()) return cluster.status();
     if (absl::Status s = CheckPartitionCount(**cluster, pool_->options_.layout); !s.ok()) return s;
-    auto sha = (*cluster)->LoadScript(std::string(ScriptSource(Script::kAppendFeedback)));
-    if (!sha.ok()) return sha.status();
-    script_sha_ = *std::move(sha);
+    if (absl::Status s = appender_.LoadScript(**cluster); !s.ok()) return s;
     cluster_ = *std::move(cluster);
+    executor_ = std::make_unique<ClusterExecutor>(*cluster_);
     return absl::OkStatus();
   }
 
@@ -148,8 +139,7 @@ class WriterPool::Writer {
       }
       return;
     }
-    auto reply = connection_->Command({"PING"});
-    if (!reply.ok()) {
+    if (!connection_->Command({"PING"}).ok()) {
       pool_->metrics_->redis_transport_errors->Increment();
       LogWarning("redis_connection_lost", {{"writer", int64_t{index_}}});
       DropConnection();
@@ -183,13 +173,11 @@ class WriterPool::Writer {
     if (!retry.empty() && connection_ != nullptr) {
       // NOSCRIPT: the server lost its script cache (restart, failover, SCRIPT FLUSH). Nothing
       // ran for these jobs, so loading the script again and resending is safe.
-      auto reply = connection_->Command({"SCRIPT", "LOAD", ScriptSource(Script::kAppendFeedback)});
-      if (reply.ok() && (*reply)->type == REDIS_REPLY_STRING) {
-        script_sha_ = std::string(ReplyString(**reply));
+      if (appender_.LoadScript(*connection_).ok()) {
         Batch again = SendRound(retry);
         FailJobs(again, absl::InternalError("redis keeps forgetting the append script"));
       } else {
-        if (!reply.ok()) {
+        if (connection_->broken()) {
           pool_->metrics_->redis_transport_errors->Increment();
           DropConnection();
         }
@@ -200,27 +188,57 @@ class WriterPool::Writer {
     pool_->metrics_->writes_in_flight->Add(-static_cast<double>(send.size()));
   }
 
+  // Orders `jobs` by partition (stream key) into order_, with group g being
+  // order_[group_begin_[g], group_begin_[g + 1]), and the matching submission spans in groups_.
+  void GroupByPartition(const Batch& jobs) {
+    group_of_job_.resize(jobs.size());
+    group_begin_.clear();
+    {
+      absl::flat_hash_map<std::string_view, size_t> group_of_stream;
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        auto [it, inserted] = group_of_stream.try_emplace(jobs[i]->stream_key, group_begin_.size());
+        if (inserted) group_begin_.push_back(0);
+        group_of_job_[i] = it->second;
+        ++group_begin_[it->second];
+      }
+    }
+    // Counts to starting offsets (a counting sort keeps each partition's jobs in queue order).
+    size_t offset = 0;
+    for (size_t& begin : group_begin_) offset += std::exchange(begin, offset);
+    group_begin_.push_back(offset);
+    order_.resize(jobs.size());
+    submissions_.resize(jobs.size());
+    std::vector<size_t> next(group_begin_.begin(), group_begin_.end() - 1);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const size_t at = next[group_of_job_[i]]++;
+      order_[at] = i;
+      submissions_[at] = jobs[i].get();
+    }
+    groups_.clear();
+    for (size_t g = 0; g + 1 < group_begin_.size(); ++g) {
+      groups_.emplace_back(submissions_.data() + group_begin_[g],
+                           group_begin_[g + 1] - group_begin_[g]);
+    }
+  }
+
+  // The job indexes of group g.
+  std::span<const size_t> Group(size_t g) const {
+    return {order_.data() + group_begin_[g], group_begin_[g + 1] - group_begin_[g]};
+  }
+
   // Sends one EVALSHA per partition present in `jobs` (the script handles all of that
   // partition's jobs in one atomic call), followed by WAIT when submissions must reach replicas
   // before they are acknowledged, and completes each job from its reply. Returns the jobs that
   // got NOSCRIPT. On a transport error every job without a reply fails UNAVAILABLE (the write
   // may or may not have happened; the idempotency id makes the caller's retry safe).
   Batch SendRound(Batch& jobs) {
-    std::vector<std::vector<size_t>> groups;
-    {
-      absl::flat_hash_map<std::string_view, size_t> group_of_stream;
-      for (size_t i = 0; i < jobs.size(); ++i) {
-        auto [it, inserted] = group_of_stream.try_emplace(jobs[i]->stream_key, groups.size());
-        if (inserted) groups.emplace_back();
-        groups[it->second].push_back(i);
-      }
-    }
+    GroupByPartition(jobs);
     std::vector<std::optional<WriteResult>> results(jobs.size());
     Batch noscript;
     if (cluster_ != nullptr) {
-      SendRoundToCluster(jobs, groups, results);
+      SendRoundToCluster(results);
     } else {
-      SendRoundToRedis(jobs, groups, results, noscript);
+      SendRoundToRedis(jobs, results, noscript);
     }
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (jobs[i] != nullptr && results[i].has_value()) Complete(jobs[i], *std::move(results[i]));
@@ -229,149 +247,102 @@ class WriterPool::Writer {
     return noscript;
   }
 
-  // The append script's arguments for one partition's jobs (views into the jobs).
-  std::vector<std::string_view> ScriptArgs(const Batch& jobs, const std::vector<size_t>& group,
-                                           std::string& key_count) const {
-    key_count = std::to_string(2 * group.size());
-    std::vector<std::string_view> args;
-    args.reserve(5 + 6 * group.size());
-    args.insert(args.end(), {"EVALSHA", script_sha_, key_count});
-    for (size_t i : group) args.insert(args.end(), {jobs[i]->idempotency_key, jobs[i]->stream_key});
-    args.insert(args.end(), {window_ms_, kEntryVersion});
-    for (size_t i : group) {
-      args.insert(args.end(), {jobs[i]->content_hash, jobs[i]->accepted_id, jobs[i]->tenant_id,
-                               jobs[i]->entry});
-    }
-    return args;
-  }
-
-  std::vector<std::string_view> WaitArgs() {
-    wait_replicas_ = std::to_string(pool_->options_.wait_replicas);
-    wait_ms_ = std::to_string(absl::ToInt64Milliseconds(pool_->options_.wait_timeout));
-    return {"WAIT", wait_replicas_, wait_ms_};
-  }
-
-  void SendRoundToRedis(Batch& jobs, const std::vector<std::vector<size_t>>& groups,
-                        std::vector<std::optional<WriteResult>>& results, Batch& noscript) {
-    std::string key_count;
-    for (const auto& group : groups) {
-      std::vector<std::string_view> args = ScriptArgs(jobs, group, key_count);
-      command_.clear();
-      RespCommand command(&command_);
-      command.Begin(args.size());
-      for (std::string_view arg : args) command.Arg(arg);
-      connection_->AppendFormatted(command_);
-    }
-    const bool wait = pool_->options_.wait_replicas > 0;
-    if (wait) connection_->Append(WaitArgs());
-    // Keep the buffer for the next flush, but not a huge one left by a batch of large messages.
-    if (command_.capacity() > (size_t{1} << 20)) std::string().swap(command_);
-    for (size_t g = 0; g < groups.size(); ++g) {
-      auto reply = connection_->GetReply();
-      if (!reply.ok()) {
-        pool_->metrics_->redis_transport_errors->Increment();
-        int64_t unanswered = 0;
-        for (size_t h = g; h < groups.size(); ++h) unanswered += std::ssize(groups[h]);
-        LogWarning("redis_connection_lost",
-                   {{"writer", int64_t{index_}}, {"unanswered", unanswered}});
-        const absl::Status lost =
-            absl::UnavailableError("lost the redis connection during the write");
-        for (size_t i = 0; i < jobs.size(); ++i) {
-          if (jobs[i] != nullptr && !results[i].has_value())
-            results[i] = WriteResult{lost, "", false};
-        }
-        if (wait) Unconfirmed(results, "lost the redis connection before replicas confirmed");
-        DropConnection();
-        return;
-      }
-      const redisReply& r = **reply;
-      if (r.type == REDIS_REPLY_ERROR && absl::StartsWith(Absl(ReplyString(r)), "NOSCRIPT")) {
+  void SendRoundToRedis(Batch& jobs, std::vector<std::optional<WriteResult>>& results,
+                        Batch& noscript) {
+    AppendRound round = appender_.AppendPipelined(*connection_, groups_);
+    for (size_t g = 0; g < round.answered; ++g) {
+      if (round.calls[g].kind == AppendCallReply::Kind::kNoScript) {
         pool_->metrics_->redis_noscript->Increment();
-        for (size_t i : groups[g]) noscript.push_back(std::move(jobs[i]));
+        for (size_t i : Group(g)) noscript.push_back(std::move(jobs[i]));
         continue;
       }
-      GroupResults(jobs, groups[g], r, results);
+      GroupResults(Group(g), round.calls[g], results);
     }
-    if (wait) {
-      auto reply = connection_->GetReply();
-      if (!reply.ok()) {
-        pool_->metrics_->redis_transport_errors->Increment();
-        Unconfirmed(results, "lost the redis connection before replicas confirmed");
-        DropConnection();
-        return;
+    if (round.transport.ok()) {
+      if (round.wait.asked) CheckWaitReply(round.wait, order_, results);
+      return;
+    }
+    pool_->metrics_->redis_transport_errors->Increment();
+    if (round.answered < groups_.size()) {
+      const int64_t unanswered =
+          static_cast<int64_t>(group_begin_.back() - group_begin_[round.answered]);
+      LogWarning("redis_connection_lost",
+                 {{"writer", int64_t{index_}}, {"unanswered", unanswered}});
+      const absl::Status lost =
+          absl::UnavailableError("lost the redis connection during the write");
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        if (jobs[i] != nullptr && !results[i].has_value())
+          results[i] = WriteResult{lost, "", false};
       }
-      CheckWaitReply(**reply, results);
     }
+    if (round.wait.asked) {
+      Unconfirmed(results, order_, "lost the redis connection before replicas confirmed");
+    }
+    DropConnection();
   }
 
   // Cluster mode: one exchange per partition (its script call and WAIT go to the primary of its
   // slot; the client follows redirections and reloads a lost script).
-  void SendRoundToCluster(Batch& jobs, const std::vector<std::vector<size_t>>& groups,
-                          std::vector<std::optional<WriteResult>>& results) {
-    const bool wait = pool_->options_.wait_replicas > 0;
-    std::string key_count;
-    for (const auto& group : groups) {
-      std::vector<CommandArgs> commands = {ScriptArgs(jobs, group, key_count)};
-      if (wait) commands.push_back(WaitArgs());
-      auto replies = cluster_->Exchange(KeySlot(jobs[group[0]]->stream_key), commands);
-      if (!replies.ok()) {
+  void SendRoundToCluster(std::vector<std::optional<WriteResult>>& results) {
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      AppendExchange exchange = appender_.AppendOnCluster(*executor_, groups_[g]);
+      if (!exchange.status.ok()) {
         pool_->metrics_->redis_transport_errors->Increment();
         LogWarning("redis_cluster_unavailable",
-                   {{"writer", int64_t{index_}}, {"error", Std(replies.status().message())}});
-        for (size_t i : group) {
+                   {{"writer", int64_t{index_}}, {"error", Std(exchange.status.message())}});
+        for (size_t i : Group(g)) {
           results[i] =
               WriteResult{absl::UnavailableError("redis cluster is unavailable; retry"), "", false};
         }
         continue;
       }
-      GroupResults(jobs, group, *(*replies)[0], results);
-      if (wait) {
-        std::vector<std::optional<WriteResult>> mine(results.size());
-        for (size_t i : group) mine[i] = std::move(results[i]);
-        CheckWaitReply(*(*replies)[1], mine);
-        for (size_t i : group) results[i] = std::move(mine[i]);
-      }
+      GroupResults(Group(g), exchange.call, results);
+      if (exchange.wait.asked) CheckWaitReply(exchange.wait, Group(g), results);
     }
   }
 
-  // Results of one partition's script reply.
-  void GroupResults(const Batch& jobs, const std::vector<size_t>& group, const redisReply& r,
+  // Results of one partition's script call.
+  void GroupResults(std::span<const size_t> group, const AppendCallReply& call,
                     std::vector<std::optional<WriteResult>>& results) {
-    if (r.type == REDIS_REPLY_ERROR) {
-      std::string_view message = ReplyString(r);
-      pool_->metrics_->redis_reply_errors->Increment();
-      LogWarning("redis_error_reply",
-                 {{"writer", int64_t{index_}}, {"error", message.substr(0, 120)}});
-      for (size_t i : group) results[i] = WriteResult{StatusOfErrorReply(message), "", false};
-      return;
-    }
-    auto parsed = ParseAppendReplies(r, group.size());
-    if (!parsed.ok()) {
-      pool_->metrics_->redis_reply_errors->Increment();
-      for (size_t i : group) results[i] = WriteResult{parsed.status(), "", false};
-      return;
-    }
-    for (size_t k = 0; k < group.size(); ++k) {
-      (void)jobs;
-      results[group[k]] = ResultOf(std::move((*parsed)[k]));
+    switch (call.kind) {
+      case AppendCallReply::Kind::kAnswered:
+        for (size_t k = 0; k < group.size(); ++k) results[group[k]] = ResultOf(call.results[k]);
+        return;
+      case AppendCallReply::Kind::kNoScript:  // on a cluster: the client could not reload it
+      case AppendCallReply::Kind::kErrorReply: {
+        std::string_view message = call.error;
+        pool_->metrics_->redis_reply_errors->Increment();
+        LogWarning("redis_error_reply",
+                   {{"writer", int64_t{index_}}, {"error", message.substr(0, 120)}});
+        for (size_t i : group) results[i] = WriteResult{StatusOfErrorReply(message), "", false};
+        return;
+      }
+      case AppendCallReply::Kind::kMalformed:
+        pool_->metrics_->redis_reply_errors->Increment();
+        for (size_t i : group) results[i] = WriteResult{absl::InternalError(call.error), "", false};
+        return;
     }
   }
 
   // WAIT answers how many replicas have everything this connection wrote; fewer than asked
-  // means the round's submissions could still vanish with their primary.
-  void CheckWaitReply(const redisReply& reply, std::vector<std::optional<WriteResult>>& results) {
-    if (reply.type == REDIS_REPLY_INTEGER && reply.integer >= pool_->options_.wait_replicas) return;
+  // means the submissions of `which` could still vanish with their primary.
+  void CheckWaitReply(const ReplicaConfirmation& wait, std::span<const size_t> which,
+                      std::vector<std::optional<WriteResult>>& results) {
+    const int wanted = pool_->options_.wait_replicas;
+    if (wait.confirmed(wanted)) return;
     pool_->metrics_->replication_unconfirmed->Increment();
-    Unconfirmed(results, reply.type == REDIS_REPLY_INTEGER
-                             ? absl::StrCat("reached ", reply.integer, " of ",
-                                            pool_->options_.wait_replicas, " replicas in time")
-                             : std::string("WAIT failed"));
+    Unconfirmed(results, which,
+                wait.replicas.has_value()
+                    ? absl::StrCat("reached ", *wait.replicas, " of ", wanted, " replicas in time")
+                    : std::string("WAIT failed"));
   }
 
   // Submissions written but not confirmed on enough replicas are not acknowledged: UNAVAILABLE,
   // so the client retries with its idempotency id (answered from the record, not written twice).
-  static void Unconfirmed(std::vector<std::optional<WriteResult>>& results, std::string_view why) {
-    for (std::optional<WriteResult>& result : results) {
+  static void Unconfirmed(std::vector<std::optional<WriteResult>>& results,
+                          std::span<const size_t> which, std::string_view why) {
+    for (size_t i : which) {
+      std::optional<WriteResult>& result = results[i];
       if (result.has_value() && result->status.ok()) {
         *result = WriteResult{absl::UnavailableError(
                                   absl::StrCat("written but not yet confirmed by replicas (",
@@ -381,14 +352,14 @@ class WriterPool::Writer {
     }
   }
 
-  WriteResult ResultOf(AppendReply reply) {
+  WriteResult ResultOf(const AppendResult& reply) {
     switch (reply.outcome) {
       case AppendOutcome::kAppended:
         pool_->metrics_->appended->Increment();
-        return {absl::OkStatus(), std::move(reply.stream_id), false};
+        return {absl::OkStatus(), reply.stream_id, false};
       case AppendOutcome::kDuplicate:
         pool_->metrics_->duplicates->Increment();
-        return {absl::OkStatus(), std::move(reply.stream_id), true};
+        return {absl::OkStatus(), reply.stream_id, true};
       case AppendOutcome::kConflict:
         pool_->metrics_->conflicts->Increment();
         break;
@@ -400,12 +371,15 @@ class WriterPool::Writer {
 
   WriterPool* const pool_;
   const int index_;
-  const std::string window_ms_;
+  FeedbackAppender appender_;  // the script's SHA1, WAIT's arguments, the RESP buffer
+  Backoff backoff_;            // between connection attempts
   std::unique_ptr<RedisConnection> connection_;  // single Redis
   std::unique_ptr<ClusterClient> cluster_;       // Redis Cluster (--redis_cluster_nodes)
-  std::string script_sha_;
-  std::string wait_replicas_, wait_ms_;  // WAIT's arguments, kept alive while it is queued
-  std::string command_;                  // RESP of the command being built, reused across flushes
+  std::unique_ptr<RedisExecutor> executor_;      // over cluster_
+  // The round being sent, grouped by partition (reused from round to round).
+  std::vector<size_t> group_of_job_, group_begin_, order_;
+  std::vector<const FeedbackSubmission*> submissions_;
+  std::vector<std::span<const FeedbackSubmission* const>> groups_;
   bool logged_down_ = false;
 };
 
@@ -507,14 +481,6 @@ absl::Time WriterPool::drain_deadline() const {
   return drain_deadline_;
 }
 
-void WriterPool::Backoff(absl::Duration delay) {
-  absl::MutexLock lock(&mu_);
-  absl::Time until = absl::Now() + delay;
-  while (!stopping_) {
-    if (backoff_.WaitWithDeadline(&mu_, until)) break;
-  }
-}
-
 void WriterPool::Shutdown(absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);
@@ -522,7 +488,6 @@ void WriterPool::Shutdown(absl::Time deadline) {
     drain_deadline_ = deadline;
   }
   work_.SignalAll();
-  backoff_.SignalAll();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }

@@ -1,8 +1,9 @@
 // The writer threads between the gRPC handlers and Redis. Handlers enqueue jobs into one
-// bounded queue and return at once; each writer owns a RedisConnection, takes a batch of jobs,
-// pipelines one EVALSHA of the append script per job, and completes each job only after Redis
-// replied. Writers reconnect by themselves with exponential backoff; while none is connected,
-// new jobs are refused with UNAVAILABLE so callers never wait on a dead Redis.
+// bounded queue and return at once; each writer owns a RedisConnection (or a cluster client),
+// takes a batch of jobs, appends them with one call of the append script per partition
+// (store/feedback_append.h), and completes each job only after Redis replied. Writers reconnect
+// by themselves, waiting by store/backoff.h between attempts; while none is connected, new jobs
+// are refused with UNAVAILABLE so callers never wait on a dead Redis.
 #ifndef ALLIANCE_SERVICES_INTAKE_WRITER_POOL_H_
 #define ALLIANCE_SERVICES_INTAKE_WRITER_POOL_H_
 
@@ -42,6 +43,7 @@ struct WriterPoolOptions {
   size_t max_pipeline = 128;  // jobs one writer sends before reading replies
   absl::Duration idempotency_window = absl::Hours(24);
   absl::Duration idle_ping = absl::Seconds(1);  // liveness check of an idle connection
+  // The reconnect policy's bounds (store/backoff.h).
   absl::Duration backoff_initial = absl::Milliseconds(50);
   absl::Duration backoff_max = absl::Seconds(2);
 };
@@ -84,7 +86,6 @@ class WriterPool {
   Batch TakeAllIfUnservable();
   bool stopping() const;
   absl::Time drain_deadline() const;
-  void Backoff(absl::Duration delay);
 
   const WriterPoolOptions options_;
   IntakeMetrics* const metrics_;
@@ -95,8 +96,7 @@ class WriterPool {
   int connected_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  absl::CondVar work_;     // jobs queued, or stopping
-  absl::CondVar backoff_;  // wakes reconnecting writers early when stopping
+  absl::CondVar work_;  // jobs queued, or stopping
 
   std::vector<std::unique_ptr<Writer>> writers_;
   std::vector<std::thread> threads_;
