@@ -3,11 +3,13 @@
 
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "common/strings.h"
@@ -22,6 +24,30 @@ absl::StatusOr<unsigned> ParseScope(const std::string& name) {
   if (name == "watch") return static_cast<unsigned>(Scope::kWatch);
   if (name == "admin") return static_cast<unsigned>(Scope::kAdmin);
   return absl::InvalidArgumentError(absl::StrCat("unknown scope '", name, "'"));
+}
+
+// Auth failures are logged for the on-call (who was refused and why; the key itself never), at
+// most kAuthFailureLogsPerSecond lines a second per process, so that a caller spraying bad keys
+// cannot flood the log; the next line carries how many were left out.
+constexpr int64_t kAuthFailureLogsPerSecond = 20;
+
+void LogAuthFailure(std::string_view reason, std::string_view key_id, Scope scope) {
+  static std::atomic<int64_t> window_second{0};
+  static std::atomic<int64_t> logged_in_window{0};
+  static std::atomic<int64_t> suppressed{0};
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  int64_t window = window_second.load(std::memory_order_relaxed);
+  if (window != now && window_second.compare_exchange_strong(window, now)) {
+    logged_in_window.store(0, std::memory_order_relaxed);
+  }
+  if (logged_in_window.fetch_add(1, std::memory_order_relaxed) >= kAuthFailureLogsPerSecond) {
+    suppressed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  LogWarning("auth_failed", {{"reason", reason},
+                             {"key_id", key_id},
+                             {"scope", ScopeName(scope)},
+                             {"suppressed_before", suppressed.exchange(0)}});
 }
 
 bool IsLowerHex(std::string_view s) {
@@ -45,6 +71,20 @@ std::string_view PresentedKey(const std::multimap<grpc::string_ref, grpc::string
 }
 
 }  // namespace
+
+std::string_view ScopeName(Scope scope) {
+  switch (scope) {
+    case Scope::kSubmit:
+      return "submit";
+    case Scope::kRead:
+      return "read";
+    case Scope::kWatch:
+      return "watch";
+    case Scope::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
 
 std::string HashApiKey(std::string_view key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -166,18 +206,27 @@ absl::StatusOr<Principal> Authorizer::Authorize(
     return anyone;
   }
   std::string_view key = PresentedKey(metadata);
-  if (key.empty()) return absl::UnauthenticatedError("missing API key");
+  if (key.empty()) {
+    LogAuthFailure("missing_key", "", scope);
+    return absl::UnauthenticatedError("missing API key");
+  }
   std::shared_ptr<const ApiKeyTable> table;
   {
     absl::MutexLock lock(&mu_);
     table = table_;
   }
   absl::StatusOr<Principal> principal = table->Lookup(key);
-  if (!principal.ok()) return principal.status();
+  if (!principal.ok()) {
+    LogAuthFailure("unknown_key", "", scope);
+    return principal.status();
+  }
   if (!principal->Has(scope)) {
-    return absl::PermissionDeniedError("API key lacks the scope this call needs");
+    LogAuthFailure("missing_scope", principal->key_id, scope);
+    return absl::PermissionDeniedError(absl::StrCat(
+        "API key lacks scope \"", Absl(ScopeName(scope)), "\", which this call needs"));
   }
   if (!requested_tenant.empty() && requested_tenant != principal->tenant_id) {
+    LogAuthFailure("other_tenant", principal->key_id, scope);
     return absl::PermissionDeniedError("API key is not valid for this tenant");
   }
   return principal;

@@ -27,6 +27,9 @@ namespace alliance {
 
 enum class Scope : unsigned { kSubmit = 1, kRead = 2, kWatch = 4, kAdmin = 8 };
 
+// "submit", "read", "watch", "admin": the names the key file and error messages use.
+std::string_view ScopeName(Scope scope);
+
 struct Principal {
   std::string key_id;     // safe to log; the key itself never is
   std::string tenant_id;  // the only tenant this caller may read or write
@@ -64,7 +67,9 @@ class Authorizer {
 
   // Returns the caller's principal for a call that needs `scope` on `requested_tenant`
   // (empty: the key's own tenant). UNAUTHENTICATED: no or unknown key. PERMISSION_DENIED:
-  // missing scope or another tenant.
+  // missing scope (the message names it) or another tenant. Every refusal is logged as
+  // `auth_failed` with its reason, the key id when the key is known and the scope (never the
+  // key), at most 20 lines a second with a count of those left out.
   absl::StatusOr<Principal> Authorize(const grpc::CallbackServerContext& context, Scope scope,
                                       std::string_view requested_tenant) const {
     return Authorize(context.client_metadata(), scope, requested_tenant);

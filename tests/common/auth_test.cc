@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace alliance {
@@ -101,6 +104,55 @@ TEST_F(AuthorizerTest, ChecksKeyScopeAndTenant) {
             absl::StatusCode::kPermissionDenied);
   Metadata writer = {{"x-api-key", "w-key"}};
   EXPECT_TRUE((*auth)->Authorize(writer, Scope::kSubmit, "clinic-a").ok());
+}
+
+TEST_F(AuthorizerTest, PermissionDeniedNamesTheMissingScope) {
+  auto auth = Authorizer::FromKeyFile(path_, absl::Hours(1));
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  Metadata reader = {{"authorization", "Bearer r-key"}};
+  absl::Status denied = (*auth)->Authorize(reader, Scope::kSubmit, "").status();
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.message().find("scope \"submit\""), absl::string_view::npos) << denied;
+}
+
+// Every refusal is one `auth_failed` line with its reason, the key id when known and the scope;
+// the presented key never appears, and a burst is capped with a count of what was left out.
+TEST_F(AuthorizerTest, RefusalsAreLoggedWithoutTheKeyAndABurstIsCapped) {
+  auto auth = Authorizer::FromKeyFile(path_, absl::Hours(1));
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  // A fresh second, so the burst below starts its own window.
+  absl::SleepFor(absl::Seconds(1) - absl::Nanoseconds(absl::ToUnixNanos(absl::Now()) % 1000000000));
+  ::testing::internal::CaptureStderr();
+  Metadata reader = {{"authorization", "Bearer r-key"}};
+  Metadata unknown = {{"authorization", "Bearer secret-guess-123"}};
+  (void)(*auth)->Authorize(reader, Scope::kAdmin, "");
+  (void)(*auth)->Authorize(reader, Scope::kRead, "clinic-b");
+  (void)(*auth)->Authorize(Metadata{}, Scope::kRead, "");
+  for (int i = 0; i < 100; ++i) (void)(*auth)->Authorize(unknown, Scope::kWatch, "");
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  auto has_line = [&](std::initializer_list<absl::string_view> fragments) {
+    for (absl::string_view line : absl::StrSplit(log, '\n')) {
+      bool all = true;
+      for (absl::string_view f : fragments) all = all && absl::StrContains(line, f);
+      if (all) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_line({"\"event\":\"auth_failed\"", "\"reason\":\"missing_scope\"",
+                        "\"key_id\":\"reader\"", "\"scope\":\"admin\""}))
+      << log;
+  EXPECT_TRUE(has_line({"\"reason\":\"other_tenant\"", "\"key_id\":\"reader\""})) << log;
+  EXPECT_NE(log.find("\"reason\":\"missing_key\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"reason\":\"unknown_key\""), std::string::npos) << log;
+  EXPECT_EQ(log.find("secret-guess-123"), std::string::npos) << "the key itself is never logged";
+  EXPECT_EQ(log.find("r-key"), std::string::npos) << "the key itself is never logged";
+  size_t lines = 0;
+  for (size_t at = log.find("auth_failed"); at != std::string::npos;
+       at = log.find("auth_failed", at + 1)) {
+    ++lines;
+  }
+  EXPECT_LE(lines, 20u * 2) << "at most 20 a second (the burst may straddle one boundary)";
+  EXPECT_GE(lines, 20u);
 }
 
 TEST_F(AuthorizerTest, ReloadTakesEffectAndBadFileKeepsOldKeys) {
