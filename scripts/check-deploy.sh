@@ -14,6 +14,7 @@
 #   flags [--as NAME=PATH]... FILE... manifests vs the binaries' flags (see manifest_flags_check.cjs)
 #   namespaces FILE...           one namespace per overlay, KEDA targets found (namespace_check.cjs)
 #   secret-recipe DOC FILE...    the Secrets docs/operations.md creates are what the pods read
+#   monitoring [DIR]             alerting rules (promtool, PrometheusRule = rules file) and dashboard
 #   all [BUILD_DIR]              render + schema + lint + runtime-libs + flags for what is built
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -151,6 +152,14 @@ secret_recipe() {
   node_env node "$root/tests/deploy/secret_recipe_check.cjs" --kubectl "$(kubectl_bin)" "$@"
 }
 
+monitoring() {
+  local dir=${1:-$root/deploy/kubernetes/components/monitoring}
+  command -v promtool >/dev/null || die "missing promtool: run scripts/install-deps.sh"
+  promtool check rules "$dir/alliance.rules.yml"
+  node_env node "$root/tests/deploy/monitoring_check.cjs" "$dir/alliance.rules.yml" \
+    "$dir/prometheus-rule.yaml" "$dir/alliance-dashboard.json"
+}
+
 case $command in
   tools) install_tools ;;
   render) install_tools && render "$@" ;;
@@ -160,6 +169,7 @@ case $command in
   flags) install_tools && flags "$@" ;;
   namespaces) install_tools && namespaces "$@" ;;
   secret-recipe) install_tools && secret_recipe "$@" ;;
+  monitoring) install_tools && monitoring "$@" ;;
   all)
     build_dir=${1:-$root/build}
     install_tools
@@ -169,6 +179,7 @@ case $command in
     lint "$root/deploy/Dockerfile"
     namespaces "$out"/*.yaml
     secret_recipe "$root/docs/operations.md" "$out"/*.yaml
+    monitoring
     bins=()
     for b in alliance-intake alliance-insights alliance-worker alliancectl; do
       [[ -x $build_dir/bin/$b ]] && bins+=("$build_dir/bin/$b") || echo "all: $b not built" >&2

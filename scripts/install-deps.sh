@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl procps iproute2
   unzip shellcheck
+  # promtool (`promtool check rules`) for the shipped alerting rules.
+  prometheus
   # Sanitizer and fuzzing builds; llvm brings llvm-symbolizer, without which sanitizer reports
   # have no function names and the suppression files cannot match them.
   clang libclang-rt-14-dev llvm

@@ -2,7 +2,8 @@
 // (the strictness `kubectl --validate=strict` applies). Schemas are built offline from the
 // model metadata that the @kubernetes/client-node package generates from the Kubernetes
 // OpenAPI document (property names, types, required fields), plus the KEDA CRD types of
-// @kubernetes-models/keda for ScaledObject and TriggerAuthentication.
+// @kubernetes-models/keda for ScaledObject and TriggerAuthentication, and a strict hand-written
+// schema of the Prometheus Operator's PrometheusRule.
 // Usage: node k8s_schema_check.cjs --models DIR --keda DIR FILE.yaml...
 'use strict';
 const fs = require('fs');
@@ -177,12 +178,69 @@ function kedaDefinitions(dir) {
   return defs;
 }
 
+// ---- Prometheus Operator -----------------------------------------------------------------
+
+// PrometheusRule (monitoring.coreos.com/v1), strictly: the fields of the Operator's CRD that a
+// rule group may have. No npm package ships these types without fetching the CRD itself.
+function prometheusOperatorDefinitions() {
+  const labels = {type: 'object', additionalProperties: {type: 'string'}};
+  const duration = {type: 'string', pattern: '^(0|([0-9]+(ms|s|m|h|d|w|y))+)$'};
+  const rule = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['expr'],
+    oneOf: [{required: ['alert']}, {required: ['record']}],
+    properties: {
+      alert: {type: 'string', minLength: 1},
+      record: {type: 'string', minLength: 1},
+      expr: {type: 'string', minLength: 1},
+      for: duration,
+      keep_firing_for: duration,
+      labels,
+      annotations: labels,
+    },
+  };
+  const group = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'rules'],
+    properties: {
+      name: {type: 'string', minLength: 1},
+      interval: duration,
+      limit: {type: 'integer'},
+      partial_response_strategy: {type: 'string'},
+      rules: {type: 'array', items: rule},
+    },
+  };
+  return {
+    MonitoringV1PrometheusRule: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['apiVersion', 'kind', 'metadata', 'spec'],
+      properties: {
+        apiVersion: {const: 'monitoring.coreos.com/v1'},
+        kind: {const: 'PrometheusRule'},
+        metadata: {$ref: '#/definitions/V1ObjectMeta'},
+        spec: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {groups: {type: 'array', items: group}},
+        },
+      },
+    },
+  };
+}
+
 // ---- main --------------------------------------------------------------------------------
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const models = loadModels(args.models);
-  const definitions = {...coreDefinitions(models), ...kedaDefinitions(args.keda)};
+  const definitions = {
+    ...coreDefinitions(models),
+    ...kedaDefinitions(args.keda),
+    ...prometheusOperatorDefinitions(),
+  };
   const ajv = new Ajv({allErrors: true, strict: false});
   ajv.addSchema({$id: 'k8s', definitions});
   let failures = 0;
@@ -198,6 +256,7 @@ function main() {
       }
       let ref;
       if (doc.apiVersion === 'keda.sh/v1alpha1') ref = `KedaV1alpha1${doc.kind}`;
+      else if (doc.apiVersion === 'monitoring.coreos.com/v1') ref = `MonitoringV1${doc.kind}`;
       else ref = modelFor(models, doc.apiVersion, doc.kind);
       if (!ref || !definitions[ref]) {
         console.error(`${id}: no schema for ${doc.apiVersion} ${doc.kind}`);
