@@ -202,11 +202,10 @@ absl::StatusOr<NewAlerts> ReadNewAlertsCluster(RedisExecutor& redis, const KeyLa
                                     {"XREAD", "COUNT", count, "STREAMS", keys[p], ids[p]}};
     const SteadyClock::time_point sent = SteadyClock::now();
     absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis.Exchange(slot, commands);
-    absl::StatusOr<bool> full = replies.status();
     std::vector<std::shared_ptr<const AlertEntry>> taken;
-    if (replies.ok()) {
-      full = TakePartition(static_cast<int>(p), *(*replies)[1], options.count, &taken);
-    }
+    absl::StatusOr<bool> full =
+        replies.ok() ? TakePartition(static_cast<int>(p), *(*replies)[1], options.count, &taken)
+                     : absl::StatusOr<bool>(replies.status());
     if (!full.ok()) {
       covered = false;
       if (read.partial_failure.ok()) read.partial_failure = full.status();

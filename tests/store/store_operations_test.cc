@@ -6,6 +6,7 @@
 // fake node (tests/store/fake_redis_node.h): each operation reports them as INTERNAL errors.
 #include <google/protobuf/util/json_util.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -261,6 +262,58 @@ TEST_F(StoreOperationsTest, WatchReadsStartAtTheEndsAndReturnWhatCameAfter) {
   absl::StatusOr<NewAlerts> capped = ReadNewAlerts(redis, layout_, ends->newest, one);
   ASSERT_TRUE(capped.ok()) << capped.status();
   EXPECT_FALSE(capped->covered.has_value());
+}
+
+// The cluster mode's reads without a cluster client's map: one exchange per partition (what a
+// partition the per-primary pipeline could not read gets). Here over one real Redis that says
+// it is a cluster.
+class ExchangeOnlyCluster final : public RedisExecutor {
+ public:
+  explicit ExchangeOnlyCluster(RedisConnection& redis) : inner_(redis) {}
+  bool cluster() const override { return true; }
+  int SlotOf(std::string_view) const override { return 0; }
+  absl::StatusOr<std::vector<RedisReplyPtr>> Exchange(
+      int slot, std::span<const CommandArgs> commands) override {
+    return inner_.Exchange(slot, commands);
+  }
+  absl::StatusOr<std::vector<RedisReplyPtr>> Pipeline(
+      std::span<const SlotCommand> commands) override {
+    return inner_.Pipeline(commands);
+  }
+  absl::Status ForEachPrimary(absl::FunctionRef<absl::Status(RedisConnection&)> fn) override {
+    return inner_.ForEachPrimary(fn);
+  }
+
+ private:
+  ConnectionExecutor inner_;
+};
+
+TEST_F(StoreOperationsTest, ClusterWatchReadsGoOnPastAPartitionThatFails) {
+  PutAlert(0, "1000-0", "p0-old");
+  ExchangeOnlyCluster redis(*redis_);
+  absl::StatusOr<AlertStreamEnds> ends = ReadAlertStreamEnds(redis, layout_);
+  ASSERT_TRUE(ends.ok()) << ends.status();
+  EXPECT_EQ(ends->newest[0], (StreamId{1000, 0}));
+  EXPECT_GT(ends->clock.ms, 0u);
+
+  PutAlert(0, "2000-0", "p0-new");
+  PutAlert(3, "3000-0", "p3-new");
+  Run({"SET", layout_.AlertStream(2), "not a stream"});
+  absl::StatusOr<NewAlerts> read = ReadNewAlerts(redis, layout_, ends->newest, {});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->entries.size(), 2u);  // the partitions that answered
+  EXPECT_EQ(read->entries[0]->alert_id, "p0-new");
+  EXPECT_EQ(read->entries[1]->alert_id, "p3-new");
+  EXPECT_EQ(read->partial_failure.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(read->partial_failure.message().find("WRONGTYPE"), absl::string_view::npos);
+  EXPECT_FALSE(read->covered.has_value());  // partition 2 was not read
+  ExpectInStep();
+
+  Run({"DEL", layout_.AlertStream(2)});
+  absl::StatusOr<NewAlerts> whole = ReadNewAlerts(redis, layout_, ends->newest, {});
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_TRUE(whole->partial_failure.ok());
+  EXPECT_TRUE(whole->covered.has_value());
 }
 
 TEST_F(StoreOperationsTest, ErasureRemovesOneClientEverywhereAndThenNothing) {
