@@ -1,105 +1,18 @@
-// Alert listing as a k-way merge over XREVRANGE batches: the newest head across partitions is
-// taken next, and a partition whose batch ran out is refilled before anything else is taken,
-// so the result is ordered by stream id even though the partitions are read in batches.
+// ListAlerts and the alert lookup of AcknowledgeAlert / ResolveAlert on the store's reads: the
+// merged newest-first walk of the alert streams (store/alert_reads.h), the status overlay
+// (store/alert_status_reads.h) and the dyad read (store/dyad_reads.h). Filters, paging and page
+// tokens are decided here.
 #include "services/insights/alert_queries.h"
 
-#include <deque>
-#include <limits>
 #include <memory>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "services/insights/alert_status.h"
-#include "services/insights/dyad_queries.h"
+#include "store/alert_reads.h"
+#include "store/alert_status_reads.h"
+#include "store/dyad_reads.h"
 
 namespace alliance::insights {
 namespace {
-
-constexpr int kBatch = 256;
-constexpr std::string_view kBatchText = "256";
-constexpr StreamId kNewest{std::numeric_limits<uint64_t>::max(),
-                           std::numeric_limits<uint64_t>::max()};
-
-// Newest-first reader of every partition's alert stream from a walk position.
-class AlertMerger {
- public:
-  AlertMerger(RedisExecutor& redis, const KeyLayout& layout, AlertWalk walk, bool parse)
-      : redis_(redis), layout_(layout), walk_(std::move(walk)), parse_(parse) {
-    if (walk_.empty()) walk_.assign(layout.partitions(), kNewest);
-    buffers_.resize(walk_.size());
-    exhausted_.assign(walk_.size(), false);
-  }
-
-  // The next entry (newest first), or nullptr when every partition is exhausted.
-  absl::StatusOr<std::unique_ptr<AlertEntry>> Next() {
-    if (absl::Status s = Refill(); !s.ok()) return s;
-    int best = -1;
-    for (size_t p = 0; p < buffers_.size(); ++p) {
-      if (buffers_[p].empty()) continue;
-      if (best < 0 || buffers_[p].front()->id > buffers_[best].front()->id) best = p;
-    }
-    if (best < 0) return nullptr;
-    std::unique_ptr<AlertEntry> entry = std::move(buffers_[best].front());
-    buffers_[best].pop_front();
-    walk_[best] = entry->id;
-    return entry;
-  }
-
-  // Position after the entries returned so far.
-  const AlertWalk& walk() const { return walk_; }
-  bool exhausted() const {
-    for (size_t p = 0; p < walk_.size(); ++p) {
-      if (walk_[p] || !buffers_[p].empty()) return false;
-    }
-    return true;
-  }
-
- private:
-  // Fetches the next batch of every partition whose buffer is empty and that is not
-  // exhausted, in one pipelined round trip (on a cluster, one exchange per partition).
-  absl::Status Refill() {
-    std::vector<int> asked;
-    std::vector<std::string> keys;
-    std::vector<std::string> uppers;
-    for (size_t p = 0; p < walk_.size(); ++p) {
-      if (!buffers_[p].empty() || !walk_[p] || exhausted_[p]) continue;
-      keys.push_back(layout_.AlertStream(p));
-      uppers.push_back(*walk_[p] == kNewest ? "+" : absl::StrCat("(", walk_[p]->ToString()));
-      asked.push_back(p);
-    }
-    if (asked.empty()) return absl::OkStatus();
-    std::vector<SlotCommand> commands;
-    for (size_t a = 0; a < asked.size(); ++a) {
-      commands.push_back(
-          {redis_.SlotOf(keys[a]), {"XREVRANGE", keys[a], uppers[a], "-", "COUNT", kBatchText}});
-    }
-    absl::StatusOr<std::vector<RedisReplyPtr>> replies = redis_.ReadPipeline(commands);
-    if (!replies.ok()) return replies.status();
-    for (size_t i = 0; i < asked.size(); ++i) {
-      if (absl::Status s = ReplyStatus(*(*replies)[i]); !s.ok()) return s;
-    }
-    for (size_t a = 0; a < asked.size(); ++a) {
-      const int p = asked[a];
-      const redisReply& r = *(*replies)[a];
-      if (r.type != REDIS_REPLY_ARRAY) return absl::InternalError("unexpected XREVRANGE reply");
-      size_t n = r.elements;
-      for (size_t i = 0; i < n; ++i) {
-        std::unique_ptr<AlertEntry> entry = ParseAlertEntry(p, *r.element[i], parse_);
-        if (entry != nullptr) buffers_[p].push_back(std::move(entry));
-      }
-      if (n < static_cast<size_t>(kBatch)) exhausted_[p] = true;
-      if (buffers_[p].empty()) walk_[p] = std::nullopt;
-    }
-    return absl::OkStatus();
-  }
-
-  RedisExecutor& redis_;
-  const KeyLayout& layout_;
-  AlertWalk walk_;
-  const bool parse_;
-  std::vector<std::deque<std::unique_ptr<AlertEntry>>> buffers_;
-  std::vector<bool> exhausted_;
-};
 
 struct Candidate {
   alliance::v1::Alert alert;
@@ -113,7 +26,7 @@ absl::Status Flush(RedisExecutor& redis, const KeyLayout& layout, const AlertLis
                    bool* full) {
   std::vector<alliance::v1::Alert*> alerts;
   for (Candidate& c : *pending) alerts.push_back(&c.alert);
-  if (absl::Status s = OverlayStatuses(redis, layout, query.filter.tenant, alerts); !s.ok()) {
+  if (absl::Status s = ReadAlertStatuses(redis, layout, query.filter.tenant, alerts); !s.ok()) {
     return s;
   }
   for (Candidate& c : *pending) {
@@ -137,7 +50,7 @@ absl::Status Flush(RedisExecutor& redis, const KeyLayout& layout, const AlertLis
 absl::Status ListAlertsPage(RedisExecutor& redis, const KeyLayout& layout,
                             const AlertListQuery& query,
                             alliance::v1::ListAlertsResponse* response) {
-  AlertMerger merger(redis, layout, query.walk, /*parse=*/false);
+  NewestAlertsFirst merger(redis, layout, query.walk, /*parse_bodies=*/false);
   std::vector<Candidate> pending;
   bool full = false;
   int examined = 0;
@@ -175,7 +88,7 @@ absl::StatusOr<alliance::v1::Alert> FindAlert(RedisExecutor& redis, const KeyLay
   bool have = false;
   if (!therapist.empty() && !client.empty()) {
     absl::StatusOr<alliance::internal::v1::DyadRecord> record =
-        LoadDyad(redis, layout, tenant, therapist, client);
+        ReadTenantDyad(redis, layout, tenant, therapist, client);
     if (!record.ok() && record.status().code() != absl::StatusCode::kNotFound) {
       return record.status();
     }
@@ -189,7 +102,7 @@ absl::StatusOr<alliance::v1::Alert> FindAlert(RedisExecutor& redis, const KeyLay
       }
     }
   } else {
-    AlertMerger merger(redis, layout, {}, /*parse=*/false);
+    NewestAlertsFirst merger(redis, layout, {}, /*parse_bodies=*/false);
     for (int examined = 0; examined < max_examined && !have; ++examined) {
       absl::StatusOr<std::unique_ptr<AlertEntry>> next = merger.Next();
       if (!next.ok()) return next.status();
@@ -203,7 +116,7 @@ absl::StatusOr<alliance::v1::Alert> FindAlert(RedisExecutor& redis, const KeyLay
   }
   if (!have || found.tenant_id() != tenant) return absl::NotFoundError("alert not found");
   std::vector<alliance::v1::Alert*> one = {&found};
-  if (absl::Status s = OverlayStatuses(redis, layout, tenant, one); !s.ok()) return s;
+  if (absl::Status s = ReadAlertStatuses(redis, layout, tenant, one); !s.ok()) return s;
   return found;
 }
 

@@ -1,8 +1,5 @@
-// Erasure of one client's data (DeleteClientData): every place docs/redis-layout.md stores it.
-// Order matters for the worker running concurrently: the client's feedback entries are
-// deleted from the streams first (the worker's apply script skips entries that no longer
-// exist, so an entry in flight cannot re-create state), then dyad states and index members,
-// then alerts and their status records, then idempotency records.
+// DeleteClientData on the store's erasure of one client (store/client_erasure.h, which says
+// what is erased and in which order): what was removed, as the response counts it.
 #ifndef ALLIANCE_SERVICES_INSIGHTS_ERASURE_H_
 #define ALLIANCE_SERVICES_INSIGHTS_ERASURE_H_
 
@@ -10,20 +7,17 @@
 
 #include "absl/status/statusor.h"
 #include "alliance/v1/insights.pb.h"
+#include "store/client_erasure.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
 #include "store/redis_executor.h"
 
 namespace alliance::insights {
 
-struct ErasureLimits {
-  int page = 500;                  // stream entries / SCAN hint per round trip
-  int64_t max_rounds = 1'000'000;  // bound of every scan loop
-};
+using ErasureLimits = alliance::ClientErasureLimits;
 
 // Erases `client` of `tenant`; returns what was removed per kind (all zeros when nothing was
-// left, so a repeated call is a no-op). On a Redis Cluster every partition's work goes to its
-// slot and the scan for idempotency records walks every primary.
+// left, so a repeated call is a no-op). Errors as EraseClientData's.
 absl::StatusOr<alliance::v1::DeleteClientDataResponse> EraseClient(RedisExecutor& redis,
                                                                    const KeyLayout& layout,
                                                                    const std::string& tenant,

@@ -11,12 +11,14 @@
 #include "common/strings.h"
 #include "services/insights/access_log.h"
 #include "services/insights/alert_queries.h"
-#include "services/insights/alert_status.h"
 #include "services/insights/dyad_queries.h"
 #include "services/insights/erasure.h"
 #include "services/insights/tenant.h"
 #include "services/insights/timeline.h"
 #include "services/insights/tokens.h"
+#include "store/alert_status_reads.h"
+#include "store/alert_writes.h"
+#include "store/dyad_reads.h"
 
 namespace alliance::insights {
 namespace {
@@ -101,7 +103,7 @@ grpc::ServerUnaryReactor* InsightsService::GetDyad(grpc::CallbackServerContext* 
                                      CheckId("client_id", request->client_id(), false)});
   return Run(context, "GetDyad", caller.status(), invalid,
              [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
-               absl::StatusOr<alliance::internal::v1::DyadRecord> record = LoadDyad(
+               absl::StatusOr<alliance::internal::v1::DyadRecord> record = ReadTenantDyad(
                    redis, *layout_, caller.tenant, request->therapist_id(), request->client_id());
                if (!record.ok()) return record.status();
                *response->mutable_dyad() = record->picture();
@@ -161,13 +163,13 @@ grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
   return Run(context, "GetDyadTimeline", caller.status(), invalid,
              [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
                const std::string& tenant = caller.tenant;
-               absl::StatusOr<alliance::internal::v1::DyadRecord> record =
-                   LoadDyad(redis, *layout_, tenant, request->therapist_id(), request->client_id());
+               absl::StatusOr<alliance::internal::v1::DyadRecord> record = ReadTenantDyad(
+                   redis, *layout_, tenant, request->therapist_id(), request->client_id());
                if (!record.ok()) return record.status();
                std::vector<alliance::v1::Alert*> alerts;
                for (alliance::v1::Alert& alert : *record->mutable_alerts())
                  alerts.push_back(&alert);
-               if (absl::Status s = OverlayStatuses(redis, *layout_, tenant, alerts); !s.ok()) {
+               if (absl::Status s = ReadAlertStatuses(redis, *layout_, tenant, alerts); !s.ok()) {
                  return s;
                }
                *response = BuildTimeline(*record, *registry_);
@@ -250,9 +252,9 @@ grpc::ServerUnaryReactor* InsightsService::ChangeStatus(
                if (!alert.ok()) return alert.status();
                *out = *std::move(alert);
                LogAccess(method, caller, {}, {alert_id});
-               return ApplyTransition(redis, *layout_, caller.tenant, actor,
-                                      resolve ? Transition::kResolve : Transition::kAcknowledge,
-                                      out);
+               return ChangeAlertStatus(
+                   redis, *layout_, caller.tenant, actor,
+                   resolve ? AlertStatusChange::kResolve : AlertStatusChange::kAcknowledge, out);
              });
 }
 

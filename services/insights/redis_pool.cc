@@ -1,16 +1,15 @@
 // Redis worker threads: one connection (or cluster client) each, reconnecting after transport
-// failures, with a short back-off so that an unreachable Redis fails queries fast instead of
-// piling them up.
+// failures by the shared reconnect policy (store/backoff.h): while it waits, jobs fail fast
+// instead of piling up behind an unreachable Redis.
 #include "services/insights/redis_pool.h"
 
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "store/backoff.h"
 
 namespace alliance::insights {
 namespace {
-// After a failed connect, jobs fail fast for this long before the next attempt.
-constexpr absl::Duration kReconnectBackoff = absl::Milliseconds(250);
 // A job that stopped reading a pipeline early (at an error reply, say) left replies on the
 // connection; the next job, maybe another tenant's, would read them as its own. Every job
 // should read all it asked for (RedisConnection::GetReplies); this is the backstop that keeps
@@ -84,6 +83,8 @@ bool RedisPool::NextJob(Job* job) {
 void RedisPool::Run() {
   if (cluster_) return RunCluster(*cluster_);
   std::unique_ptr<RedisConnection> connection;
+  // After a failed connect, jobs fail fast until the policy's next attempt.
+  Backoff backoff;
   absl::Time next_connect = absl::InfinitePast();
   Job job;
   while (NextJob(&job)) {
@@ -92,8 +93,9 @@ void RedisPool::Run() {
       absl::StatusOr<std::unique_ptr<RedisConnection>> fresh = RedisConnection::Connect(endpoint_);
       if (fresh.ok()) {
         connection = *std::move(fresh);
+        backoff.Reset();
       } else {
-        next_connect = absl::Now() + kReconnectBackoff;
+        next_connect = absl::Now() + backoff.Next();
         LogWarning("redis_connect_failed", {{"error", Std(fresh.status().message())}});
       }
     }
@@ -112,6 +114,8 @@ void RedisPool::Run() {
 // only makes the client, which needs a slot map from a seed first.
 void RedisPool::RunCluster(const ClusterOptions& options) {
   std::unique_ptr<ClusterClient> cluster;
+  // After a failed connect, jobs fail fast until the policy's next attempt.
+  Backoff backoff;
   absl::Time next_connect = absl::InfinitePast();
   Job job;
   while (NextJob(&job)) {
@@ -119,8 +123,9 @@ void RedisPool::RunCluster(const ClusterOptions& options) {
       absl::StatusOr<std::unique_ptr<ClusterClient>> fresh = ClusterClient::Connect(options);
       if (fresh.ok()) {
         cluster = *std::move(fresh);
+        backoff.Reset();
       } else {
-        next_connect = absl::Now() + kReconnectBackoff;
+        next_connect = absl::Now() + backoff.Next();
         LogWarning("redis_cluster_connect_failed", {{"error", Std(fresh.status().message())}});
       }
     }

@@ -32,9 +32,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "store/alert_entry.h"
+#include "store/backoff.h"
 #include "store/cluster_client.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
+#include "store/redis_executor.h"
 #include "store/stream_id.h"
 
 namespace alliance::insights {
@@ -111,17 +113,16 @@ class WatchHub {
   // Heartbeats and sweeps on a fixed interval of their own, so that when a heartbeat goes out
   // does not depend on when other tenants' alerts wake the reader.
   void RunTicker();
-  // Waits kReconnectBackoff, or less if Stop() is called meanwhile.
+  // Waits the reconnect policy's next delay (store/backoff.h), or less if Stop() is called
+  // meanwhile.
   void BackOff();
   // Waits `pause`, or less if Stop() is called meanwhile.
   void Pause(absl::Duration pause);
-  // Reads Redis's clock, then the newest entry of every partition.
-  absl::Status Initialize(RedisConnection& redis);
-  absl::Status InitPositions(RedisConnection& redis);
-  absl::Status ReadOnce(RedisConnection& redis);
-  // Cluster mode: the same, one exchange per partition. `found` tells whether any entry came.
-  absl::Status InitializeCluster(ClusterClient& cluster);
-  absl::Status ReadOnceCluster(ClusterClient& cluster, bool* found);
+  // Reads Redis's clock, then the newest entry of every partition (store/alert_watch_reads.h),
+  // and makes them the head.
+  absl::Status Initialize(RedisExecutor& redis);
+  // Reads what arrived after the head and fans it out; `found` tells whether any entry came.
+  absl::Status ReadOnce(RedisExecutor& redis, bool* found);
   void Fanout(const EntryBatch& batch, bool covered, uint64_t redis_ms, SteadyTime sent);
   void SetCoveredLocked(uint64_t redis_ms, SteadyTime sent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   StreamId FloorLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -133,7 +134,6 @@ class WatchHub {
   const KeyLayout layout_;
   const WatchHubOptions options_;
   const std::function<void(bool)> on_redis_health_;
-  std::vector<std::string> stream_keys_;
 
   mutable absl::Mutex mu_;
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
@@ -148,6 +148,7 @@ class WatchHub {
   absl::flat_hash_set<WatchSubscriber*> live_ ABSL_GUARDED_BY(mu_);
 
   int redis_health_ = -1;  // reader thread only: -1 unknown, 0 down, 1 up
+  Backoff backoff_;        // reader thread only: reset by every successful round
   std::thread reader_;
   std::thread ticker_;
 };

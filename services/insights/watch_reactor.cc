@@ -13,6 +13,7 @@
 #include "services/insights/access_log.h"
 #include "services/insights/tenant.h"
 #include "services/insights/tokens.h"
+#include "store/alert_reads.h"
 
 namespace alliance::insights {
 namespace {
@@ -175,50 +176,25 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
     Unref();
     return;
   }
-  std::vector<int> behind;
+  std::vector<AlertRange> behind;
   for (size_t p = 0; p < from.size(); ++p) {
-    if (from[p] < to[p]) behind.push_back(static_cast<int>(p));
+    if (from[p] < to[p]) behind.push_back({static_cast<int>(p), from[p], to[p]});
   }
   const size_t per = std::max<size_t>(1, free / std::max<size_t>(1, behind.size()));
-  const std::string count = std::to_string(per);
-  std::vector<std::string> keys;
-  std::vector<std::string> lowers;
-  std::vector<std::string> uppers;
-  for (int p : behind) {
-    keys.push_back(env_->layout->AlertStream(p));
-    lowers.push_back(absl::StrCat("(", from[p].ToString()));
-    uppers.push_back(to[p].ToString());
-  }
-  std::vector<SlotCommand> commands;
-  for (size_t i = 0; i < behind.size(); ++i) {
-    commands.push_back(
-        {(*redis)->SlotOf(keys[i]), {"XRANGE", keys[i], lowers[i], uppers[i], "COUNT", count}});
-  }
+  // On a cluster each partition's range goes to its primary; every reply is read, error
+  // replies included, so the connection stays in step.
+  absl::StatusOr<AlertRangeEntries> read = ReadAlertRanges(**redis, *env_->layout, behind, per);
+  absl::Status status = read.status();
   std::vector<std::unique_ptr<AlertEntry>> entries;
   std::vector<int> done;
-  absl::Status status = absl::OkStatus();
-  // Every reply is read, error replies included (RedisExecutor), so the connection stays in
-  // step; on a cluster each partition's range goes to its primary.
-  absl::StatusOr<std::vector<RedisReplyPtr>> replies = (*redis)->ReadPipeline(commands);
-  if (!replies.ok()) status = replies.status();
-  for (size_t i = 0; status.ok() && i < behind.size(); ++i) {
-    const int p = behind[i];
-    const redisReply& r = *(*replies)[i];
-    if (absl::Status s = ReplyStatus(r); !s.ok()) {
-      status = s;
-      break;
-    }
-    size_t n = r.type == REDIS_REPLY_ARRAY ? r.elements : 0;
-    for (size_t e = 0; e < n; ++e) {
-      std::unique_ptr<AlertEntry> entry = ParseAlertEntry(p, *r.element[e], false);
-      if (entry == nullptr) continue;
+  if (read.ok()) {
+    entries = std::move(read->entries);
+    done = std::move(read->finished);
+    // Bodies of the caller's own entries only: other tenants' alerts are never decoded.
+    for (const auto& entry : entries) {
       if (filter_.MatchesHeader(*entry)) ParseAlertBody(entry.get());
-      entries.push_back(std::move(entry));
     }
-    if (n < per) done.push_back(p);
   }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return a->id < b->id; });
   bool caught_up = false;
   Positions seen;
   {
