@@ -21,8 +21,10 @@ absl::Duration Backoff::Next() {
   return delay * absl::Uniform(bitgen_, 0.5, 1.0);
 }
 
-bool Backoff::Wait(absl::FunctionRef<bool()> stop) {
-  const absl::Time until = absl::Now() + Next();
+bool Backoff::Wait(absl::FunctionRef<bool()> stop) { return Sleep(Next(), stop); }
+
+bool Backoff::Sleep(absl::Duration delay, absl::FunctionRef<bool()> stop) {
+  const absl::Time until = absl::Now() + delay;
   while (absl::Now() < until) {
     if (stop()) return false;
     absl::SleepFor(std::min(absl::Milliseconds(10), until - absl::Now()));

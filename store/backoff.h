@@ -31,6 +31,8 @@ class Backoff {
   // Waits Next() in slices of at most 10 ms and returns true, or returns false as soon as
   // `stop()` says so (SIGTERM must not wait out a two-second backoff).
   bool Wait(absl::FunctionRef<bool()> stop);
+  // The same wait for a delay the caller drew with Next() (to log it first, say).
+  static bool Sleep(absl::Duration delay, absl::FunctionRef<bool()> stop);
 
  private:
   BackoffPolicy policy_;

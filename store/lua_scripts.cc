@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/strings.h"
+#include "store/cluster_client.h"
 #include "store/resp_command.h"
 
 namespace alliance {
@@ -74,6 +75,17 @@ absl::Status ScriptShas::Load(RedisConnection& redis) {
     if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
     if (reply->type != REDIS_REPLY_STRING) return absl::InternalError("redis: SCRIPT LOAD reply");
     shas.emplace_back(ReplyString(*reply));
+  }
+  shas_ = std::move(shas);
+  return absl::OkStatus();
+}
+
+absl::Status ScriptShas::Load(ClusterClient& cluster) {
+  std::vector<std::string> shas;
+  for (const std::string& source : Sources()) {
+    absl::StatusOr<std::string> sha = cluster.LoadScript(source);
+    if (!sha.ok()) return sha.status();
+    shas.push_back(*std::move(sha));
   }
   shas_ = std::move(shas);
   return absl::OkStatus();

@@ -4,7 +4,7 @@
 // reads, writes or acknowledges for a partition starts with lease_fence.lua, so a worker that
 // lost its partition cannot write or acknowledge anything there, even if it has not noticed
 // the loss yet. Large fenced reads use a transaction guarded by WATCH on the lease instead
-// (worker/worker.cc).
+// (store/feedback_reads.h).
 #ifndef ALLIANCE_STORE_LUA_SCRIPTS_H_
 #define ALLIANCE_STORE_LUA_SCRIPTS_H_
 
@@ -18,6 +18,8 @@
 #include "store/redis_connection.h"
 
 namespace alliance {
+
+class ClusterClient;
 
 // One per file of store/lua/ (lease_fence.lua is only included). The contract of each is the
 // header of its file.
@@ -52,6 +54,9 @@ std::span<const analytics::EmbeddedFile> LuaFiles();
 class ScriptShas {
  public:
   absl::Status Load(RedisConnection& redis);
+  // On every primary of a Redis Cluster (ClusterClient::LoadScript, which also registers each
+  // script for reloading after NOSCRIPT). The SHA1s are those of a single Redis.
+  absl::Status Load(ClusterClient& cluster);
   const std::string& sha(Script script) const { return shas_[static_cast<size_t>(script)]; }
 
   // Queues EVALSHA of `script` on `redis` (pipelining): sent with the connection's next Flush

@@ -2,7 +2,7 @@
 // (not those a running worker parks again meanwhile) back to the end of its
 // partition's feedback stream (same tenant, accepted_id and entry), one atomic script per
 // entry, so a replay that is interrupted and rerun never duplicates or loses an entry. Ratings
-// already applied are deduplicated by the worker.
+// already applied are deduplicated by the worker. The Redis side is store/dead_letters.h.
 #ifndef ALLIANCE_WORKER_DEAD_LETTER_REPLAY_H_
 #define ALLIANCE_WORKER_DEAD_LETTER_REPLAY_H_
 

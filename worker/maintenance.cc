@@ -4,7 +4,8 @@
 // Retention trims with XTRIM MINID, never above the oldest entry the group still needs: the
 // oldest pending entry, or, with nothing pending, the group's last-delivered id (everything
 // before it was delivered and acknowledged). Within that bound, acknowledged entries are kept
-// for --retain_ms unless the stream is longer than --max_stream_length.
+// for --retain_ms unless the stream is longer than --max_stream_length. The Redis side is
+// store/stream_maintenance.h.
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "store/stream_maintenance.h"
 #include "worker/worker.h"
 
 namespace alliance::worker {
@@ -28,37 +30,6 @@ bool ParseId(std::string_view text, StreamId* id) {
          absl::SimpleAtoi(parts[1], &id->second);
 }
 
-struct GroupInfo {
-  bool found = false;
-  int64_t lag = -1;  // -1: Redis cannot tell
-  int64_t pending = 0;
-  std::string last_delivered = "0-0";
-};
-
-// XINFO GROUPS reply (RESP2: one flat field/value array per group).
-GroupInfo FindGroup(const redisReply& reply, std::string_view name) {
-  GroupInfo info;
-  if (reply.type != REDIS_REPLY_ARRAY) return info;
-  for (size_t g = 0; g < reply.elements; ++g) {
-    const redisReply* group = reply.element[g];
-    GroupInfo candidate;
-    bool match = false;
-    for (size_t i = 0; i + 1 < group->elements; i += 2) {
-      std::string_view field = ReplyString(*group->element[i]);
-      const redisReply* v = group->element[i + 1];
-      if (field == "name") match = ReplyString(*v) == name;
-      if (field == "pending") candidate.pending = v->integer;
-      if (field == "last-delivered-id") candidate.last_delivered = std::string(ReplyString(*v));
-      if (field == "lag" && v->type == REDIS_REPLY_INTEGER) candidate.lag = v->integer;
-    }
-    if (match) {
-      candidate.found = true;
-      return candidate;
-    }
-  }
-  return info;
-}
-
 }  // namespace
 
 absl::Status Worker::Maintenance() {
@@ -70,50 +41,29 @@ absl::Status Worker::Maintenance() {
   applied_at_last_rate_ = applied;
   last_rate_time_ = now;
 
-  const std::string group(kWorkerGroup);
   std::vector<int> owned = OwnedPartitions();
-  std::vector<CommandGroup> probes;
-  for (int p : owned) {
-    std::string stream = layout_.FeedbackStream(p);
-    probes.push_back({stream,
-                      {{"XINFO", "GROUPS", stream},
-                       {"XPENDING", stream, group},
-                       {"XLEN", stream},
-                       {"XLEN", layout_.DeadLetterStream(p)}}});
-  }
-  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> probed = redis_->Run(probes);
+  absl::StatusOr<std::vector<FeedbackStreamStats>> probed =
+      ProbeFeedbackStreams(redis_->executor(), layout_, owned);
   if (!probed.ok()) return probed.status();
-  struct Trim {
-    int partition;
-    std::string min_id;
-  };
-  std::vector<Trim> trims;
+  std::vector<StreamTrim> trims;
   for (size_t o = 0; o < owned.size(); ++o) {
     const int p = owned[o];
-    const std::vector<RedisReplyPtr>& replies = (*probed)[o];
-    for (const RedisReplyPtr& r : replies) {
-      if (absl::Status s = ReplyStatus(*r); !s.ok()) return s;
-    }
-    GroupInfo info = FindGroup(*replies[0], group);
-    const redisReply& pending = *replies[1];
-    int64_t length = replies[2]->integer;
+    const FeedbackStreamStats& info = (*probed)[o];
+    const int64_t length = info.length;
     PartitionMetrics& m = metrics_->partition[p];
     m.lag->Set(static_cast<double>(info.lag));
     m.pending->Set(static_cast<double>(info.pending));
     m.stream_length->Set(static_cast<double>(length));
-    m.dead_letter_length->Set(static_cast<double>(replies[3]->integer));
+    m.dead_letter_length->Set(static_cast<double>(info.dead_letter_length));
     bool alarm = config_.max_stream_length > 0 &&
                  std::max<int64_t>(info.lag, 0) + info.pending > config_.max_stream_length;
     m.backlog_alarm->Set(alarm ? 1 : 0);
 
-    if (!info.found) continue;
+    if (!info.group_found) continue;
     // The oldest entry the group still needs.
     StreamId safe;
     if (info.pending > 0) {
-      if (pending.type != REDIS_REPLY_ARRAY || pending.elements < 2 ||
-          !ParseId(ReplyString(*pending.element[1]), &safe)) {
-        continue;
-      }
+      if (!ParseId(info.oldest_pending, &safe)) continue;
     } else if (!ParseId(info.last_delivered, &safe)) {
       continue;
     }
@@ -129,17 +79,11 @@ absl::Status Worker::Maintenance() {
   }
   // "~" lets Redis drop only whole internal nodes: cheap, and it never removes an entry at or
   // above MINID.
-  std::vector<CommandGroup> trim_commands;
-  for (const Trim& t : trims) {
-    std::string stream = layout_.FeedbackStream(t.partition);
-    trim_commands.push_back({stream, {{"XTRIM", stream, "MINID", "~", t.min_id}}});
-  }
-  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> trimmed = redis_->Run(trim_commands);
+  absl::StatusOr<std::vector<bool>> trimmed =
+      TrimFeedbackStreams(redis_->executor(), layout_, trims);
   if (!trimmed.ok()) return trimmed.status();
   for (size_t i = 0; i < trims.size(); ++i) {
-    const redisReply& reply = *(*trimmed)[i][0];
-    if (absl::Status s = ReplyStatus(reply); !s.ok()) return s;
-    if (reply.integer > 0) metrics_->partition[trims[i].partition].trimmed->Increment();
+    if ((*trimmed)[i]) metrics_->partition[trims[i].partition].trimmed->Increment();
   }
   if (absl::Status s = TrimDerivedByAge(owned, now); !s.ok()) return s;
   if (config_.consumer_retire > absl::ZeroDuration() && now >= next_consumer_sweep_) {
@@ -154,27 +98,17 @@ absl::Status Worker::Maintenance() {
 absl::Status Worker::RetireIdleConsumers(const std::vector<int>& owned) {
   // Bounds the script's work per partition and sweep; a longer list shrinks sweep by sweep.
   constexpr int kMaxPerSweep = 100;
-  const std::string idle_ms = std::to_string(absl::ToInt64Milliseconds(config_.consumer_retire));
-  const std::string limit = std::to_string(kMaxPerSweep);
-  std::vector<CommandGroup> sweeps;
-  for (int p : owned) {
-    std::string lease = layout_.Lease(p);
-    sweeps.push_back(
-        {lease,
-         {redis_->Eval(Script::kRetireConsumers, {lease, layout_.FeedbackStream(p)},
-                       {config_.worker_id, std::string(kWorkerGroup), idle_ms, limit})}});
-  }
-  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> swept = redis_->Run(sweeps);
+  absl::StatusOr<std::vector<int64_t>> swept = alliance::RetireIdleConsumers(
+      redis_->executor(), redis_->scripts(), layout_, config_.worker_id, config_.consumer_retire,
+      kMaxPerSweep, owned);
   if (!swept.ok()) return swept.status();
   for (size_t i = 0; i < owned.size(); ++i) {
     const int p = owned[i];
-    const redisReply& reply = *(*swept)[i][0];
-    if (absl::Status s = ReplyStatus(reply); !s.ok()) return s;
+    const int64_t retired = (*swept)[i];
     // -1: the lease moved on; the next lease round notices.
-    if (reply.type != REDIS_REPLY_INTEGER || reply.integer <= 0) continue;
-    metrics_->consumers_retired->Increment(static_cast<double>(reply.integer));
-    LogInfo("consumers_retired",
-            {{"partition", int64_t{p}}, {"count", static_cast<int64_t>(reply.integer)}});
+    if (retired <= 0) continue;
+    metrics_->consumers_retired->Increment(static_cast<double>(retired));
+    LogInfo("consumers_retired", {{"partition", int64_t{p}}, {"count", retired}});
   }
   return absl::OkStatus();
 }
@@ -185,22 +119,8 @@ absl::Status Worker::TrimDerivedByAge(const std::vector<int>& owned, absl::Time 
   // streams as a group, so age is the only bound).
   std::string min_id =
       absl::StrCat(std::max<int64_t>(absl::ToUnixMillis(now - config_.data_retention), 0), "-0");
-  std::vector<CommandGroup> trims;
-  for (int p : owned) {
-    // Exact (no "~"): the cost is the entries removed, and nothing older than the window stays.
-    std::string alerts = layout_.AlertStream(p);
-    trims.push_back({alerts,
-                     {{"XTRIM", alerts, "MINID", min_id},
-                      {"XTRIM", layout_.DeadLetterStream(p), "MINID", min_id}}});
-  }
-  absl::StatusOr<std::vector<std::vector<RedisReplyPtr>>> trimmed = redis_->Run(trims);
-  if (!trimmed.ok()) return trimmed.status();
-  for (const std::vector<RedisReplyPtr>& replies : *trimmed) {
-    for (const RedisReplyPtr& reply : replies) {
-      if (absl::Status s = ReplyStatus(*reply); !s.ok()) return s;
-    }
-  }
-  return absl::OkStatus();
+  // Exact (no "~"): the cost is the entries removed, and nothing older than the window stays.
+  return TrimDerivedStreams(redis_->executor(), layout_, owned, min_id);
 }
 
 }  // namespace alliance::worker

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,10 @@
 #include "absl/time/time.h"
 #include "analytics/registry.h"
 #include "analytics/rules.h"
+#include "store/backoff.h"
 #include "store/feedback_entry.h"
+#include "store/feedback_reads.h"
 #include "store/keys.h"
-#include "store/lua_scripts.h"
-#include "store/redis_connection.h"
 #include "store/store_flags.h"
 #include "worker/dyad_cache.h"
 #include "worker/worker_config.h"
@@ -58,19 +59,14 @@ class Worker {
   absl::Status Connect();
   absl::Status Step(const std::atomic<bool>& stop);
   absl::Status ReadBatch(Batch* batch, bool* idle);
-  absl::Status ReadWithScripts(const std::vector<int>& targets, bool pending, Batch* batch,
-                               bool* idle);
-  absl::Status ReadWithTransactions(const std::vector<int>& targets, bool pending, Batch* batch,
-                                    bool* idle);
-  // Books what the read of partition `p` returned. `last`: the stream's last entry (an
-  // XREVRANGE reply) when a read of new entries found nothing.
-  void TakeRead(int p, bool pending, std::vector<StreamEntry> entries, std::string erasures,
-                const redisReply* last, Batch* batch, bool* idle);
+  // Books what the read of partition `p` returned.
+  void TakeRead(int p, bool pending, FencedFeedbackRead read, Batch* batch, bool* idle);
   absl::Status WaitForEntries();
-  // Applies what a WAIT reply says: fewer replicas than --redis_wait_replicas confirmed the
-  // writes of partition `p`, so they may be lost with a failover of its primary; its pending
-  // entries are read again and its states reloaded. Returns whether they were confirmed.
-  bool CheckWait(int p, const redisReply& reply);
+  // Applies what WAIT answered (`replicas`; nullopt: nothing that speaks for these writes):
+  // fewer replicas than --redis_wait_replicas confirmed the writes of partition `p`, so they may be
+  // lost with a failover of its primary; its pending entries are read again and its states
+  // reloaded. Returns whether they were confirmed.
+  bool CheckWait(int p, std::optional<int64_t> replicas);
   void Shutdown();
   void LosePartition(int p, std::string_view why);
   std::vector<int> OwnedPartitions() const;
@@ -106,7 +102,7 @@ class Worker {
   absl::Time next_lease_round_ = absl::InfinitePast();
   absl::Time next_maintenance_ = absl::InfinitePast();
   absl::Time next_consumer_sweep_ = absl::InfinitePast();
-  absl::Duration backoff_;
+  Backoff backoff_;  // between connection attempts
   int live_workers_ = 1;
   // Entries delivered by the last read round, and the average per partition under which the
   // next round reads with scripts (one round trip) rather than transactions (N + 1).
