@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Intake on a single Redis next to intake on a local Redis Cluster (three primaries, three
-# replicas), in one run on this machine: acknowledged submissions per second, CPU per
-# submission of intake and of Redis, and how the Redis CPU spreads over the cluster's nodes,
-# with replica confirmation (WAIT 1, the cluster default) and without. On a machine with few
-# cores expect no speed-up from the cluster: the figures to read are CPU per submission and
-# its spread, from which docs/scaling.md derives its capacity model.
-# It starts its own Redis processes (temporary folder, free loopback ports) and intakes, and
-# stops all of them on exit. Builds first if the binaries are missing.
-# Environment: BUILD_DIR (build), BENCH_DURATION (10s), BENCH_OUTSTANDING (64),
-# BENCH_CHANNELS (4), BENCH_WRITERS (2), BENCH_APPENDONLY (everysec | always | no).
+# Alliance on a single Redis next to a local Redis Cluster (three primaries, three replicas), in
+# one run on this machine, in three parts (BENCH_PARTS, all by default):
+# - intake: acknowledged submissions per second, CPU per submission of intake and of Redis, and
+#   how the Redis CPU spreads over the cluster's nodes, with replica confirmation (WAIT 1, the
+#   cluster default) and without;
+# - worker: one alliance-worker draining a pre-filled backlog, the same three cases: ratings
+#   per second, worker CPU and Redis CPU per rating, per node (alliance-cluster-bench
+#   --mode=worker, tests/e2e/cluster_bench.cc);
+# - failover: intake, worker and insights in cluster mode, a primary SIGKILLed (node timeout
+#   1 s): time to the next acknowledged submission on its slots and to the next alert on a
+#   watch stream for a rating submitted after the kill, over BENCH_FAILOVER_RUNS fresh clusters,
+#   median and max; with one replica per primary and no WAIT, then with two replicas and WAIT 1
+#   (alliance-cluster-bench --mode=failover).
+# On a machine with few cores expect no speed-up from the cluster: the figures to read are CPU
+# per rating and its spread, from which docs/scaling.md derives its capacity model.
+# It starts its own Redis processes (temporary folders, free loopback ports) and deployables,
+# and stops all of them on exit. Builds first if the binaries are missing.
+# Environment: BUILD_DIR (build), BENCH_PARTS ("intake worker failover"), BENCH_DURATION (10s),
+# BENCH_OUTSTANDING (64), BENCH_CHANNELS (4), BENCH_WRITERS (2), BENCH_APPENDONLY (everysec |
+# always | no; intake part only, the others run without AOF), BENCH_WORKER_RATINGS (40000),
+# BENCH_FAILOVER_RUNS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
@@ -18,10 +29,21 @@ outstanding=${BENCH_OUTSTANDING:-64}
 channels=${BENCH_CHANNELS:-4}
 writers=${BENCH_WRITERS:-2}
 appendonly=${BENCH_APPENDONLY:-everysec}
+parts=${BENCH_PARTS:-intake worker failover}
+worker_ratings=${BENCH_WORKER_RATINGS:-40000}
+failover_runs=${BENCH_FAILOVER_RUNS:-5}
 
-if [[ ! -x $bin/alliance-intake || ! -x $bin/alliance-loadgen ]]; then
-  scripts/build.sh "$build_dir"
-fi
+for b in alliance-intake alliance-worker alliance-insights alliance-loadgen alliance-cluster-bench; do
+  if [[ ! -x $bin/$b ]]; then
+    ALLIANCE_BUILD_TARGETS="alliance-intake alliance-worker alliance-insights alliance-loadgen alliance-cluster-bench" \
+      scripts/build.sh "$build_dir"
+    break
+  fi
+done
+machine() {
+  echo "machine: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+machine
 
 # shellcheck source=scripts/lib/processes.sh
 source scripts/lib/processes.sh
@@ -75,29 +97,54 @@ run() {
     "${spread[*]}"
 }
 
-# 1. A single Redis.
-redis_port=$(free_port)
-if [[ $appendonly == no ]]; then aof=(--appendonly no); else aof=(--appendonly yes --appendfsync "$appendonly"); fi
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' "${aof[@]}" \
-  --daemonize no --logfile "$tmp/redis.log" &
-redis_pid=$!
-pids+=("$redis_pid")
-wait_port "$redis_port"
-start_intake --redis_port="$redis_port"
-results=()
-results+=("$(run single-redis "$redis_pid")")
-kill "$intake_pid"
+bench_intake() {
+  # 1. A single Redis.
+  redis_port=$(free_port)
+  if [[ $appendonly == no ]]; then aof=(--appendonly no); else aof=(--appendonly yes --appendfsync "$appendonly"); fi
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' "${aof[@]}" \
+    --daemonize no --logfile "$tmp/redis.log" &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  wait_port "$redis_port"
+  start_intake --redis_port="$redis_port"
+  results=()
+  results+=("$(run single-redis "$redis_pid")")
+  kill "$intake_pid"
 
-# 2. The cluster, with and without replica confirmation.
-start_redis_cluster "$appendonly"
-start_intake --redis_cluster_nodes="$cluster_seeds" --redis_wait_replicas=0
-results+=("$(run cluster-no-wait "${cluster_pids[@]}")")
-kill "$intake_pid"
-start_intake --redis_cluster_nodes="$cluster_seeds"
-results+=("$(run cluster-wait-1 "${cluster_pids[@]}")")
+  # 2. The cluster, with and without replica confirmation.
+  start_redis_cluster "$appendonly"
+  start_intake --redis_cluster_nodes="$cluster_seeds" --redis_wait_replicas=0
+  results+=("$(run cluster-no-wait "${cluster_pids[@]}")")
+  kill "$intake_pid"
+  start_intake --redis_cluster_nodes="$cluster_seeds"
+  results+=("$(run cluster-wait-1 "${cluster_pids[@]}")")
+  primaries_now=$(cluster_primaries | tr '\n' ' ')
+  # Nothing of this part keeps running into the next ones.
+  for pid in "$intake_pid" "$redis_pid" "${cluster_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 
-echo
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "settings: outstanding=$outstanding channels=$channels duration=$duration writers=$writers appendonly=$appendonly"
-echo "cluster nodes (ports, in 'per node' order): ${cluster_ports[*]}; primaries now: $(cluster_primaries | tr '\n' ' ')"
-printf '%s\n' "${results[@]}"
+  echo
+  echo "== intake (settings: outstanding=$outstanding channels=$channels duration=$duration writers=$writers appendonly=$appendonly)"
+  echo "cluster nodes (ports, in 'per node' order): ${cluster_ports[*]}; primaries now: $primaries_now"
+  printf '%s\n' "${results[@]}"
+}
+
+for part in $parts; do
+  case $part in
+    intake) bench_intake ;;
+    worker)
+      echo
+      echo "== worker (a pre-filled backlog drained by one alliance-worker; no AOF)"
+      TEST_TMPDIR=$tmp "$bin/alliance-cluster-bench" --mode=worker --ratings="$worker_ratings"
+      ;;
+    failover)
+      echo
+      echo "== failover (intake, worker, insights in cluster mode; a primary SIGKILLed)"
+      TEST_TMPDIR=$tmp "$bin/alliance-cluster-bench" --mode=failover --repetitions="$failover_runs" \
+        --replicas=1 --wait_replicas=0
+      TEST_TMPDIR=$tmp "$bin/alliance-cluster-bench" --mode=failover --repetitions="$failover_runs" \
+        --replicas=2
+      ;;
+    *) echo "unknown part '$part' in BENCH_PARTS" >&2; exit 2 ;;
+  esac
+done
+machine
