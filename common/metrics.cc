@@ -1,130 +1,159 @@
-// Prometheus registry and /metrics endpoint behind metrics.h.
+// The metrics registry on prometheus-cpp and the /metrics endpoint behind metrics.h.
 #include "common/metrics.h"
 
 #include <httplib.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <algorithm>
-#include <cmath>
+#include <exception>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/build_info.h"
+#include "common/log.h"
 
 namespace alliance {
 namespace {
 
-void AtomicAdd(std::atomic<double>& target, double by) {
-  double current = target.load(std::memory_order_relaxed);
-  while (!target.compare_exchange_weak(current, current + by, std::memory_order_relaxed)) {
-  }
+prometheus::Labels ToPrometheus(const std::vector<std::pair<std::string, std::string>>& labels) {
+  return prometheus::Labels(labels.begin(), labels.end());
 }
 
-std::string EscapeLabel(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
+// The identity of a label set (names are distinct; values may hold any byte but NUL).
 std::string LabelKey(const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string key;
-  for (const auto& [k, v] : labels) {
-    if (!key.empty()) key.push_back(',');
-    absl::StrAppend(&key, k, "=\"", EscapeLabel(v), "\"");
-  }
+  for (const auto& [k, v] : labels) absl::StrAppend(&key, k, absl::string_view("\0", 1), v, "\n");
   return key;
 }
 
-std::string FormatValue(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return absl::StrFormat("%.17g", v);
-}
-
-std::string Braced(absl::string_view labels, absl::string_view extra = {}) {
-  if (labels.empty() && extra.empty()) return "";
-  std::string out = "{";
-  absl::StrAppend(&out, labels);
-  if (!labels.empty() && !extra.empty()) out.push_back(',');
-  absl::StrAppend(&out, extra, "}");
-  return out;
+void LogRefused(std::string_view name, std::string_view why) {
+  LogError("metric_refused", {{"metric", name}, {"error", why}});
 }
 
 }  // namespace
 
-void Counter::Increment(double by) { AtomicAdd(value_, by); }
-void Gauge::Add(double by) { AtomicAdd(value_, by); }
+void Counter::Increment(double by) { counter_->Increment(by); }
+double Counter::Value() const { return counter_->Value(); }
 
-Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
-  for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
-}
+void Gauge::Set(double v) { gauge_->Set(v); }
+void Gauge::Add(double by) { gauge_->Increment(by); }
+double Gauge::Value() const { return gauge_->Value(); }
 
-void Histogram::Observe(double v) {
-  size_t i = std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin();
-  buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  AtomicAdd(sum_, v);
-  count_.fetch_add(1, std::memory_order_relaxed);
-}
-
-void Histogram::Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const {
-  cumulative->assign(bounds_.size() + 1, 0);
-  uint64_t running = 0;
-  for (size_t i = 0; i <= bounds_.size(); ++i) {
-    running += buckets_[i].load(std::memory_order_relaxed);
-    (*cumulative)[i] = running;
-  }
-  *sum = sum_.load(std::memory_order_relaxed);
-  *count = running;
-}
+void Histogram::Observe(double v) { histogram_->Observe(v); }
 
 std::vector<double> MetricsRegistry::LatencyBuckets() {
   return {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-MetricsRegistry::Family& MetricsRegistry::FamilyFor(std::string_view name, std::string_view type,
-                                                    std::string_view help) {
-  for (auto& [n, family] : families_) {
-    if (n == name) return *family;
-  }
-  auto family = std::make_unique<Family>();
-  family->type = std::string(type);
-  family->help = std::string(help);
-  families_.emplace_back(std::string(name), std::move(family));
-  return *families_.back().second;
+MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Registry>()) {
+  ExportBuildInfo(*this);
 }
 
-MetricsRegistry::MetricsRegistry() { ExportBuildInfo(*this); }
+MetricsRegistry::~MetricsRegistry() = default;
+
+void* MetricsRegistry::FamilyFor(const std::string& name, const std::string& help,
+                                 const char* type) {
+  Family& family = families_[name];
+  if (family.type.empty()) {
+    family.type = type;
+    try {
+      if (family.type == "counter") {
+        family.family = &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+      } else if (family.type == "gauge") {
+        family.family = &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+      } else {
+        family.family = &prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_);
+      }
+    } catch (const std::exception& e) {
+      LogRefused(name, e.what());
+      family.type = "refused";
+    }
+  }
+  if (family.type != type) {
+    if (family.type != "refused") {
+      LogRefused(name, absl::StrCat("already a ", family.type, ", asked for a ", type));
+    }
+    return nullptr;
+  }
+  return family.family;
+}
+
+void MetricsRegistry::KeepOrphan(std::shared_ptr<void> metric) {
+  orphan_metrics_.push_back(std::move(metric));
+}
 
 Counter* MetricsRegistry::GetCounter(
     std::string_view name, std::string_view help,
     const std::vector<std::pair<std::string, std::string>>& labels) {
   absl::MutexLock lock(&mu_);
-  auto& slot = FamilyFor(name, "counter", help).counters[LabelKey(labels)];
-  if (!slot) slot = std::make_unique<Counter>();
-  return slot.get();
+  void* family = FamilyFor(std::string(name), std::string(help), "counter");
+  if (family != nullptr) {
+    std::unique_ptr<Counter>& slot = families_[std::string(name)].counters[LabelKey(labels)];
+    if (slot != nullptr) return slot.get();
+    try {
+      auto* f = static_cast<prometheus::Family<prometheus::Counter>*>(family);
+      slot = std::make_unique<Counter>(&f->Add(ToPrometheus(labels)));
+      return slot.get();
+    } catch (const std::exception& e) {
+      LogRefused(name, e.what());
+    }
+  }
+  auto orphan = std::make_shared<prometheus::Counter>();
+  orphan_counters_.push_back(std::make_unique<Counter>(orphan.get()));
+  KeepOrphan(std::move(orphan));
+  return orphan_counters_.back().get();
 }
 
 Gauge* MetricsRegistry::GetGauge(std::string_view name, std::string_view help,
                                  const std::vector<std::pair<std::string, std::string>>& labels) {
   absl::MutexLock lock(&mu_);
-  auto& slot = FamilyFor(name, "gauge", help).gauges[LabelKey(labels)];
-  if (!slot) slot = std::make_unique<Gauge>();
-  return slot.get();
+  void* family = FamilyFor(std::string(name), std::string(help), "gauge");
+  if (family != nullptr) {
+    std::unique_ptr<Gauge>& slot = families_[std::string(name)].gauges[LabelKey(labels)];
+    if (slot != nullptr) return slot.get();
+    try {
+      auto* f = static_cast<prometheus::Family<prometheus::Gauge>*>(family);
+      slot = std::make_unique<Gauge>(&f->Add(ToPrometheus(labels)));
+      return slot.get();
+    } catch (const std::exception& e) {
+      LogRefused(name, e.what());
+    }
+  }
+  auto orphan = std::make_shared<prometheus::Gauge>();
+  orphan_gauges_.push_back(std::make_unique<Gauge>(orphan.get()));
+  KeepOrphan(std::move(orphan));
+  return orphan_gauges_.back().get();
 }
 
 Histogram* MetricsRegistry::GetHistogram(
     std::string_view name, std::string_view help, const std::vector<double>& bounds,
     const std::vector<std::pair<std::string, std::string>>& labels) {
   absl::MutexLock lock(&mu_);
-  auto& slot = FamilyFor(name, "histogram", help).histograms[LabelKey(labels)];
-  if (!slot) slot = std::make_unique<Histogram>(bounds);
-  return slot.get();
+  // prometheus-cpp throws on bounds that are not strictly increasing: refuse them here.
+  const bool bounds_ok = std::adjacent_find(bounds.begin(), bounds.end(), [](double a, double b) {
+                           return !(a < b);
+                         }) == bounds.end();
+  if (!bounds_ok) LogRefused(name, "histogram bounds are not strictly increasing");
+  void* family = bounds_ok ? FamilyFor(std::string(name), std::string(help), "histogram") : nullptr;
+  if (family != nullptr) {
+    std::unique_ptr<Histogram>& slot = families_[std::string(name)].histograms[LabelKey(labels)];
+    if (slot != nullptr) return slot.get();
+    try {
+      auto* f = static_cast<prometheus::Family<prometheus::Histogram>*>(family);
+      slot = std::make_unique<Histogram>(&f->Add(ToPrometheus(labels), bounds));
+      return slot.get();
+    } catch (const std::exception& e) {
+      LogRefused(name, e.what());
+    }
+  }
+  auto orphan = std::make_shared<prometheus::Histogram>(prometheus::Histogram::BucketBoundaries{});
+  orphan_histograms_.push_back(std::make_unique<Histogram>(orphan.get()));
+  KeepOrphan(std::move(orphan));
+  return orphan_histograms_.back().get();
 }
 
 void MetricsRegistry::AddCollector(std::function<void()> collector) {
@@ -139,33 +168,12 @@ std::string MetricsRegistry::Render() const {
     collectors = collectors_;
   }
   for (auto& collect : collectors) collect();
-
-  absl::MutexLock lock(&mu_);
-  std::string out;
-  for (const auto& [name, family] : families_) {
-    absl::StrAppend(&out, "# HELP ", name, " ", family->help, "\n# TYPE ", name, " ", family->type,
-                    "\n");
-    for (const auto& [labels, c] : family->counters) {
-      absl::StrAppend(&out, name, Braced(labels), " ", FormatValue(c->Value()), "\n");
-    }
-    for (const auto& [labels, g] : family->gauges) {
-      absl::StrAppend(&out, name, Braced(labels), " ", FormatValue(g->Value()), "\n");
-    }
-    for (const auto& [labels, h] : family->histograms) {
-      std::vector<uint64_t> cumulative;
-      double sum = 0;
-      uint64_t count = 0;
-      h->Snapshot(&cumulative, &sum, &count);
-      for (size_t i = 0; i < cumulative.size(); ++i) {
-        std::string le = i < h->bounds().size() ? FormatValue(h->bounds()[i]) : "+Inf";
-        absl::StrAppend(&out, name, "_bucket", Braced(labels, absl::StrCat("le=\"", le, "\"")), " ",
-                        cumulative[i], "\n");
-      }
-      absl::StrAppend(&out, name, "_sum", Braced(labels), " ", FormatValue(sum), "\n");
-      absl::StrAppend(&out, name, "_count", Braced(labels), " ", count, "\n");
-    }
+  try {
+    return prometheus::TextSerializer().Serialize(registry_->Collect());
+  } catch (const std::exception& e) {
+    LogError("metrics_render_failed", {{"error", std::string_view(e.what())}});
+    return "";
   }
-  return out;
 }
 
 MetricsServer::MetricsServer(const MetricsRegistry* registry) : registry_(registry) {}

@@ -1,9 +1,12 @@
-// A small Prometheus registry (counters, gauges, histograms with labels) and an HTTP endpoint
-// serving it at /metrics. prometheus-cpp is not packaged in Debian 12, hence this.
+// The services' Prometheus metrics: counters, gauges and histograms with labels, kept by
+// prometheus-cpp (Debian's prometheus-cpp-dev) and served at /metrics by a small cpp-httplib
+// endpoint (prometheus-cpp's own exposer would bring civetweb for one URL). The wrappers below
+// give the services one small interface and keep prometheus-cpp's exceptions (bad names,
+// unsorted buckets, a name reused with another type) inside this module: such a mistake is
+// logged and the metric is not exported, never a crash.
 #ifndef ALLIANCE_COMMON_METRICS_H_
 #define ALLIANCE_COMMON_METRICS_H_
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,50 +16,53 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 
 namespace httplib {
 class Server;
 }
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+}  // namespace prometheus
 
 namespace alliance {
 
 // A monotonically increasing count, one per label-value combination.
 class Counter {
  public:
+  explicit Counter(prometheus::Counter* counter) : counter_(counter) {}
   void Increment(double by = 1);
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  double Value() const;
 
  private:
-  std::atomic<double> value_{0};
+  prometheus::Counter* counter_;
 };
 
 // A value that goes up and down.
 class Gauge {
  public:
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
+  explicit Gauge(prometheus::Gauge* gauge) : gauge_(gauge) {}
+  void Set(double v);
   void Add(double by);
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  double Value() const;
 
  private:
-  std::atomic<double> value_{0};
+  prometheus::Gauge* gauge_;
 };
 
 // Cumulative histogram with fixed upper bounds.
 class Histogram {
  public:
-  explicit Histogram(std::vector<double> bounds);
+  explicit Histogram(prometheus::Histogram* histogram) : histogram_(histogram) {}
   void Observe(double v);
-  // Snapshot: cumulative counts per bound (plus +Inf), sum and count.
-  void Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const;
-  const std::vector<double>& bounds() const { return bounds_; }
 
  private:
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;
-  std::atomic<double> sum_{0};
-  std::atomic<uint64_t> count_{0};
+  prometheus::Histogram* histogram_;
 };
 
 // Named metric families. Lookups take a lock; hot paths keep the returned pointer, which stays
@@ -65,6 +71,7 @@ class MetricsRegistry {
  public:
   // Every registry starts with alliance_build_info (common/build_info.h).
   MetricsRegistry();
+  ~MetricsRegistry();
 
   Counter* GetCounter(std::string_view name, std::string_view help,
                       const std::vector<std::pair<std::string, std::string>>& labels = {});
@@ -76,25 +83,38 @@ class MetricsRegistry {
   // Called before every render, e.g. to refresh gauges that are read from elsewhere.
   void AddCollector(std::function<void()> collector);
 
-  // Prometheus text exposition format 0.0.4.
+  // Prometheus text exposition format 0.0.4 (labels in name order).
   std::string Render() const;
 
   // Latency buckets in seconds, 0.5 ms to 10 s.
   static std::vector<double> LatencyBuckets();
 
  private:
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  // One family per name: its type and the wrapper of each label set handed out (so the same
+  // labels give the same pointer). A name reused with another type, or anything prometheus-cpp
+  // refuses, is logged and answered with an orphan: a metric of no registry, never exported.
   struct Family {
     std::string type;
-    std::string help;
+    void* family = nullptr;  // prometheus::Family<T>*, T as `type` says
     absl::flat_hash_map<std::string, std::unique_ptr<Counter>> counters;
     absl::flat_hash_map<std::string, std::unique_ptr<Gauge>> gauges;
     absl::flat_hash_map<std::string, std::unique_ptr<Histogram>> histograms;
   };
-  Family& FamilyFor(std::string_view name, std::string_view type, std::string_view help)
+  // The family `name` of `type`, registered on first use; nullptr (logged) when prometheus-cpp
+  // refuses it or the name is taken by another type.
+  void* FamilyFor(const std::string& name, const std::string& help, const char* type)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps a metric that is not exported alive for the registry's lifetime.
+  void KeepOrphan(std::shared_ptr<void> metric) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  std::shared_ptr<prometheus::Registry> registry_;
   mutable absl::Mutex mu_;
-  std::vector<std::pair<std::string, std::unique_ptr<Family>>> families_ ABSL_GUARDED_BY(mu_);
+  absl::node_hash_map<std::string, Family> families_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Counter>> orphan_counters_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Gauge>> orphan_gauges_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Histogram>> orphan_histograms_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<void>> orphan_metrics_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void()>> collectors_ ABSL_GUARDED_BY(mu_);
 };
 

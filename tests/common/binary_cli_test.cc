@@ -77,8 +77,8 @@ TEST(BuildInfoTest, TheVersionIsTheProjectsAndTheRevisionIsKnownInAGitCheckout) 
 TEST(BuildInfoTest, EveryMetricsRegistryExportsBuildInfo) {
   MetricsRegistry registry;
   EXPECT_TRUE(absl::StrContains(
-      registry.Render(), absl::StrCat("alliance_build_info{version=\"", Absl(AllianceVersion()),
-                                      "\",revision=\"", Absl(SourceRevision()), "\"} 1")))
+      registry.Render(), absl::StrCat("alliance_build_info{revision=\"", Absl(SourceRevision()),
+                                      "\",version=\"", Absl(AllianceVersion()), "\"} 1")))
       << registry.Render();
 }
 

@@ -383,10 +383,11 @@ TEST_F(IntakeSubmitTest, HealthLivenessAndMetricsAreServed) {
   alliance::v1::Feedback bad = ValidFeedback("metrics-2");
   bad.clear_client_id();
   ASSERT_FALSE(Submit(intake_.stub(), bad, &ack).ok());
-  EXPECT_EQ(intake_.Metric(R"(alliance_intake_requests_total{method="SubmitFeedback",code="OK"})"),
+  // Labels in name order, as the exposition writes them.
+  EXPECT_EQ(intake_.Metric(R"(alliance_intake_requests_total{code="OK",method="SubmitFeedback"})"),
             1);
-  EXPECT_EQ(intake_.Metric(R"(alliance_intake_requests_total{method="SubmitFeedback",)"
-                           R"(code="INVALID_ARGUMENT"})"),
+  EXPECT_EQ(intake_.Metric(R"(alliance_intake_requests_total{code="INVALID_ARGUMENT",)"
+                           R"(method="SubmitFeedback"})"),
             1);
   EXPECT_EQ(intake_.Metric(R"(alliance_intake_writes_total{outcome="appended"})"), 1);
   EXPECT_EQ(intake_.Metric(R"(alliance_intake_request_duration_seconds_count{)"
