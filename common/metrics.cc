@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/build_info.h"
 #include "common/log.h"
+#include "common/process_metrics.h"
 
 namespace alliance {
 namespace {
@@ -51,6 +52,7 @@ std::vector<double> MetricsRegistry::LatencyBuckets() {
 
 MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Registry>()) {
   ExportBuildInfo(*this);
+  ExportProcessMetrics(*this);
 }
 
 MetricsRegistry::~MetricsRegistry() = default;

@@ -69,7 +69,8 @@ class Histogram {
 // valid for the registry's lifetime.
 class MetricsRegistry {
  public:
-  // Every registry starts with alliance_build_info (common/build_info.h).
+  // Every registry starts with alliance_build_info (common/build_info.h) and the process_*
+  // metrics (common/process_metrics.h).
   MetricsRegistry();
   ~MetricsRegistry();
 

@@ -5,6 +5,8 @@
 
 #include <httplib.h>
 
+#include "absl/strings/str_cat.h"
+#include "common/process_metrics.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
 
@@ -60,6 +62,36 @@ TEST(MetricsTest, RefusedDefinitionsAreNotExportedAndDoNotCrash) {
   EXPECT_EQ(text.find("bad name"), std::string::npos) << text;
   EXPECT_EQ(text.find("0bad"), std::string::npos) << text;
   EXPECT_EQ(text.find("alliance_unsorted_seconds"), std::string::npos) << text;
+}
+
+// /proc/self/stat with a command name that holds spaces and parentheses: fields 14 and 15
+// (utime, stime: 250 + 150 ticks), 20 (threads: 9), 22 (start: 1000 ticks after boot), 23
+// (vsize) and 24 (rss: 300 pages).
+TEST(ProcessMetricsTest, ParsesProcStatAfterTheLastParenthesis) {
+  const std::string stat =
+      "4242 (alliance (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 150 0 0 20 0 9 0 1000 "
+      "123456789 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+  std::optional<ProcessStat> parsed = ParseProcessStat(stat, 100, 4096, 1'700'000'000);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_DOUBLE_EQ(parsed->cpu_seconds, 4.0);
+  EXPECT_DOUBLE_EQ(parsed->threads, 9);
+  EXPECT_DOUBLE_EQ(parsed->start_time_seconds, 1'700'000'010.0);
+  EXPECT_DOUBLE_EQ(parsed->virtual_bytes, 123456789);
+  EXPECT_DOUBLE_EQ(parsed->resident_bytes, 300.0 * 4096);
+  EXPECT_FALSE(ParseProcessStat("4242 (truncated) S 1 2", 100, 4096, 0).has_value());
+  EXPECT_FALSE(ParseProcessStat("no parenthesis", 100, 4096, 0).has_value());
+}
+
+TEST(ProcessMetricsTest, EveryRegistryExportsTheProcessMetricsOfThisProcess) {
+  MetricsRegistry registry;
+  const std::string text = registry.Render();
+  for (const char* name :
+       {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+        "process_max_fds", "process_start_time_seconds", "process_threads"}) {
+    EXPECT_NE(text.find(absl::StrCat("# TYPE ", name)), std::string::npos) << name << "\n" << text;
+  }
+  EXPECT_EQ(text.find("process_resident_memory_bytes 0\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("process_open_fds 0\n"), std::string::npos) << text;
 }
 
 TEST(MetricsTest, ServesOverHttp) {
