@@ -58,7 +58,13 @@ FeedbackAppender::FeedbackAppender(absl::Duration idempotency_window, int wait_r
     : window_ms_(absl::StrCat(absl::ToInt64Milliseconds(idempotency_window))),
       wait_replicas_(wait_replicas),
       wait_replicas_arg_(absl::StrCat(wait_replicas)),
-      wait_ms_arg_(absl::StrCat(absl::ToInt64Milliseconds(wait_timeout))) {}
+      wait_ms_arg_(absl::StrCat(absl::ToInt64Milliseconds(wait_timeout))) {
+  RespCommand wait(&wait_command_);
+  wait.Begin(3);
+  wait.Arg("WAIT");
+  wait.Arg(wait_replicas_arg_);
+  wait.Arg(wait_ms_arg_);
+}
 
 absl::Status FeedbackAppender::LoadScript(RedisConnection& redis) {
   absl::StatusOr<RedisReplyPtr> reply =
@@ -114,7 +120,7 @@ AppendRound FeedbackAppender::AppendPipelined(
     redis.AppendFormatted(command_);
   }
   const bool wait = wait_replicas_ > 0;
-  if (wait) redis.Append({"WAIT", wait_replicas_arg_, wait_ms_arg_});
+  if (wait) redis.AppendFormatted(wait_command_);
   // Keep the buffer for the next round, but not a huge one left by a batch of large messages.
   if (command_.capacity() > (size_t{1} << 20)) std::string().swap(command_);
   AppendRound round;

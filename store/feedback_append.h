@@ -120,6 +120,7 @@ class FeedbackAppender {
   const std::string window_ms_;
   const int wait_replicas_;
   const std::string wait_replicas_arg_, wait_ms_arg_;
+  std::string wait_command_;  // WAIT in RESP, encoded once
   std::string command_;
 };
 

@@ -208,9 +208,9 @@ class WriterPool::Writer {
     group_begin_.push_back(offset);
     order_.resize(jobs.size());
     submissions_.resize(jobs.size());
-    std::vector<size_t> next(group_begin_.begin(), group_begin_.end() - 1);
+    next_.assign(group_begin_.begin(), group_begin_.end() - 1);
     for (size_t i = 0; i < jobs.size(); ++i) {
-      const size_t at = next[group_of_job_[i]]++;
+      const size_t at = next_[group_of_job_[i]]++;
       order_[at] = i;
       submissions_[at] = jobs[i].get();
     }
@@ -302,7 +302,7 @@ class WriterPool::Writer {
   }
 
   // Results of one partition's script call.
-  void GroupResults(std::span<const size_t> group, const AppendCallReply& call,
+  void GroupResults(std::span<const size_t> group, AppendCallReply& call,
                     std::vector<std::optional<WriteResult>>& results) {
     switch (call.kind) {
       case AppendCallReply::Kind::kAnswered:
@@ -352,14 +352,14 @@ class WriterPool::Writer {
     }
   }
 
-  WriteResult ResultOf(const AppendResult& reply) {
+  WriteResult ResultOf(AppendResult& reply) {
     switch (reply.outcome) {
       case AppendOutcome::kAppended:
         pool_->metrics_->appended->Increment();
-        return {absl::OkStatus(), reply.stream_id, false};
+        return {absl::OkStatus(), std::move(reply.stream_id), false};
       case AppendOutcome::kDuplicate:
         pool_->metrics_->duplicates->Increment();
-        return {absl::OkStatus(), reply.stream_id, true};
+        return {absl::OkStatus(), std::move(reply.stream_id), true};
       case AppendOutcome::kConflict:
         pool_->metrics_->conflicts->Increment();
         break;
@@ -377,7 +377,7 @@ class WriterPool::Writer {
   std::unique_ptr<ClusterClient> cluster_;       // Redis Cluster (--redis_cluster_nodes)
   std::unique_ptr<RedisExecutor> executor_;      // over cluster_
   // The round being sent, grouped by partition (reused from round to round).
-  std::vector<size_t> group_of_job_, group_begin_, order_;
+  std::vector<size_t> group_of_job_, group_begin_, next_, order_;
   std::vector<const FeedbackSubmission*> submissions_;
   std::vector<std::span<const FeedbackSubmission* const>> groups_;
   bool logged_down_ = false;
