@@ -248,7 +248,7 @@ class ReshardTest : public ::testing::Test {
 };
 
 TEST_F(ReshardTest, SlotsMovedUnderLoadLoseAndRepeatNothing) {
-  // The partitions on one primary, and another primary to take them.
+  // Partitions of one primary, and another primary to take them.
   std::map<int, std::vector<int>> partitions_of;  // primary -> partitions
   for (int p = 0; p < kPartitions; ++p) {
     absl::StatusOr<int> primary = cluster_.PrimaryOf(KeySlot(layout_.FeedbackStream(p)));
@@ -260,7 +260,10 @@ TEST_F(ReshardTest, SlotsMovedUnderLoadLoseAndRepeatNothing) {
       partitions_of.begin(), partitions_of.end(),
       [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   const int from = most->first;
-  const std::vector<int> moving = most->second;
+  // Three of them at most (the test cluster gives one primary four of the eight): enough to
+  // see each state several times, and the test stays short.
+  const std::vector<int> moving(most->second.begin(),
+                                most->second.begin() + std::min<size_t>(3, most->second.size()));
   const int to = partitions_of.begin()->first != from ? partitions_of.begin()->first
                                                       : std::next(partitions_of.begin())->first;
 
