@@ -14,6 +14,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <map>
 #include <optional>
@@ -57,7 +58,8 @@ struct Failure {
 struct CallInfo {
   // Apply calls: per dyad in the call, the counts to book when it is applied.
   struct Booking {
-    int ratings = 0, duplicates = 0, alerts = 0, acked = 0;
+    int ratings = 0, duplicates = 0, acked = 0;
+    std::array<int, 4> alerts_by_kind{};  // index: alliance.v1.AlertKind
     const std::string* dyad_key = nullptr;
   };
   std::vector<Booking> bookings;
@@ -197,7 +199,11 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
       const CallInfo::Booking& b = call.bookings[d];
       metrics_->ratings_applied->Increment(b.ratings);
       metrics_->duplicates_skipped->Increment(b.duplicates);
-      metrics_->alerts_emitted->Increment(b.alerts);
+      for (size_t kind = 0; kind < b.alerts_by_kind.size(); ++kind) {
+        if (b.alerts_by_kind[kind] > 0) {
+          metrics_->AlertsEmitted(static_cast<int>(kind))->Increment(b.alerts_by_kind[kind]);
+        }
+      }
       metrics_->entries_acked->Increment(b.acked);
     }
     return absl::OkStatus();
@@ -258,16 +264,18 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
       write.index_member = absl::StrCat(d.therapist_id, ":", d.client_id);
     }
     write.alerts.reserve(update.new_alerts.size());
+    std::array<int, 4> alerts_by_kind{};
     for (const alliance::v1::Alert& a : update.new_alerts) {
       write.alerts.push_back(
           {a.alert_id(), AlertKindName(a.kind()), SeverityName(a.severity()), AlertJson(a)});
+      const int kind = static_cast<int>(a.kind());
+      ++alerts_by_kind[kind >= 0 && kind < 4 ? static_cast<size_t>(kind) : 0];
     }
     write.entry_ids.reserve(w.items.size());
     for (const DecodedFeedback& f : w.items) write.entry_ids.push_back(f.stream_id);
     open->AddDyad(w.key, std::move(write));
     open_info.bookings.push_back({update.ratings_added, update.duplicates,
-                                  static_cast<int>(update.new_alerts.size()),
-                                  static_cast<int>(w.items.size()), &w.key});
+                                  static_cast<int>(w.items.size()), alerts_by_kind, &w.key});
   }
   // The last apply call, and the deleted entries of each partition, acknowledged with that
   // partition's last call (or a call of their own).

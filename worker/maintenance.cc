@@ -8,6 +8,7 @@
 // store/stream_maintenance.h.
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -34,12 +35,7 @@ bool ParseId(std::string_view text, StreamId* id) {
 
 absl::Status Worker::Maintenance() {
   absl::Time now = absl::Now();
-  double applied = metrics_->ratings_applied->Value();
-  double seconds = absl::ToDoubleSeconds(now - last_rate_time_);
-  if (seconds > 0) metrics_->ratings_per_second->Set((applied - applied_at_last_rate_) / seconds);
   metrics_->dyad_cache_entries->Set(static_cast<double>(cache_.size()));
-  applied_at_last_rate_ = applied;
-  last_rate_time_ = now;
 
   std::vector<int> owned = OwnedPartitions();
   absl::StatusOr<std::vector<FeedbackStreamStats>> probed =
@@ -51,7 +47,10 @@ absl::Status Worker::Maintenance() {
     const FeedbackStreamStats& info = (*probed)[o];
     const int64_t length = info.length;
     PartitionMetrics& m = metrics_->partition[p];
-    m.lag->Set(static_cast<double>(info.lag));
+    // Redis 7 cannot count the lag once entries were deleted from the stream (it answers nil):
+    // NaN says "unknown" without a value an alert could mistake for a count.
+    m.lag->Set(info.lag >= 0 ? static_cast<double>(info.lag)
+                             : std::numeric_limits<double>::quiet_NaN());
     m.pending->Set(static_cast<double>(info.pending));
     m.stream_length->Set(static_cast<double>(length));
     m.dead_letter_length->Set(static_cast<double>(info.dead_letter_length));

@@ -108,8 +108,6 @@ class Worker {
   // next round reads with scripts (one round trip) rather than transactions (N + 1).
   size_t last_read_entries_ = 0;
   static constexpr size_t kScriptReadBelow = 16;
-  double applied_at_last_rate_ = 0;
-  absl::Time last_rate_time_ = absl::Now();
 };
 
 }  // namespace alliance::worker

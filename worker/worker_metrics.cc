@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "worker/record_convert.h"
+
 namespace alliance::worker {
 
 WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
@@ -10,7 +12,10 @@ WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
     std::vector<std::pair<std::string, std::string>> l = {{"partition", std::to_string(p)}};
     partition.push_back({
         r->GetGauge("alliance_worker_partition_owned", "1 while this worker owns the partition", l),
-        r->GetGauge("alliance_worker_lag", "Feedback entries not yet delivered to the group", l),
+        r->GetGauge("alliance_worker_lag",
+                    "Feedback entries not yet delivered to the group (NaN while Redis cannot "
+                    "tell, after entries were deleted)",
+                    l),
         r->GetGauge("alliance_worker_pending", "Feedback entries delivered but not acknowledged",
                     l),
         r->GetGauge("alliance_worker_stream_length", "Feedback stream length", l),
@@ -28,8 +33,11 @@ WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
                                      "Redelivered or replayed ratings that changed nothing");
   entries_acked = r->GetCounter("alliance_worker_entries_acked_total",
                                 "Feedback entries acknowledged after their effect was written");
-  alerts_emitted =
-      r->GetCounter("alliance_worker_alerts_emitted_total", "Alert events appended to streams");
+  for (size_t kind = 0; kind < alerts_emitted.size(); ++kind) {
+    alerts_emitted[kind] = r->GetCounter(
+        "alliance_worker_alerts_emitted_total", "Alert events appended to streams, by kind.",
+        {{"kind", std::string(AlertKindName(static_cast<alliance::v1::AlertKind>(kind)))}});
+  }
   processing_failures = r->GetCounter("alliance_worker_processing_failures_total",
                                       "Deliveries of entries that could not be processed");
   version_conflicts = r->GetCounter("alliance_worker_version_conflicts_total",
@@ -52,8 +60,6 @@ WorkerMetrics::WorkerMetrics(MetricsRegistry* r, int partitions) {
                                     "Dyads of a batch whose record was read and parsed");
   dyad_cache_entries =
       r->GetGauge("alliance_worker_dyad_cache_entries", "Dyad states kept in memory");
-  ratings_per_second = r->GetGauge("alliance_worker_ratings_per_second",
-                                   "Ratings applied per second over the last interval");
   partitions_owned = r->GetGauge("alliance_worker_partitions_owned", "Partitions owned");
   live_workers = r->GetGauge("alliance_worker_live_workers", "Workers alive in the group");
   redis_up = r->GetGauge("alliance_worker_redis_up", "1 while Redis answers");

@@ -3,6 +3,7 @@
 #ifndef ALLIANCE_WORKER_WORKER_METRICS_H_
 #define ALLIANCE_WORKER_WORKER_METRICS_H_
 
+#include <array>
 #include <vector>
 
 #include "common/metrics.h"
@@ -27,7 +28,12 @@ struct WorkerMetrics {
   Counter* ratings_applied;
   Counter* duplicates_skipped;
   Counter* entries_acked;
-  Counter* alerts_emitted;
+  // Alert events appended to the streams, by kind (index: alliance.v1.AlertKind; label `kind`
+  // as the alert stream spells it, "rupture", "repaired", "unrepaired").
+  std::array<Counter*, 4> alerts_emitted{};
+  Counter* AlertsEmitted(int kind) {
+    return alerts_emitted[kind >= 0 && kind < 4 ? static_cast<size_t>(kind) : 0];
+  }
   Counter* processing_failures;
   Counter* version_conflicts;
   Counter* replicas_unconfirmed;  // apply exchanges whose WAIT confirmed too few replicas
@@ -39,7 +45,6 @@ struct WorkerMetrics {
   Counter* dyad_cache_hits;
   Counter* dyad_cache_misses;
   Gauge* dyad_cache_entries;
-  Gauge* ratings_per_second;
   Gauge* partitions_owned;
   Gauge* live_workers;
   Gauge* redis_up;

@@ -3,39 +3,38 @@
 
 #include <string>
 
+#include "common/strings.h"
+
 namespace alliance::insights {
-namespace {
 
-std::string_view CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::OK:
-      return "OK";
-    case grpc::CANCELLED:
-      return "CANCELLED";
-    case grpc::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::INTERNAL:
-      return "INTERNAL";
-    default:
-      return "OTHER";
+ServiceMetrics::ServiceMetrics(MetricsRegistry* registry) {
+  auto register_method = [registry](const std::string& method) {
+    MethodSeries series;
+    for (int c = 0; c < kGrpcCodeCount; ++c) {
+      series.calls[static_cast<size_t>(c)] = registry->GetCounter(
+          "alliance_insights_requests_total", "Finished calls by method and code.",
+          {{"method", method},
+           {"code", std::string(GrpcCodeName(static_cast<grpc::StatusCode>(c)))}});
+    }
+    series.latency =
+        registry->GetHistogram("alliance_insights_request_duration_seconds",
+                               "Time from receiving a unary call to finishing it, by method.",
+                               MetricsRegistry::LatencyBuckets(), {{"method", method}});
+    return series;
+  };
+  for (std::string_view method : kMethods) {
+    methods_.emplace(std::string(method), register_method(std::string(method)));
   }
-}
-
-}  // namespace
-
-ServiceMetrics::ServiceMetrics(MetricsRegistry* registry) : registry_(registry) {
+  other_method_ = register_method("other");
+  auto register_refusal = [registry](const std::string& reason) {
+    return registry->GetCounter("alliance_insights_watchers_refused_total",
+                                "WatchAlerts streams refused by a limit, by limit.",
+                                {{"reason", reason}});
+  };
+  for (std::string_view reason : kRefusalReasons) {
+    refused_.emplace(std::string(reason), register_refusal(std::string(reason)));
+  }
+  refused_other_ = register_refusal("other");
   watchers = registry->GetGauge("alliance_insights_watchers", "Open WatchAlerts streams.");
   buffered = registry->GetGauge("alliance_insights_watch_buffered_messages",
                                 "Messages waiting in watcher buffers (all watchers).");
@@ -53,26 +52,23 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry) : registry_(registry) 
                                       "Alert stream entries read by the fan-out reader.");
 }
 
+ServiceMetrics::MethodSeries& ServiceMetrics::SeriesOf(std::string_view method) {
+  auto it = methods_.find(Absl(method));
+  return it == methods_.end() ? other_method_ : it->second;
+}
+
 void ServiceMetrics::RecordWatchRefused(std::string_view reason) {
-  registry_
-      ->GetCounter("alliance_insights_watchers_refused_total",
-                   "WatchAlerts streams refused by a limit, by limit.",
-                   {{"reason", std::string(reason)}})
-      ->Increment();
+  auto it = refused_.find(Absl(reason));
+  (it == refused_.end() ? refused_other_ : it->second)->Increment();
 }
 
 void ServiceMetrics::RecordCall(std::string_view method, grpc::StatusCode code,
                                 std::optional<absl::Duration> latency) {
-  registry_
-      ->GetCounter("alliance_insights_requests_total", "Finished calls by method and code.",
-                   {{"method", std::string(method)}, {"code", std::string(CodeName(code))}})
-      ->Increment();
-  if (latency) {
-    registry_
-        ->GetHistogram("alliance_insights_request_seconds", "Latency of unary calls.",
-                       MetricsRegistry::LatencyBuckets(), {{"method", std::string(method)}})
-        ->Observe(absl::ToDoubleSeconds(*latency));
-  }
+  MethodSeries& series = SeriesOf(method);
+  int c = static_cast<int>(code);
+  if (c < 0 || c >= kGrpcCodeCount) c = grpc::UNKNOWN;
+  series.calls[static_cast<size_t>(c)]->Increment();
+  if (latency) series.latency->Observe(absl::ToDoubleSeconds(*latency));
 }
 
 }  // namespace alliance::insights

@@ -3,14 +3,14 @@
 
 #include <string>
 
+#include "common/grpc_status.h"
+
 namespace alliance::intake {
 namespace {
 
-constexpr const char* kCodeNames[] = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
+std::string CodeName(int code) {
+  return std::string(GrpcCodeName(static_cast<grpc::StatusCode>(code)));
+}
 constexpr const char* kMethodNames[] = {"SubmitFeedback", "SubmitFeedbackBatch"};
 
 }  // namespace
@@ -21,7 +21,7 @@ IntakeMetrics::IntakeMetrics(MetricsRegistry* r) {
   for (int m = 0; m < 2; ++m) {
     for (int c = 0; c < kCodes; ++c) {
       calls_[m][c] = r->GetCounter(kRequests, kRequestsHelp,
-                                   {{"method", kMethodNames[m]}, {"code", kCodeNames[c]}});
+                                   {{"method", kMethodNames[m]}, {"code", CodeName(c)}});
     }
     latency_[m] = r->GetHistogram("alliance_intake_request_duration_seconds",
                                   "Time from receiving a call to finishing it, by method.",
@@ -30,7 +30,7 @@ IntakeMetrics::IntakeMetrics(MetricsRegistry* r) {
   for (int c = 0; c < kCodes; ++c) {
     batch_items_[c] = r->GetCounter("alliance_intake_batch_items_total",
                                     "Items of SubmitFeedbackBatch calls, by result code.",
-                                    {{"code", kCodeNames[c]}});
+                                    {{"code", CodeName(c)}});
   }
   const char* kOutcomes = "alliance_intake_writes_total";
   const char* kOutcomesHelp = "Submissions the writers handled, by outcome.";
