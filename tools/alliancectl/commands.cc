@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "alliance/v1/insights.grpc.pb.h"
@@ -107,6 +109,7 @@ absl::StatusOr<alliance::v1::AlertStatus> ParseStatus(const std::string& text) {
   return absl::InvalidArgumentError("--status: open, acknowledged or resolved");
 }
 
+// One row per rater and instrument series; AT_RISK is the series' own (SeriesRisk).
 void PrintDyadSummary(const alliance::v1::Dyad& d) {
   Table table({"THERAPIST", "CLIENT", "RATER", "INSTRUMENT", "SESSIONS", "LATEST", "POMP", "EWMA",
                "TREND", "OPEN_RUPTURE", "AT_RISK"});
@@ -118,7 +121,7 @@ void PrintDyadSummary(const alliance::v1::Dyad& d) {
     }
     table.Add({d.therapist_id(), d.client_id(), RaterName(s.rater()), s.instrument_id(),
                std::to_string(s.session_count()), Fixed(s.latest()), Fixed(s.latest_pomp()),
-               Fixed(s.ewma()), TrendName(s.trend()), rupture, d.at_risk() ? "yes" : "no"});
+               Fixed(s.ewma()), TrendName(s.trend()), rupture, SeriesRisk(s)});
   }
   if (d.series().empty()) {
     table.Add({d.therapist_id(), d.client_id(), "-", "-", "0", "-", "-", "-", "-", "-",
@@ -126,6 +129,52 @@ void PrintDyadSummary(const alliance::v1::Dyad& d) {
   }
   table.Print();
 }
+
+// Counts of batch results by outcome: accepted, duplicate, then each error code by name.
+class ResultCounts {
+ public:
+  void Add(const alliance::v1::BatchItemResult& r) {
+    ++submitted_;
+    if (r.code() != 0) {
+      ++errors_[r.code()];
+    } else if (r.ack().duplicate()) {
+      ++duplicate_;
+    } else {
+      ++accepted_;
+    }
+  }
+  int64_t submitted() const { return submitted_; }
+  int64_t failed() const {
+    int64_t n = 0;
+    for (const auto& [code, count] : errors_) n += count;
+    return n;
+  }
+  // "1,020 submitted: 1,000 accepted, 12 duplicate, 8 INVALID_ARGUMENT" (zero counts left out).
+  std::string Line() const {
+    std::vector<std::string> parts;
+    if (accepted_ > 0) parts.push_back(absl::StrCat(WithThousands(accepted_), " accepted"));
+    if (duplicate_ > 0) parts.push_back(absl::StrCat(WithThousands(duplicate_), " duplicate"));
+    for (const auto& [code, count] : errors_) {
+      parts.push_back(absl::StrCat(WithThousands(count), " ", CodeName(code)));
+    }
+    return absl::StrCat(WithThousands(submitted_), " submitted", parts.empty() ? "" : ": ",
+                        absl::StrJoin(parts, ", "));
+  }
+  nlohmann::json Json() const {
+    nlohmann::json out = {{"submitted", submitted_},
+                          {"accepted", accepted_},
+                          {"duplicate", duplicate_},
+                          {"errors", nlohmann::json::object()}};
+    for (const auto& [code, count] : errors_) out["errors"][CodeName(code)] = count;
+    return out;
+  }
+
+ private:
+  int64_t submitted_ = 0;
+  int64_t accepted_ = 0;
+  int64_t duplicate_ = 0;
+  std::map<int, int64_t> errors_;  // by code, so the order is stable
+};
 
 }  // namespace
 
@@ -159,10 +208,12 @@ int Submit(const Args& /*args*/) {
     submissions.push_back(std::move(f));
   }
   const size_t chunk = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_chunk)));
+  const bool summary = absl::GetFlag(FLAGS_summary);
   auto stub = IntakeStub();
   Table table({"LINE", "RESULT", "ACCEPTED_ID", "PARTITION", "STREAM_ID", "MESSAGE"});
-  int failures = 0;
-  for (size_t begin = 0; begin < submissions.size(); begin += chunk) {
+  ResultCounts counts;
+  grpc::Status call_status;
+  for (size_t begin = 0; begin < submissions.size() && call_status.ok(); begin += chunk) {
     alliance::v1::SubmitFeedbackBatchRequest request;
     for (size_t i = begin; i < std::min(submissions.size(), begin + chunk); ++i) {
       *request.add_feedback() = submissions[i];
@@ -170,25 +221,36 @@ int Submit(const Args& /*args*/) {
     alliance::v1::SubmitFeedbackBatchResponse response;
     grpc::ClientContext context;
     SetDeadline(&context);
-    grpc::Status status = stub->SubmitFeedbackBatch(&context, request, &response);
-    if (!status.ok()) return Failed(status);
+    call_status = stub->SubmitFeedbackBatch(&context, request, &response);
     for (const alliance::v1::BatchItemResult& r : response.results()) {
-      if (r.code() != 0) ++failures;
+      counts.Add(r);
+      if (summary) continue;
       if (Json()) {
         PrintJson(r);
         continue;
       }
-      std::string result = r.code() == 0 ? (r.ack().duplicate() ? "duplicate" : "accepted")
-                                         : absl::StrCat("error ", r.code());
+      std::string result =
+          r.code() == 0 ? (r.ack().duplicate() ? "duplicate" : "accepted") : CodeName(r.code());
       table.Add({std::to_string(begin + r.index() + 1), result, r.ack().accepted_id(),
                  std::to_string(r.ack().partition()), r.ack().stream_id(), r.message()});
     }
   }
-  if (!Json()) {
-    table.Print();
-    std::printf("%zu submitted, %d failed\n", submissions.size(), failures);
+  // What was answered is shown even when a call failed, so a rerun knows where it stands.
+  if (Json()) {
+    if (summary) std::printf("%s\n", counts.Json().dump().c_str());
+  } else {
+    if (!summary) table.Print();
+    std::printf("%s\n", counts.Line().c_str());
   }
-  return failures == 0 ? 0 : 1;
+  std::fflush(stdout);
+  if (!call_status.ok()) {
+    std::fprintf(
+        stderr, "%s of %s submissions not answered (the call failed)\n",
+        WithThousands(static_cast<int64_t>(submissions.size()) - counts.submitted()).c_str(),
+        WithThousands(static_cast<int64_t>(submissions.size())).c_str());
+    return Failed(call_status);
+  }
+  return counts.failed() == 0 ? 0 : 1;
 }
 
 int ShowDyad(const Args& /*args*/) {
@@ -281,7 +343,7 @@ int ListDyads(const Args& /*args*/) {
         }
       }
       table.Add({d.therapist_id(), d.client_id(), std::to_string(d.ratings_applied()), latest,
-                 trend, std::to_string(d.open_ruptures()), d.at_risk() ? "yes" : "no",
+                 trend, std::to_string(d.open_ruptures()), DyadRisk(d),
                  d.unrepaired() ? "yes" : "no"});
     }
     if (EndOfListing<alliance::v1::ListDyadsResponse>(table, response.next_page_token())) return 0;

@@ -24,6 +24,7 @@ ABSL_DECLARE_FLAG(std::string, instrument);
 ABSL_DECLARE_FLAG(std::string, answers);
 ABSL_DECLARE_FLAG(std::string, file);
 ABSL_DECLARE_FLAG(int32_t, chunk);
+ABSL_DECLARE_FLAG(bool, summary);
 ABSL_DECLARE_FLAG(bool, at_risk);
 ABSL_DECLARE_FLAG(bool, open_rupture);
 ABSL_DECLARE_FLAG(bool, unrepaired);

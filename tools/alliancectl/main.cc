@@ -1,7 +1,10 @@
 // alliancectl: command-line client of Alliance for people and scripts. Submits feedback to
 // FeedbackIntake and reads dyads and alerts from AllianceInsights.
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
@@ -9,10 +12,14 @@
 #include "tools/alliancectl/commands.h"
 #include "tools/alliancectl/connection.h"
 #include "tools/alliancectl/ctl_flags.h"
+#include "tools/alliancectl/flag_check.h"
 
 ABSL_FLAG(std::string, intake, "localhost:50051", "FeedbackIntake address (host:port).");
 ABSL_FLAG(std::string, insights, "localhost:50052", "AllianceInsights address (host:port).");
-ABSL_FLAG(std::string, tenant, "", "Tenant to act for (required by every command).");
+ABSL_FLAG(std::string, tenant, "",
+          "Tenant to act for. Default: the API key's tenant (a key fixes its tenant; naming "
+          "another is PERMISSION_DENIED). Required only without a key; hash-key: the entry's "
+          "tenant.");
 ABSL_FLAG(bool, json, false, "Print one JSON object per line instead of tables.");
 ABSL_FLAG(int32_t, timeout_ms, 10000, "Deadline of every call, in ms (watch: of connecting).");
 ABSL_FLAG(std::string, therapist, "", "Pseudonymous therapist id.");
@@ -26,6 +33,9 @@ ABSL_FLAG(std::string, instrument, "", "submit: instrument id, e.g. srs or wai-s
 ABSL_FLAG(std::string, answers, "", "submit: answers in item order, space separated.");
 ABSL_FLAG(std::string, file, "", "submit: a .csv file or a JSON lines file of submissions.");
 ABSL_FLAG(int32_t, chunk, 100, "submit: submissions per SubmitFeedbackBatch call.");
+ABSL_FLAG(bool, summary, false,
+          "submit: print the counts by result (accepted, duplicate, each error code) instead "
+          "of one line per submission.");
 ABSL_FLAG(bool, at_risk, false, "dyads: only dyads at risk.");
 ABSL_FLAG(bool, open_rupture, false, "dyads: only dyads with an open rupture.");
 ABSL_FLAG(bool, unrepaired, false, "dyads: only dyads with an unrepaired rupture.");
@@ -58,6 +68,7 @@ usage: alliancectl [flags] <command> [args]
 
 commands:
   submit     submit feedback: flags for one submission, or --file data.csv|data.jsonl
+             (--summary: counts by result instead of one line per submission)
   dyad       show one dyad (--therapist, --client)
   dyads      list dyads (--therapist, --at_risk, --open_rupture, --unrepaired, --all_pages)
   timeline   session-by-session scores of one dyad (--therapist, --client)
@@ -71,18 +82,49 @@ commands:
 Calls carry the API key of --api_key_file or $ALLIANCE_API_KEY; the tenant is the key's
 (--tenant may name it; without a key --tenant is required). --tls, --tls_ca_file and
 --tls_cert_file/--tls_key_file (mTLS) secure the connection. --json prints one JSON object
-per line.)";
+per line.
+
+Exit codes: 0 success, 1 a call failed (or a submission was refused), 2 usage error (unknown
+flag, illegal value, missing or unknown command, bad arguments).)";
+
+constexpr std::string_view kCommands[] = {"submit", "dyad", "dyads",   "timeline",      "alerts",
+                                          "watch",  "ack",  "resolve", "delete-client", "hash-key"};
+
+// Commands that take positional arguments, and how many.
+int PositionalCount(const std::string& command) {
+  return command == "ack" || command == "resolve" ? 1 : 0;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // absl exits 1 on a bad flag; check first so that usage errors exit 2.
+  if (absl::Status usage = alliance::ctl::CheckCommandLine(argc, argv); !usage.ok()) {
+    std::fprintf(stderr, "usage error: %s (alliancectl --help lists the flags)\n",
+                 std::string(usage.message()).c_str());
+    return 2;
+  }
   std::vector<char*> positional = alliance::ParseFlagsWithEnv(argc, argv, kUsage);
   if (positional.size() < 2) {
-    std::fprintf(stderr, "%s\n", kUsage);
+    std::fprintf(stderr, "usage error: no command given\n\n%s\n", kUsage);
     return 2;
   }
   std::string command = positional[1];
   alliance::ctl::Args args(positional.begin() + 2, positional.end());
+  if (std::find(std::begin(kCommands), std::end(kCommands), command) == std::end(kCommands)) {
+    std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s\n", command.c_str(), kUsage);
+    return 2;
+  }
+  if (static_cast<int>(args.size()) != PositionalCount(command)) {
+    if (PositionalCount(command) == 1) {
+      std::fprintf(stderr, "usage error: %s takes one argument, the alert id: %s ALERT_ID\n",
+                   command.c_str(), command.c_str());
+    } else {
+      std::fprintf(stderr, "usage error: %s takes no arguments, got '%s'\n", command.c_str(),
+                   args.front().c_str());
+    }
+    return 2;
+  }
   if (command == "hash-key") return alliance::ctl::HashKey(args);
   if (absl::StatusOr<std::string> key = alliance::ctl::ApiKey(); !key.ok()) {
     std::fprintf(stderr, "usage error: %s\n", std::string(key.status().message()).c_str());
@@ -97,6 +139,5 @@ int main(int argc, char** argv) {
   if (command == "ack") return alliance::ctl::Acknowledge(args);
   if (command == "resolve") return alliance::ctl::Resolve(args);
   if (command == "delete-client") return alliance::ctl::DeleteClient(args);
-  std::fprintf(stderr, "unknown command '%s'\n\n%s\n", command.c_str(), kUsage);
-  return 2;
+  return 2;  // not reached: the command was checked against kCommands
 }

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace alliance::ctl {
 
@@ -72,6 +75,40 @@ std::string StatusName(alliance::v1::AlertStatus s) {
 }
 std::string TrendName(alliance::v1::Trend t) {
   return Lower(alliance::v1::Trend_Name(t), "TREND_");
+}
+
+std::string CodeName(int code) {
+  if (code < 0 || code > 16) return absl::StrCat("code ", code);
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+std::string WithThousands(int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+std::string SeriesRisk(const alliance::v1::SeriesPicture& s) {
+  std::vector<std::string> reasons;
+  if (s.has_open_rupture()) reasons.push_back("open rupture");
+  if (s.below_cutoff()) reasons.push_back("below cutoff");
+  if (reasons.empty()) return "no";
+  return absl::StrCat("yes (", absl::StrJoin(reasons, ", "), ")");
+}
+
+std::string DyadRisk(const alliance::v1::Dyad& d) {
+  std::vector<std::string> series;
+  for (const alliance::v1::SeriesPicture& s : d.series()) {
+    if (s.has_open_rupture() || s.below_cutoff()) {
+      series.push_back(absl::StrCat(RaterName(s.rater()), " ", s.instrument_id()));
+    }
+  }
+  if (!series.empty()) return absl::StrJoin(series, ", ");
+  return d.at_risk() ? "yes" : "no";
 }
 
 Table AlertTable() {

@@ -5,6 +5,7 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/timestamp.pb.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,18 @@ std::string SeverityName(alliance::v1::Severity severity);
 std::string KindName(alliance::v1::AlertKind kind);
 std::string StatusName(alliance::v1::AlertStatus status);
 std::string TrendName(alliance::v1::Trend trend);
+// A google.rpc code as its name: 3 -> "INVALID_ARGUMENT"; unknown values stay numeric.
+std::string CodeName(int code);
+// 1020 -> "1,020".
+std::string WithThousands(int64_t value);
+
+// AT_RISK of one rater's series, from its own flags (an open rupture or a latest total below
+// the instrument's cutoff, the two conditions that make the dyad at risk): "no", or "yes"
+// with the reason, e.g. "yes (below cutoff)".
+std::string SeriesRisk(const alliance::v1::SeriesPicture& series);
+// AT_RISK of a dyad in the listing: the series at risk, e.g. "client srs, therapist wai-sr-t",
+// or "no"; "yes" when the dyad is at risk but carries no series.
+std::string DyadRisk(const alliance::v1::Dyad& dyad);
 
 // Table rows for alerts (shared by `alerts`, `watch`, `ack`, `resolve`).
 Table AlertTable();

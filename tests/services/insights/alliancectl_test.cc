@@ -1,12 +1,19 @@
-// alliancectl against the running insights service (its --json output is parsed), and its
-// parsing of submission files.
+// alliancectl against the running insights and intake services (its --json output and its
+// tables are read back): listings, the per-series AT_RISK column, submissions from RFC 4180
+// CSV with result codes by name and --summary, exit codes; and its parsing of submission files.
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/auth.h"
+#include "gmock/gmock.h"
 #include "tests/services/insights/insights_fixture.h"
+#include "tests/services/intake/intake_fixture.h"
 #include "tests/support/api_keys.h"
 #include "tools/alliancectl/submissions.h"
 
@@ -14,6 +21,36 @@ namespace alliance::testing {
 namespace {
 
 constexpr char kCtlKey[] = "ctl-key-clinic-a-5d0f2a9c";
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Runs alliancectl with exactly `args`, expects `expected_exit`, returns stdout and stderr.
+std::string RunCtl(const std::string& dir, const std::vector<std::string>& args,
+                   int expected_exit) {
+  static int runs = 0;
+  ChildProcess ctl;
+  std::string log = absl::StrCat(dir, "/ctl-", runs++, ".log");
+  EXPECT_TRUE(ctl.Start(BinaryPath("alliancectl"), args, log).ok());
+  std::optional<int> code = ctl.Wait(absl::Seconds(60));
+  EXPECT_EQ(code, expected_exit) << absl::StrJoin(args, " ") << "\n" << ctl.ReadLog();
+  return ctl.ReadLog();
+}
+
+// The rows of a table alliancectl printed: cells are separated by two spaces or more.
+std::vector<std::vector<std::string>> TableRows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> cells;
+    for (absl::string_view cell : absl::StrSplit(line, "  ", absl::SkipEmpty())) {
+      cells.emplace_back(absl::StripAsciiWhitespace(cell));
+    }
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
 
 // The service runs with authentication on; alliancectl sends clinic-a's key from a file.
 class AlliancectlTest : public InsightsFixture {
@@ -26,19 +63,19 @@ class AlliancectlTest : public InsightsFixture {
   }
   std::string key_file() const { return absl::StrCat(redis_.dir(), "/ctl.key"); }
 
+  // Runs alliancectl with `args` (after the connection flags) and returns what it printed.
+  std::string RunText(std::vector<std::string> args, int expected_exit = 0, bool with_key = true) {
+    args.insert(args.begin(), {absl::StrCat("--insights=", address()), "--tenant=clinic-a",
+                               "--timeout_ms=10000"});
+    if (with_key) args.insert(args.begin(), absl::StrCat("--api_key_file=", key_file()));
+    return RunCtl(redis_.dir(), args, expected_exit);
+  }
   // Runs alliancectl with `args` and returns the JSON objects it printed.
   std::vector<nlohmann::json> Run(std::vector<std::string> args, int expected_exit = 0,
                                   bool with_key = true) {
-    args.insert(args.begin(), {absl::StrCat("--insights=", address()), "--json",
-                               "--tenant=clinic-a", "--timeout_ms=10000"});
-    if (with_key) args.insert(args.begin(), absl::StrCat("--api_key_file=", key_file()));
-    ChildProcess ctl;
-    std::string log = absl::StrCat(redis_.dir(), "/ctl-", runs_++, ".log");
-    EXPECT_TRUE(ctl.Start(BinaryPath("alliancectl"), args, log).ok());
-    std::optional<int> code = ctl.Wait(absl::Seconds(60));
-    EXPECT_EQ(code, expected_exit) << ctl.ReadLog();
+    args.insert(args.begin(), "--json");
     std::vector<nlohmann::json> out;
-    std::istringstream lines(ctl.ReadLog());
+    std::istringstream lines(RunText(args, expected_exit, with_key));
     std::string line;
     while (std::getline(lines, line)) {
       if (line.empty() || line[0] != '{') continue;
@@ -46,7 +83,6 @@ class AlliancectlTest : public InsightsFixture {
     }
     return out;
   }
-  int runs_ = 0;
 };
 
 TEST_F(AlliancectlTest, ShowsDyadsAlertsAndChangesStatus) {
@@ -134,6 +170,136 @@ TEST_F(AlliancectlTest, HashKeyPrintsAWorkingKeyFileEntry) {
   EXPECT_EQ(ctl.ReadLog().find("new-operator-key-1234"), std::string::npos) << "key printed";
   EXPECT_EQ(entry["tenant"], "clinic-a");
   EXPECT_EQ(entry["scopes"], nlohmann::json::array({"read"}));
+}
+
+// AT_RISK in `dyad` is each series' own flag; `dyads` names the series at risk.
+TEST_F(AlliancectlTest, AtRiskIsShownPerSeries) {
+  auto record = MakeDyad("clinic-a", "t1", "c1");
+  alliance::v1::Dyad* picture = record.mutable_picture();
+  picture->set_at_risk(true);
+  picture->clear_series();  // MakeDyad's own series; these three instead
+  alliance::v1::SeriesPicture* low = picture->add_series();
+  low->set_rater(alliance::v1::RATER_CLIENT);
+  low->set_instrument_id("srs");
+  low->set_below_cutoff(true);
+  alliance::v1::SeriesPicture* fine = picture->add_series();
+  fine->set_rater(alliance::v1::RATER_THERAPIST);
+  fine->set_instrument_id("wai-sr-t");
+  alliance::v1::SeriesPicture* rupture = picture->add_series();
+  rupture->set_rater(alliance::v1::RATER_OBSERVER);
+  rupture->set_instrument_id("wai-sr-o");
+  rupture->mutable_open_rupture()->set_onset_session(4);
+  WriteDyads({record, MakeDyad("clinic-a", "t1", "c2")});
+
+  std::vector<std::vector<std::string>> rows =
+      TableRows(RunText({"dyad", "--therapist=t1", "--client=c1"}));
+  ASSERT_GE(rows.size(), 4u);
+  ASSERT_EQ(rows[0].back(), "AT_RISK");
+  EXPECT_EQ(rows[1][2], "client");
+  EXPECT_EQ(rows[1].back(), "yes (below cutoff)");
+  EXPECT_EQ(rows[2][2], "therapist");
+  EXPECT_EQ(rows[2].back(), "no");  // the dyad is at risk, this series is not
+  EXPECT_EQ(rows[3][2], "observer");
+  EXPECT_EQ(rows[3].back(), "yes (open rupture)");
+
+  rows = TableRows(RunText({"dyads"}));
+  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_EQ(rows[0][6], "AT_RISK");
+  EXPECT_EQ(rows[1][6], "client srs, observer wai-sr-o");
+  EXPECT_EQ(rows[2][1], "c2");
+  EXPECT_EQ(rows[2][6], "no");
+}
+
+// Usage errors exit 2, failed calls 1, success 0; --help and --version 0.
+TEST_F(AlliancectlTest, ExitCodes) {
+  const std::string insights = absl::StrCat("--insights=", address());
+  const std::string key = absl::StrCat("--api_key_file=", key_file());
+  const std::string dir = redis_.dir();
+  EXPECT_THAT(RunCtl(dir, {"--bogus", "dyads"}, 2), HasSubstr("unknown flag --bogus"));
+  EXPECT_THAT(RunCtl(dir, {"--timeout_ms=abc", "dyads"}, 2), HasSubstr("--timeout_ms=abc"));
+  RunCtl(dir, {"--timeout_ms", "abc", "dyads"}, 2);
+  RunCtl(dir, {"--json=maybe", "dyads"}, 2);
+  RunCtl(dir, {"--nojson=1", "dyads"}, 2);
+  RunCtl(dir, {"dyads", "--page_size"}, 2);  // a flag without its value
+  EXPECT_THAT(RunCtl(dir, {}, 2), HasSubstr("no command given"));
+  EXPECT_THAT(RunCtl(dir, {key, "frobnicate"}, 2), HasSubstr("unknown command 'frobnicate'"));
+  EXPECT_THAT(RunCtl(dir, {key, insights, "dyads", "extra"}, 2),
+              HasSubstr("dyads takes no arguments, got 'extra'"));
+  EXPECT_THAT(RunCtl(dir, {key, insights, "ack", "--actor=a"}, 2), HasSubstr("ack ALERT_ID"));
+  RunCtl(dir, {key, insights, "alerts", "--min_severity=loud"}, 2);
+  RunCtl(dir, {insights, "dyads"}, 2);  // neither a key nor --tenant
+  EXPECT_THAT(RunCtl(dir, {"--help"}, 0), HasSubstr("Default: the API key's tenant"));
+  RunCtl(dir, {"--bogus", "--help"}, 0);  // help wins
+  EXPECT_THAT(RunCtl(dir, {"--version"}, 0), HasSubstr("alliancectl"));
+  RunCtl(dir, {key, insights, "--nojson", "dyads"}, 0);
+  RunCtl(dir, {key, insights, "--", "dyads"}, 0);
+  // A call that fails is 1: another tenant's dyad, and a service nobody listens on.
+  RunCtl(dir, {key, insights, "--tenant=clinic-b", "dyads"}, 1);
+  RunCtl(dir, {key, "--insights=127.0.0.1:1", "--timeout_ms=2000", "dyads"}, 1);
+}
+
+// Submissions against the real intake: RFC 4180 CSV, result codes by name, --summary.
+class AlliancectlSubmitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start().ok());
+    ASSERT_TRUE(intake_.Start(redis_.port()).ok()) << intake_.Log();
+  }
+  std::string WriteCsv(const std::string& name, const std::string& text) {
+    std::string path = absl::StrCat(redis_.dir(), "/", name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  std::string Submit(std::vector<std::string> args, int expected_exit) {
+    args.insert(args.begin(), {absl::StrCat("--intake=127.0.0.1:", intake_.grpc_port()),
+                               "--tenant=clinic-a", "submit"});
+    return RunCtl(redis_.dir(), args, expected_exit);
+  }
+  RedisServer redis_;
+  IntakeProcess intake_;
+};
+
+TEST_F(AlliancectlSubmitTest, CsvWithQuotesResultNamesAndSummary) {
+  const std::string time =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() - absl::Hours(2), absl::UTCTimeZone());
+  // CRLF line ends, a header row, answers quoted with spaces, a client id with a comma in
+  // quotes (one field: the intake refuses the id, not the column count), doubled quotes.
+  const std::string csv = WriteCsv(
+      "cohort.csv",
+      absl::StrCat("tenant_id,idempotency_id,therapist_id,client_id,session_id,session_number,"
+                   "session_time,rater,instrument_id,answers\r\n",
+                   ",sub-1,t1,c1,s1,1,", time, ",client,srs,\"9 8.5 9 9\"\r\n",
+                   ",sub-2,t1,\"c,\"\"1\"\"\",s1,1,", time, ",client,srs,\"9 9 9 9\"\r\n",
+                   "\"\",\"sub-3\",t1,c1,s2,2,", time, ",client,srs,\"1 2 3 4\"\r\n"));
+  std::string table = Submit({absl::StrCat("--file=", csv)}, 1);
+  std::vector<std::vector<std::string>> rows = TableRows(table);
+  ASSERT_GE(rows.size(), 5u) << table;
+  EXPECT_EQ(rows[0][1], "RESULT");
+  EXPECT_EQ(rows[1][1], "accepted");
+  EXPECT_EQ(rows[2][1], "INVALID_ARGUMENT");
+  EXPECT_THAT(rows[2].back(), HasSubstr("client_id"));
+  EXPECT_EQ(rows[3][1], "accepted");
+  EXPECT_THAT(table, Not(HasSubstr("error 3")));
+  EXPECT_THAT(table, HasSubstr("3 submitted: 2 accepted, 1 INVALID_ARGUMENT\n"));
+
+  // Again, as a summary: the retries are duplicates, and no per-line table.
+  std::string summary = Submit({absl::StrCat("--file=", csv), "--summary"}, 1);
+  EXPECT_EQ(summary, "3 submitted: 2 duplicate, 1 INVALID_ARGUMENT\n");
+  std::string json = Submit({absl::StrCat("--file=", csv), "--summary", "--json"}, 1);
+  EXPECT_EQ(nlohmann::json::parse(json, nullptr, false),
+            nlohmann::json::parse(R"({"submitted":3,"accepted":0,"duplicate":2,)"
+                                  R"("errors":{"INVALID_ARGUMENT":1}})"));
+
+  // All accepted: exit 0.
+  const std::string clean =
+      WriteCsv("clean.csv", absl::StrCat(",sub-9,t1,c9,s1,1,", time, ",client,srs,\"9 9 9 9\"\n"));
+  EXPECT_EQ(Submit({absl::StrCat("--file=", clean), "--summary"}, 0), "1 submitted: 1 accepted\n");
+
+  // A malformed line is a usage error naming the file, line and column; nothing is sent.
+  const std::string open =
+      WriteCsv("open.csv", absl::StrCat(",sub-10,t1,c1,s1,1,", time, ",client,srs,\"9 9 9 9\n"));
+  EXPECT_THAT(Submit({absl::StrCat("--file=", open)}, 2),
+              HasSubstr("open.csv: line 1, column 52: unterminated quoted field"));
 }
 
 TEST(SubmissionFiles, CsvAndJsonLines) {
