@@ -163,6 +163,7 @@ AppendExchange FeedbackAppender::AppendOnCluster(RedisExecutor& cluster,
     args.insert(args.end(), {s->content_hash, s->accepted_id, s->tenant_id, s->entry});
   }
   if (out.wait.asked) commands.push_back({"WAIT", wait_replicas_arg_, wait_ms_arg_});
+  const uint64_t reroutes_before = cluster.reroutes();
   absl::StatusOr<std::vector<RedisReplyPtr>> replies =
       cluster.Exchange(cluster.SlotOf(group.front()->stream_key), commands);
   if (!replies.ok()) {
@@ -170,7 +171,12 @@ AppendExchange FeedbackAppender::AppendOnCluster(RedisExecutor& cluster,
     return out;
   }
   out.call = DecodeAppendReply(*(*replies)[0], group.size());
-  if (out.wait.asked) out.wait = DecodeWait(*(*replies)[1]);
+  if (!out.wait.asked) return out;
+  // WAIT has no key, so it stays with the node first asked: after a redirection (the script ran
+  // on another primary) or a new connection (which has written nothing) its count says nothing
+  // about the script's writes. They stay unconfirmed; the client's retry is answered from the
+  // idempotency record and confirmed by a WAIT on the right node.
+  if (cluster.reroutes() == reroutes_before) out.wait = DecodeWait(*(*replies)[1]);
   return out;
 }
 

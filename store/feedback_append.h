@@ -107,8 +107,9 @@ class FeedbackAppender {
                               std::span<const std::span<const FeedbackSubmission* const>> groups);
 
   // Redis Cluster: the call for one partition's submissions and its WAIT in one exchange with
-  // the primary of the partition's slot. WAIT has no key: after a redirection its count would
-  // speak for another node, which ClusterClient::Exchange only follows for the script.
+  // the primary of the partition's slot. WAIT has no key: after a redirection or a transport
+  // error during the exchange its count would speak for another node or connection, so the
+  // result's `wait.replicas` is left unset (unconfirmed) then.
   AppendExchange AppendOnCluster(RedisExecutor& cluster,
                                  std::span<const FeedbackSubmission* const> group);
 

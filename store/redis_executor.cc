@@ -107,4 +107,9 @@ absl::Status ClusterExecutor::ForEachPrimary(absl::FunctionRef<absl::Status(Redi
       [&fn](const NodeAddress&, RedisConnection& connection) { return fn(connection); });
 }
 
+uint64_t ClusterExecutor::reroutes() const {
+  const ClusterStats& stats = cluster_.stats();
+  return stats.moved + stats.ask + stats.transport_errors;
+}
+
 }  // namespace alliance

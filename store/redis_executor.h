@@ -57,6 +57,12 @@ class RedisExecutor {
     return Pipeline(commands);
   }
 
+  // Redirections followed and transport errors met so far (a cluster's MOVED, ASK and lost
+  // connections; always 0 on a single Redis). A command without keys (WAIT) sent in an
+  // exchange during which this changed may have been answered by another node than the one
+  // that ran the exchange's keyed commands, so its answer says nothing about their writes.
+  virtual uint64_t reroutes() const { return 0; }
+
   // Runs `fn` on a connection to every primary (SCAN and other per-node walks): once on the
   // single Redis, once per primary on a cluster. `fn` must read every reply it pipelines.
   virtual absl::Status ForEachPrimary(absl::FunctionRef<absl::Status(RedisConnection&)> fn) = 0;
@@ -94,6 +100,7 @@ class ClusterExecutor final : public RedisExecutor {
       std::span<const SlotCommand> commands) override;
   absl::Status ForEachPrimary(absl::FunctionRef<absl::Status(RedisConnection&)> fn) override;
 
+  uint64_t reroutes() const override;
   ClusterClient& client() { return cluster_; }
 
  private:

@@ -130,6 +130,53 @@ TEST_F(IntakeClusterTest, AKilledPrimaryIsUnavailableUntilItsReplicaTakesOverAnd
   }
 }
 
+// WAIT has no key, so when the append is redirected (its slot moved to another primary) WAIT
+// is answered by the node first asked, which says nothing about the new primary's replicas.
+// Here the slot moves to a primary whose replica is down: the redirected append must not be
+// acknowledged; once the replica is back, the client's retry is, with the stream id written.
+TEST_F(IntakeClusterTest, AnAppendRedirectedToAnUnreplicatedPrimaryIsNotAcknowledged) {
+  alliance::v1::Feedback first = ValidFeedback("moved-0", "client-moved");
+  alliance::v1::SubmitFeedbackResponse response;
+  ASSERT_TRUE(Submit(intake_.stub(), first, &response).ok()) << intake_.Log();  // map learned
+  const int p = layout_.PartitionOf(first.tenant_id(), first.therapist_id(), first.client_id());
+  const int slot = KeySlot(layout_.FeedbackStream(p));
+  auto from = cluster_.PrimaryOf(slot);
+  ASSERT_TRUE(from.ok());
+  auto map = cluster_.Map();
+  ASSERT_TRUE(map.ok());
+  int to = -1;
+  for (const NodeAddress& primary : map->Primaries()) {
+    if (primary.port != cluster_.port(*from)) to = cluster_.NodeOfPort(primary.port);
+  }
+  ASSERT_GE(to, 0);
+  auto replica = cluster_.ReplicaOf(to);
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  cluster_.Kill(*replica);
+  ASSERT_TRUE(cluster_.MoveSlot(slot, to).ok());
+
+  const double unconfirmed_before =
+      intake_.Metric("alliance_intake_redis_errors_total{kind=\"replicas_unconfirmed\"}")
+          .value_or(-1);
+  alliance::v1::Feedback moved = ValidFeedback("moved-1", "client-moved");
+  grpc::Status status = Submit(intake_.stub(), moved, &response, absl::Seconds(8));
+  EXPECT_EQ(status.error_code(), grpc::UNAVAILABLE)
+      << "acknowledged with no replica of the primary that holds it";
+  EXPECT_GT(intake_.Metric("alliance_intake_redis_errors_total{kind=\"replicas_unconfirmed\"}")
+                .value_or(-1),
+            unconfirmed_before);
+
+  ASSERT_TRUE(cluster_.Restart(*replica).ok());
+  grpc::Status retried;
+  for (int i = 0; i < 40; ++i) {  // bounded: the replica resyncs within seconds
+    retried = Submit(intake_.stub(), moved, &response, absl::Seconds(8));
+    if (retried.ok()) break;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  ASSERT_TRUE(retried.ok()) << retried.error_message();
+  ASSERT_TRUE(client_->RefreshMap().ok());
+  EXPECT_TRUE(Stored(moved, response.stream_id()));
+}
+
 // A single Redis with --redis_wait_replicas=1: without a replica nothing is acknowledged;
 // once one is attached, the client's retry with the same idempotency id is.
 TEST(IntakeWaitTest, NothingIsAcknowledgedUntilAReplicaHasIt) {
