@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
-# The main job, end to end on one machine: installs what is missing, builds, starts its own
-# redis-server (temporary folder, free loopback port) and the three services, feeds the sample
-# cohort through the intake over gRPC, prints the dyads and the alerts as they arrive on
-# WatchAlerts, then stops everything it started.
-# Usage: scripts/demo.sh            (BUILD_DIR defaults to ./build)
-#        scripts/demo.sh --cluster  the same on a local Redis Cluster of three primaries and
-#                                   three replicas (scripts/lib/redis-cluster.sh)
+# The main job, end to end on one machine: installs what is missing, builds the five programs
+# it runs, starts its own redis-server (temporary folder, free loopback port) and the three
+# services, feeds the sample cohort through the intake over gRPC, then prints a summary of each
+# phase (submissions by result, alerts by kind and severity, dyads at risk) and one dyad in
+# detail, and stops everything it started.
+# Usage: scripts/demo.sh [--cluster] [--verbose]     (BUILD_DIR defaults to ./build)
+#        --cluster  the same on a local Redis Cluster of three primaries and three replicas
+#                   (scripts/lib/redis-cluster.sh)
+#        --verbose  also one line per submission, every alert as it arrived, every dyad
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=single
-case ${1:-} in
-  --cluster) mode=cluster ;;
-  "") ;;
-  *) echo "usage: scripts/demo.sh [--cluster]" >&2; exit 2 ;;
-esac
+verbose=0
+for arg in "$@"; do
+  case $arg in
+    --cluster) mode=cluster ;;
+    --verbose) verbose=1 ;;
+    *) echo "usage: scripts/demo.sh [--cluster] [--verbose]" >&2; exit 2 ;;
+  esac
+done
 root=$(pwd)
 build_dir=${BUILD_DIR:-$root/build}
 partitions=4
 tenant=demo-clinic
 
 scripts/install-deps.sh
-scripts/build.sh "$build_dir"
+# Only what the demo runs (not the tests and benchmarks): names as in the CMakeLists.txt files.
+ALLIANCE_BUILD_TARGETS="alliance-intake alliance-worker alliance-insights alliancectl \
+alliance-sample-cohort" scripts/build.sh "$build_dir"
 bin=$build_dir/bin
+
+thousands() { sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta' <<<"$1"; }
 
 work=$(mktemp -d /tmp/alliance-demo-XXXXXX)
 pids=()
@@ -101,10 +110,20 @@ pids+=("$watch_pid")
 sleep 0.5
 
 "$bin/alliance-sample-cohort" --tenant="$tenant" >"$work/cohort.csv"
-echo "== Submitting $(($(wc -l <"$work/cohort.csv") - 1)) ratings of $(cut -d, -f3,4 "$work/cohort.csv" | tail -n +2 | sort -u | wc -l) dyads through the intake"
-"${ctl[@]}" submit --file="$work/cohort.csv"
+ratings=$(($(wc -l <"$work/cohort.csv") - 1))
+dyads=$(cut -d, -f3,4 "$work/cohort.csv" | tail -n +2 | sort -u | wc -l)
+echo "== Submitting $(thousands "$ratings") ratings of $dyads dyads through the intake"
+# alliancectl exits 1 when a submission is refused; the demo goes on and says so at the end.
+submit_rc=0
+if ((verbose)); then
+  "${ctl[@]}" submit --file="$work/cohort.csv" || submit_rc=$?
+else
+  "${ctl[@]}" submit --file="$work/cohort.csv" --summary || submit_rc=$?
+fi
 
 # The worker is done when every partition's consumer group has no lag and nothing pending.
+started=$SECONDS
+outstanding=1
 for _ in $(seq 1 300); do
   outstanding=0
   for p in $(seq 0 $((partitions - 1))); do
@@ -115,18 +134,43 @@ for _ in $(seq 1 300); do
   ((outstanding == 0)) && break
   sleep 0.2
 done
+if ((outstanding == 0)); then
+  echo "== Worker: every rating applied ($((SECONDS - started)) s after the last submission)"
+else
+  echo "== Worker: $outstanding ratings still unapplied after 60 s (see its log)"
+fi
 sleep 1  # let the last alerts reach the watcher
 
 echo
-echo "== Alerts as they arrived on WatchAlerts"
 kill -TERM "$watch_pid" 2>/dev/null || true
 wait "$watch_pid" 2>/dev/null || true
-cat "$work/alerts.txt"
+# The watch table: a header, one row per alert (cells two spaces apart), the resume cursor.
+alert_rows=$(grep -v -e '^ALERT ' -e '^resume with:' "$work/alerts.txt" || true)
+alerts=$(grep -c . <<<"$alert_rows" || true)
+count_by() {  # column number -> "3 rupture, 2 repaired" (most frequent first)
+  [[ -n $alert_rows ]] || return 0
+  awk -F '  +' -v c="$1" '{print $c}' <<<"$alert_rows" | sort | uniq -c | sort -rn |
+    awk '{printf "%s%d %s", (NR > 1 ? ", " : ""), $1, $2}'
+}
+if ((alerts == 0)); then
+  echo "== Alerts on WatchAlerts: none"
+  cat "$work/watch.log"
+else
+  echo "== Alerts on WatchAlerts: $alerts ($(count_by 7); severity: $(count_by 8))"
+fi
+if ((verbose)); then cat "$work/alerts.txt"; fi
 echo
-echo "== Dyads (rolling picture per rater)"
-"${ctl[@]}" dyads --all_pages
+"${ctl[@]}" dyads --all_pages --json >"$work/dyads.json"
+total=$(grep -c . "$work/dyads.json" || true)
+at_risk=$(grep -c '"at_risk":true' "$work/dyads.json" || true)
+unrepaired=$(grep -c '"unrepaired":true' "$work/dyads.json" || true)
+echo "== Dyads: $total, $at_risk at risk, $unrepaired with an unrepaired rupture"
+if ((verbose)); then
+  echo "-- every dyad (rolling picture per rater)"
+  "${ctl[@]}" dyads --all_pages
+fi
 echo
-echo "== Dyads at risk"
+echo "== Dyads at risk (AT_RISK names the rater series: below cutoff or an open rupture)"
 "${ctl[@]}" dyads --at_risk --all_pages
 echo
 echo "== One dyad in detail: th-01 / cl-004, a V-shaped rupture that was repaired"
@@ -134,4 +178,11 @@ echo "== One dyad in detail: th-01 / cl-004, a V-shaped rupture that was repaire
 echo
 "${ctl[@]}" timeline --therapist=th-01 --client=cl-004
 echo
+"${ctl[@]}" alerts --therapist=th-01 --client=cl-004
+echo
+if ((submit_rc != 0)); then
+  echo "Some submissions were refused (see the summary above; --verbose shows each line)."
+fi
+((verbose)) || echo "scripts/demo.sh --verbose also prints every submission, alert and dyad."
 echo "Done. Services, Redis and the temporary folder are stopped and removed on exit."
+exit "$submit_rc"
