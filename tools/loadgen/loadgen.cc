@@ -20,7 +20,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "alliance/v1/intake.grpc.pb.h"
+#include "common/grpc_status.h"
 #include "common/process.h"
+#include "common/strings.h"
 #include "tools/loadgen/latency_stats.h"
 #include "tools/loadgen/sample_feedback.h"
 
@@ -119,7 +121,7 @@ class LoadGenerator {
     std::string errors;
     uint64_t error_count = 0;
     for (auto [code, count] : s.errors) {
-      absl::StrAppend(&errors, " ", CodeName(code), "=", count);
+      absl::StrAppend(&errors, " ", Absl(GrpcCodeName(code)), "=", count);
       error_count += count;
     }
     std::printf("errors:%s\n", errors.empty() ? " none" : errors.c_str());
@@ -140,28 +142,6 @@ class LoadGenerator {
     alliance::v1::SubmitFeedbackBatchResponse batch_response;
     Clock::time_point sent;
   };
-
-  static const char* CodeName(grpc::StatusCode code) {
-    static const char* kNames[] = {"OK",
-                                   "CANCELLED",
-                                   "UNKNOWN",
-                                   "INVALID_ARGUMENT",
-                                   "DEADLINE_EXCEEDED",
-                                   "NOT_FOUND",
-                                   "ALREADY_EXISTS",
-                                   "PERMISSION_DENIED",
-                                   "RESOURCE_EXHAUSTED",
-                                   "FAILED_PRECONDITION",
-                                   "ABORTED",
-                                   "OUT_OF_RANGE",
-                                   "UNIMPLEMENTED",
-                                   "INTERNAL",
-                                   "UNAVAILABLE",
-                                   "DATA_LOSS",
-                                   "UNAUTHENTICATED"};
-    int c = static_cast<int>(code);
-    return c >= 0 && c < 17 ? kNames[c] : "UNKNOWN";
-  }
 
   uint64_t NextKey() {
     uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed);
