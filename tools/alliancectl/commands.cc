@@ -5,6 +5,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -22,7 +23,9 @@
 #include "alliance/v1/insights.grpc.pb.h"
 #include "alliance/v1/intake.grpc.pb.h"
 #include "common/auth.h"
+#include "common/grpc_status.h"
 #include "common/strings.h"
+#include "store/backoff.h"
 #include "tools/alliancectl/connection.h"
 #include "tools/alliancectl/ctl_flags.h"
 #include "tools/alliancectl/output.h"
@@ -441,41 +444,75 @@ int Watch(const Args& /*args*/) {
   for (auto k : *kinds) request.add_kinds(k);
   const int max_alerts = absl::GetFlag(FLAGS_count);
   const absl::Duration run_for = absl::GetFlag(FLAGS_for);
+  const absl::Time end =
+      run_for > absl::ZeroDuration() ? absl::Now() + run_for : absl::InfiniteFuture();
   auto stub = InsightsStub();
-  grpc::ClientContext context;
-  AddApiKey(&context);
-  if (run_for > absl::ZeroDuration())
-    context.set_deadline(absl::ToChronoTime(absl::Now() + run_for));
-  // Without --for the stream has no deadline, but connecting fails fast (no wait for ready).
-  context.set_wait_for_ready(false);
-  std::unique_ptr<grpc::ClientReader<alliance::v1::WatchAlertsResponse>> reader =
-      stub->WatchAlerts(&context, request);
-  alliance::v1::WatchAlertsResponse message;
   int received = 0;
-  std::string cursor = request.cursor();
   bool header_printed = false;
-  while ((max_alerts == 0 || received < max_alerts) && reader->Read(&message)) {
-    cursor = message.cursor();
-    if (message.heartbeat()) {
-      if (Json() && absl::GetFlag(FLAGS_heartbeats)) PrintJson(message);
-      continue;
+  // A stream the server ends (its connection age, a restart, a slow reader cut off) is opened
+  // again from the cursor of the last message received, which says exactly what was delivered,
+  // so no alert is missed or repeated. The waits between attempts grow from 100 ms to 5 s
+  // (store/backoff.h); after kMaxAttemptsWithoutMessage attempts in a row that received
+  // nothing, the watch gives up with the last error.
+  constexpr int kMaxAttemptsWithoutMessage = 8;
+  Backoff backoff({.initial = absl::Milliseconds(100), .max = absl::Seconds(5)});
+  int attempts_without_message = 0;
+  grpc::Status status;
+  while (true) {
+    grpc::ClientContext context;
+    AddApiKey(&context);
+    if (end != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(end));
+    // Without --for the stream has no deadline, but connecting fails fast (no wait for ready).
+    context.set_wait_for_ready(false);
+    std::unique_ptr<grpc::ClientReader<alliance::v1::WatchAlertsResponse>> reader =
+        stub->WatchAlerts(&context, request);
+    alliance::v1::WatchAlertsResponse message;
+    bool got_message = false;
+    while ((max_alerts == 0 || received < max_alerts) && reader->Read(&message)) {
+      got_message = true;
+      request.set_cursor(message.cursor());
+      if (message.heartbeat()) {
+        if (Json() && absl::GetFlag(FLAGS_heartbeats)) PrintJson(message);
+        continue;
+      }
+      ++received;
+      if (Json()) {
+        PrintJson(message);
+        continue;
+      }
+      Table row = AlertTable();
+      AddAlertRow(row, message.alert());
+      row.Print(/*with_header=*/!header_printed);
+      header_printed = true;
     }
-    ++received;
-    if (Json()) {
-      PrintJson(message);
-      continue;
+    if (max_alerts > 0 && received >= max_alerts) {
+      context.TryCancel();
+      reader->Finish();
+      status = grpc::Status::OK;
+      break;
     }
-    Table row = AlertTable();
-    AddAlertRow(row, message.alert());
-    row.Print(/*with_header=*/!header_printed);
-    header_printed = true;
+    status = reader->Finish();
+    const bool time_up = absl::Now() >= end;
+    // UNAVAILABLE: the connection or the server went away; RESOURCE_EXHAUSTED: cut off as a
+    // slow reader (or a limit, which the attempt bound ends). Other codes are final.
+    const bool resumable =
+        status.error_code() == grpc::UNAVAILABLE || status.error_code() == grpc::RESOURCE_EXHAUSTED;
+    if (time_up || !resumable) break;
+    attempts_without_message = got_message ? 0 : attempts_without_message + 1;
+    if (got_message) backoff.Reset();
+    if (attempts_without_message >= kMaxAttemptsWithoutMessage) break;
+    const absl::Duration wait = std::min(backoff.Next(), end - absl::Now());
+    std::fprintf(stderr, "watch: stream ended (%s: %s); resuming in %lld ms from cursor %s\n",
+                 std::string(GrpcCodeName(status.error_code())).c_str(),
+                 status.error_message().c_str(),
+                 static_cast<long long>(absl::ToInt64Milliseconds(wait)), request.cursor().c_str());
+    absl::SleepFor(wait);
   }
-  if (max_alerts > 0 && received >= max_alerts) context.TryCancel();
-  grpc::Status status = reader->Finish();
-  if (!Json()) std::printf("resume with: --cursor=%s\n", cursor.c_str());
-  bool stopped_by_us =
+  if (!Json()) std::printf("resume with: --cursor=%s\n", request.cursor().c_str());
+  const bool stopped_by_us =
       (max_alerts > 0 && received >= max_alerts) ||
-      (run_for > absl::ZeroDuration() && status.error_code() == grpc::DEADLINE_EXCEEDED);
+      (run_for > absl::ZeroDuration() &&
+       (status.error_code() == grpc::DEADLINE_EXCEEDED || absl::Now() >= end));
   if (stopped_by_us || status.ok()) return 0;
   return Failed(status);
 }
