@@ -13,6 +13,7 @@
 #include "services/insights/alert_queries.h"
 #include "services/insights/dyad_queries.h"
 #include "services/insights/erasure.h"
+#include "services/insights/instruments_rpc.h"
 #include "services/insights/tenant.h"
 #include "services/insights/timeline.h"
 #include "services/insights/tokens.h"
@@ -297,6 +298,22 @@ grpc::ServerUnaryReactor* InsightsService::DeleteClientData(
                         {"idempotency_records", response->idempotency_records()}});
                return absl::OkStatus();
              });
+}
+
+grpc::ServerUnaryReactor* InsightsService::ListInstruments(
+    grpc::CallbackServerContext* context, const alliance::v1::ListInstrumentsRequest* /*request*/,
+    alliance::v1::ListInstrumentsResponse* response) {
+  const absl::Time start = absl::Now();
+  // The list is the same for every tenant, so only the key and its scope are checked (an empty
+  // tenant is the key's own); not ResolveCaller, which with auth disabled needs a tenant named.
+  absl::StatusOr<Principal> caller = authorizer_->Authorize(*context, Scope::kRead, "");
+  // No access-log line: instrument definitions are no dyad's or alert's data.
+  if (caller.ok()) *response = insights::ListInstruments(*registry_);
+  grpc::Status out = ToGrpcStatus(caller.status());
+  metrics_->RecordCall("ListInstruments", out.error_code(), absl::Now() - start);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(out);
+  return reactor;
 }
 
 grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* InsightsService::WatchAlerts(

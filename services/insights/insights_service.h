@@ -51,6 +51,10 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   grpc::ServerUnaryReactor* DeleteClientData(
       grpc::CallbackServerContext* context, const alliance::v1::DeleteClientDataRequest* request,
       alliance::v1::DeleteClientDataResponse* response) override;
+  // Answered from the registry in memory, on the calling thread: no Redis, no tenant data.
+  grpc::ServerUnaryReactor* ListInstruments(
+      grpc::CallbackServerContext* context, const alliance::v1::ListInstrumentsRequest* request,
+      alliance::v1::ListInstrumentsResponse* response) override;
   grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* WatchAlerts(
       grpc::CallbackServerContext* context,
       const alliance::v1::WatchAlertsRequest* request) override;
