@@ -369,12 +369,14 @@ TEST_F(OperationsTest, AFailedWriteMidWindowStillReadsEveryReply) {
     ++handed;
     return absl::OkStatus();
   });
+  // DyadWrite holds views: the client ids outlive the calls.
+  const std::vector<std::string> clients = {"c0", "c1", "c2"};
   for (int i = 0; i < 3; ++i) {
     ApplyBatchCall call(layout_, 0, "worker-a", "0");
     DyadWrite w;
     w.tenant = "t1";
     w.therapist = "th";
-    w.client = "c" + std::to_string(i);
+    w.client = clients[static_cast<size_t>(i)];
     if (i == 1) w.alerts.push_back({"alert", "RUPTURE", "HIGH", "{}"});
     call.AddDyad(layout_.DyadState(0, "t1", "th", w.client), std::move(w));
     ASSERT_TRUE(writer.Send(std::move(call).Finish({}, absl::ZeroDuration(), i)).ok());
