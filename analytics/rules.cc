@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "analytics/json_fields.h"
+#include "analytics/summary_rules.h"
 
 namespace alliance::analytics {
 namespace {
@@ -61,6 +62,7 @@ absl::StatusOr<RuleConfig> ParseRuleConfigJson(std::string_view text, std::strin
   check(r.ReadBool("decline_from_baseline_enabled", false, &c.decline_from_baseline_enabled));
   check(ReadInRange(r, "decline_from_baseline_z", 0, 10, true, &c.decline_from_baseline_z));
   check(ReadIntInRange(r, "repair_window_sessions", 1, 100, &c.repair_window_sessions));
+  check(internal::ReadSummaryRules(r, &c.summaries));
   check(r.RejectUnknown());
   if (!s.ok()) return s;
   return c;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "analytics/summary_rules.h"
 
 namespace alliance::analytics {
 
@@ -56,6 +57,9 @@ struct RuleConfig {
 
   // Repair: back to at least the pre-rupture level within this many sessions, else escalate.
   int repair_window_sessions = 3;
+
+  // Therapist summaries (summary_rules.h): keys therapist_active_days, therapist_prior_*.
+  SummaryRules summaries;
 
   bool operator==(const RuleConfig&) const = default;
 };
