@@ -20,6 +20,10 @@ std::string_view KindName(AlertKind kind) {
       return "repaired";
     case AlertKind::kUnrepaired:
       return "unrepaired";
+    case AlertKind::kDisengagement:
+      return "disengagement";
+    case AlertKind::kReengaged:
+      return "reengaged";
   }
   return "unknown";
 }

@@ -40,15 +40,22 @@ struct Rating {
 };
 
 // Values match alliance.v1 enums so conversions are a cast.
-enum class AlertKind { kRupture = 1, kRepaired = 2, kUnrepaired = 3 };
+enum class AlertKind {
+  kRupture = 1,
+  kRepaired = 2,
+  kUnrepaired = 3,
+  kDisengagement = 4,  // dyad-level, see disengagement.h
+  kReengaged = 5
+};
 enum class Reason {
   kBelowCutoff = 1,
   kReliableDrop = 2,
   kDeflection = 3,
   kDecline = 4,
-  kEpisodeFollowUp = 5
+  kEpisodeFollowUp = 5,
+  kClientNotRating = 6,       // disengagement.h
+  kNoRatingDuringRupture = 7  // disengagement.h
 };
-enum class Severity { kInfo = 1, kWarning = 2, kHigh = 3, kCritical = 4 };
 enum class Trend { kUnknown = 0, kImproving = 1, kStable = 2, kDeclining = 3 };
 
 struct Evidence {

@@ -31,6 +31,25 @@ absl::Status ReadIntInRange(ObjectReader& r, std::string_view key, int lo, int h
   return absl::OkStatus();
 }
 
+absl::Status ReadSeverity(ObjectReader& r, std::string_view key, Severity* out) {
+  std::string name;
+  if (!r.Has(key)) return absl::OkStatus();
+  if (absl::Status s = r.ReadString(key, false, &name); !s.ok()) return s;
+  if (name == "info") {
+    *out = Severity::kInfo;
+  } else if (name == "warning") {
+    *out = Severity::kWarning;
+  } else if (name == "high") {
+    *out = Severity::kHigh;
+  } else if (name == "critical") {
+    *out = Severity::kCritical;
+  } else {
+    return FieldError(r.source(), key,
+                      absl::StrCat("'", name, "' is not one of info, warning, high, critical"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RuleConfig> ParseRuleConfigJson(std::string_view text, std::string_view source) {
@@ -63,6 +82,11 @@ absl::StatusOr<RuleConfig> ParseRuleConfigJson(std::string_view text, std::strin
   check(ReadInRange(r, "decline_from_baseline_z", 0, 10, true, &c.decline_from_baseline_z));
   check(ReadIntInRange(r, "repair_window_sessions", 1, 100, &c.repair_window_sessions));
   check(internal::ReadSummaryRules(r, &c.summaries));
+  check(ReadIntInRange(r, "disengagement_therapist_sessions_without_client", 0, 100,
+                       &c.disengagement_therapist_sessions_without_client));
+  check(ReadInRange(r, "disengagement_days_without_rating_open_rupture", 0, 365, false,
+                    &c.disengagement_days_without_rating_open_rupture));
+  check(ReadSeverity(r, "disengagement_severity", &c.disengagement_severity));
   check(r.RejectUnknown());
   if (!s.ok()) return s;
   return c;

@@ -10,6 +10,9 @@
 
 namespace alliance::analytics {
 
+// Values match alliance.v1.Severity.
+enum class Severity { kInfo = 1, kWarning = 2, kHigh = 3, kCritical = 4 };
+
 struct RuleConfig {
   // Rolling picture.
   double ewma_alpha = 0.3;    // weight of the newest session
@@ -57,6 +60,14 @@ struct RuleConfig {
 
   // Repair: back to at least the pre-rupture level within this many sessions, else escalate.
   int repair_window_sessions = 3;
+
+  // Disengagement (disengagement.h): the client stopped rating while the therapist goes on
+  // (N sessions rated by the therapist after the client's last rating), or a dyad with an
+  // open rupture has had no rating at all for D days. Severity of those alerts (reengaged
+  // events are info). 0 disables a trigger.
+  int disengagement_therapist_sessions_without_client = 2;
+  double disengagement_days_without_rating_open_rupture = 14;
+  Severity disengagement_severity = Severity::kHigh;
 
   // Therapist summaries (summary_rules.h): keys therapist_active_days, therapist_prior_*.
   SummaryRules summaries;

@@ -27,12 +27,12 @@ TEST(ParseRuleConfigJsonTest, DefaultFileEqualsCompiledDefaultsAndListsEveryFiel
   ASSERT_TRUE(rules.ok()) << rules.status();
   EXPECT_EQ(*rules, RuleConfig{});
   // Every field is listed, so the file documents every threshold for operators who copy it:
-  // 18 fields plus "$comment". Update this count together with RuleConfig.
+  // 24 fields plus "$comment". Update this count together with RuleConfig.
   size_t keys = 0;
   for (size_t pos = text.find("\": "); pos != std::string::npos; pos = text.find("\": ", pos + 1)) {
     ++keys;
   }
-  EXPECT_EQ(keys, 19u);
+  EXPECT_EQ(keys, 25u);
 }
 
 TEST(ParseRuleConfigJsonTest, EmptyObjectKeepsDefaults) {
@@ -44,6 +44,30 @@ TEST(ParseRuleConfigJsonTest, EmptyObjectKeepsDefaults) {
   EXPECT_TRUE(rules->decline_from_baseline_enabled);
   EXPECT_EQ(rules->decline_from_baseline_z, 3.4);
   EXPECT_EQ(rules->repair_window_sessions, 3);
+}
+
+TEST(ParseRuleConfigJsonTest, DisengagementRulesAndSeverity) {
+  absl::StatusOr<RuleConfig> defaults = ParseRuleConfigJson("{}", "r.json");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->disengagement_therapist_sessions_without_client, 2);
+  EXPECT_EQ(defaults->disengagement_days_without_rating_open_rupture, 14);
+  EXPECT_EQ(defaults->disengagement_severity, Severity::kHigh);
+  absl::StatusOr<RuleConfig> rules = ParseRuleConfigJson(
+      R"({"disengagement_therapist_sessions_without_client": 3,
+          "disengagement_days_without_rating_open_rupture": 10.5,
+          "disengagement_severity": "critical"})",
+      "r.json");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->disengagement_therapist_sessions_without_client, 3);
+  EXPECT_EQ(rules->disengagement_days_without_rating_open_rupture, 10.5);
+  EXPECT_EQ(rules->disengagement_severity, Severity::kCritical);
+  absl::StatusOr<RuleConfig> bad =
+      ParseRuleConfigJson(R"({"disengagement_severity": "urgent"})", "r.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("disengagement_severity"), std::string::npos);
+  EXPECT_FALSE(
+      ParseRuleConfigJson(R"({"disengagement_days_without_rating_open_rupture": -1})", "r.json")
+          .ok());
 }
 
 TEST(ParseRuleConfigJsonTest, OverridesApply) {
