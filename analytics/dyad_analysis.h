@@ -123,6 +123,9 @@ struct SeriesPicture {
   double within_sd = 0;
   Trend trend = Trend::kUnknown;
   std::vector<SubscaleScore> latest_subscales;
+  // Items of the latest session at or below the instrument's item_check_below (information,
+  // never an alert or a reason for at_risk by itself).
+  std::vector<FlaggedItem> latest_flagged_items;
   std::optional<OpenRupture> open_rupture;
   int rupture_count = 0;
   int repaired_count = 0;
@@ -146,7 +149,7 @@ struct TimelinePoint {
   int64_t session_time_ms = 0;
   Rater rater = Rater::kUnspecified;
   std::string instrument_id;
-  Score score;
+  Score score;  // with the session's flagged items
 
   bool operator==(const TimelinePoint&) const = default;
 };

@@ -126,6 +126,16 @@ absl::StatusOr<Score> ScoreAnswers(const Instrument& ins, std::span<const double
     s.pomp = Pomp(s.score, ins.item_min * n, ins.item_max * n);
     score.subscales.push_back(std::move(s));
   }
+  if (ins.item_check_below.has_value()) {
+    // On the scored value: a reverse-scored item answered high scores low, and that is the
+    // trouble sign. Scores sit on the step grid; the margin only absorbs binary noise.
+    const double check = *ins.item_check_below;
+    for (size_t i = 0; i < item_score.size(); ++i) {
+      if (item_score[i] <= check + ins.step * 1e-6) {
+        score.flagged_items.push_back({static_cast<int>(i) + 1, item_score[i], check});
+      }
+    }
+  }
   return score;
 }
 

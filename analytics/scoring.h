@@ -1,5 +1,6 @@
 // Validation and scoring of one rating against its instrument: totals and subscales in native
-// units and as percent of maximum possible (POMP, 0-100), with reverse scoring.
+// units and as percent of maximum possible (POMP, 0-100), with reverse scoring, and the items
+// worth a check-in (item flags, information only).
 #ifndef ALLIANCE_ANALYTICS_SCORING_H_
 #define ALLIANCE_ANALYTICS_SCORING_H_
 
@@ -26,10 +27,24 @@ struct SubscaleScore {
   bool operator==(const SubscaleScore&) const = default;
 };
 
+// An item whose score is at or below the instrument's item_check_below: worth a check-in at
+// the next session, never an alert by itself. Carries the item number and its score, never text.
+struct FlaggedItem {
+  int item = 0;  // 1-based
+  // The item's score after reverse scoring (the answer itself for an item that is not
+  // reversed): a low score is what signals trouble, whichever way the item was worded.
+  double value = 0;
+  double check_value = 0;  // the instrument's item_check_below
+
+  bool operator==(const FlaggedItem&) const = default;
+};
+
 struct Score {
   double total = 0;
   double pomp = 0;
   std::vector<SubscaleScore> subscales;  // in definition order
+  // Items at or below item_check_below, in item order; empty when the instrument sets none.
+  std::vector<FlaggedItem> flagged_items;
 
   bool operator==(const Score&) const = default;
 };
@@ -41,7 +56,8 @@ absl::Status ValidateAnswers(const Instrument& instrument, std::span<const Answe
 // Orders validated answers by item: result[i] is item i+1.
 std::vector<double> AnswersByItem(const Instrument& instrument, std::span<const Answer> answers);
 
-// Scores answers given by item (size == item_count). INVALID_ARGUMENT when they do not fit.
+// Scores answers given by item (size == item_count), and flags the items whose score is at or
+// below the instrument's item_check_below. INVALID_ARGUMENT when they do not fit.
 absl::StatusOr<Score> ScoreAnswers(const Instrument& instrument,
                                    std::span<const double> answers_by_item);
 

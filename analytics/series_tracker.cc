@@ -334,12 +334,14 @@ void SeriesTracker::FillPicture(SeriesPicture* out) const {
   p.below_cutoff = false;
   p.trend = Trend::kUnknown;
   p.latest_subscales.clear();
+  p.latest_flagged_items.clear();
   if (n == 0) return;
   const SeriesEntry& last = entries_.back();
   p.last_session_number = last.session_number;
   p.latest = last.score.total;
   p.latest_pomp = last.score.pomp;
   p.latest_subscales = last.score.subscales;
+  p.latest_flagged_items = last.score.flagged_items;
   p.below_cutoff = IsConcern(p.latest);
   p.ewma = ewma_;
   size_t k = std::min(n, static_cast<size_t>(r.recent_window));
