@@ -35,6 +35,34 @@ void LogRefused(std::string_view name, std::string_view why) {
   LogError("metric_refused", {{"metric", name}, {"error", why}});
 }
 
+// The wrapper of `labels` in `family` (a prometheus::Family<Metric>*), made on first use; when
+// there is no family, or prometheus-cpp refuses the labels, an orphan: a wrapper of a metric of
+// no registry that `keep` holds alive and nothing exports.
+template <typename Wrapper, typename Metric, typename MakeOrphan, typename... AddArgs>
+Wrapper* WrapOrOrphan(void* family,
+                      absl::flat_hash_map<std::string, std::unique_ptr<Wrapper>>* wrappers,
+                      std::string_view name,
+                      const std::vector<std::pair<std::string, std::string>>& labels,
+                      std::vector<std::shared_ptr<void>>& keep, MakeOrphan make_orphan,
+                      const AddArgs&... add_args) {
+  if (family != nullptr) {
+    std::unique_ptr<Wrapper>& wrapper = (*wrappers)[LabelKey(labels)];
+    if (wrapper != nullptr) return wrapper.get();
+    try {
+      auto* typed = static_cast<prometheus::Family<Metric>*>(family);
+      wrapper = std::make_unique<Wrapper>(&typed->Add(ToPrometheus(labels), add_args...));
+      return wrapper.get();
+    } catch (const std::exception& e) {
+      LogRefused(name, e.what());
+    }
+  }
+  std::shared_ptr<Metric> orphan = make_orphan();
+  auto orphan_wrapper = std::make_shared<Wrapper>(orphan.get());
+  keep.push_back(std::move(orphan));
+  keep.push_back(orphan_wrapper);
+  return orphan_wrapper.get();
+}
+
 }  // namespace
 
 void Counter::Increment(double by) { counter_->Increment(by); }
@@ -84,56 +112,26 @@ void* MetricsRegistry::FamilyFor(const std::string& name, const std::string& hel
   return family.family;
 }
 
-void MetricsRegistry::KeepOrphan(std::shared_ptr<void> metric) {
-  orphan_metrics_.push_back(std::move(metric));
-}
-
-Counter* MetricsRegistry::GetCounter(
-    std::string_view name, std::string_view help,
-    const std::vector<std::pair<std::string, std::string>>& labels) {
+Counter* MetricsRegistry::GetCounter(std::string_view name, std::string_view help,
+                                     const Labels& labels) {
   absl::MutexLock lock(&mu_);
   void* family = FamilyFor(std::string(name), std::string(help), "counter");
-  if (family != nullptr) {
-    std::unique_ptr<Counter>& slot = families_[std::string(name)].counters[LabelKey(labels)];
-    if (slot != nullptr) return slot.get();
-    try {
-      auto* f = static_cast<prometheus::Family<prometheus::Counter>*>(family);
-      slot = std::make_unique<Counter>(&f->Add(ToPrometheus(labels)));
-      return slot.get();
-    } catch (const std::exception& e) {
-      LogRefused(name, e.what());
-    }
-  }
-  auto orphan = std::make_shared<prometheus::Counter>();
-  orphan_counters_.push_back(std::make_unique<Counter>(orphan.get()));
-  KeepOrphan(std::move(orphan));
-  return orphan_counters_.back().get();
+  return WrapOrOrphan<Counter, prometheus::Counter>(
+      family, family != nullptr ? &families_[std::string(name)].counters : nullptr, name, labels,
+      orphan_metrics_, [] { return std::make_shared<prometheus::Counter>(); });
 }
 
 Gauge* MetricsRegistry::GetGauge(std::string_view name, std::string_view help,
-                                 const std::vector<std::pair<std::string, std::string>>& labels) {
+                                 const Labels& labels) {
   absl::MutexLock lock(&mu_);
   void* family = FamilyFor(std::string(name), std::string(help), "gauge");
-  if (family != nullptr) {
-    std::unique_ptr<Gauge>& slot = families_[std::string(name)].gauges[LabelKey(labels)];
-    if (slot != nullptr) return slot.get();
-    try {
-      auto* f = static_cast<prometheus::Family<prometheus::Gauge>*>(family);
-      slot = std::make_unique<Gauge>(&f->Add(ToPrometheus(labels)));
-      return slot.get();
-    } catch (const std::exception& e) {
-      LogRefused(name, e.what());
-    }
-  }
-  auto orphan = std::make_shared<prometheus::Gauge>();
-  orphan_gauges_.push_back(std::make_unique<Gauge>(orphan.get()));
-  KeepOrphan(std::move(orphan));
-  return orphan_gauges_.back().get();
+  return WrapOrOrphan<Gauge, prometheus::Gauge>(
+      family, family != nullptr ? &families_[std::string(name)].gauges : nullptr, name, labels,
+      orphan_metrics_, [] { return std::make_shared<prometheus::Gauge>(); });
 }
 
-Histogram* MetricsRegistry::GetHistogram(
-    std::string_view name, std::string_view help, const std::vector<double>& bounds,
-    const std::vector<std::pair<std::string, std::string>>& labels) {
+Histogram* MetricsRegistry::GetHistogram(std::string_view name, std::string_view help,
+                                         const std::vector<double>& bounds, const Labels& labels) {
   absl::MutexLock lock(&mu_);
   // prometheus-cpp throws on bounds that are not strictly increasing: refuse them here.
   const bool bounds_ok = std::adjacent_find(bounds.begin(), bounds.end(), [](double a, double b) {
@@ -141,21 +139,13 @@ Histogram* MetricsRegistry::GetHistogram(
                          }) == bounds.end();
   if (!bounds_ok) LogRefused(name, "histogram bounds are not strictly increasing");
   void* family = bounds_ok ? FamilyFor(std::string(name), std::string(help), "histogram") : nullptr;
-  if (family != nullptr) {
-    std::unique_ptr<Histogram>& slot = families_[std::string(name)].histograms[LabelKey(labels)];
-    if (slot != nullptr) return slot.get();
-    try {
-      auto* f = static_cast<prometheus::Family<prometheus::Histogram>*>(family);
-      slot = std::make_unique<Histogram>(&f->Add(ToPrometheus(labels), bounds));
-      return slot.get();
-    } catch (const std::exception& e) {
-      LogRefused(name, e.what());
-    }
-  }
-  auto orphan = std::make_shared<prometheus::Histogram>(prometheus::Histogram::BucketBoundaries{});
-  orphan_histograms_.push_back(std::make_unique<Histogram>(orphan.get()));
-  KeepOrphan(std::move(orphan));
-  return orphan_histograms_.back().get();
+  return WrapOrOrphan<Histogram, prometheus::Histogram>(
+      family, family != nullptr ? &families_[std::string(name)].histograms : nullptr, name, labels,
+      orphan_metrics_,
+      [] {
+        return std::make_shared<prometheus::Histogram>(prometheus::Histogram::BucketBoundaries{});
+      },
+      bounds);
 }
 
 void MetricsRegistry::AddCollector(std::function<void()> collector) {

@@ -106,15 +106,11 @@ class MetricsRegistry {
   // refuses it or the name is taken by another type.
   void* FamilyFor(const std::string& name, const std::string& help, const char* type)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Keeps a metric that is not exported alive for the registry's lifetime.
-  void KeepOrphan(std::shared_ptr<void> metric) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::shared_ptr<prometheus::Registry> registry_;
   mutable absl::Mutex mu_;
   absl::node_hash_map<std::string, Family> families_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::unique_ptr<Counter>> orphan_counters_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::unique_ptr<Gauge>> orphan_gauges_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::unique_ptr<Histogram>> orphan_histograms_ ABSL_GUARDED_BY(mu_);
+  // Orphans (see Family) and their wrappers, alive for the registry's lifetime.
   std::vector<std::shared_ptr<void>> orphan_metrics_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void()>> collectors_ ABSL_GUARDED_BY(mu_);
 };
