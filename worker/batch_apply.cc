@@ -59,7 +59,7 @@ struct CallInfo {
   // Apply calls: per dyad in the call, the counts to book when it is applied.
   struct Booking {
     int ratings = 0, duplicates = 0, acked = 0;
-    std::array<int, 4> alerts_by_kind{};  // index: alliance.v1.AlertKind
+    std::array<int, 6> alerts_by_kind{};  // index: alliance.v1.AlertKind
     const std::string* dyad_key = nullptr;
   };
   std::vector<Booking> bookings;
@@ -233,7 +233,8 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     return writer->Send(std::move(write));
   };
 
-  google::protobuf::Timestamp now = google::protobuf::util::TimeUtil::GetCurrentTime();
+  google::protobuf::Timestamp now =
+      google::protobuf::util::TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(clock_->Now()));
   for (size_t i = 0; i < dyads.size() && written.ok(); ++i) {
     DyadWork& w = dyads[i];
     if (!w.record_ok) continue;
@@ -264,12 +265,12 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
       write.index_member = absl::StrCat(d.therapist_id, ":", d.client_id);
     }
     write.alerts.reserve(update.new_alerts.size());
-    std::array<int, 4> alerts_by_kind{};
+    std::array<int, 6> alerts_by_kind{};
     for (const alliance::v1::Alert& a : update.new_alerts) {
       write.alerts.push_back(
           {a.alert_id(), AlertKindName(a.kind()), SeverityName(a.severity()), AlertJson(a)});
       const int kind = static_cast<int>(a.kind());
-      ++alerts_by_kind[kind >= 0 && kind < 4 ? static_cast<size_t>(kind) : 0];
+      ++alerts_by_kind[kind >= 0 && kind < 6 ? static_cast<size_t>(kind) : 0];
     }
     write.entry_ids.reserve(w.items.size());
     for (const DecodedFeedback& f : w.items) write.entry_ids.push_back(f.stream_id);

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 
+#include "google/protobuf/util/time_util.h"
 #include "worker/dyad_update.h"
+#include "worker/engagement.h"
 #include "worker/record_convert.h"
 
 namespace alliance::worker {
@@ -74,6 +76,7 @@ DyadState::DyadState(const analytics::InstrumentRegistry& registry,
   for (const alliance::v1::Alert& a : record.alerts()) {
     alert_ids_.insert(a.alert_id());
     AppendField(kAlertTag, a.SerializeAsString(), &alerts_bytes_);
+    FollowEngagement(a, &open_disengagement_);
   }
   record.GetReflection()->GetUnknownFields(record).SerializeToString(&unknown_bytes_);
 }
@@ -177,10 +180,58 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
                      });
     for (const analytics::AlertEvent& event : reported) raise(event);
   }
+  // Disengagement and re-engagement, after the rupture events of the same ratings. The
+  // no-rating trigger is the timer's (EvaluateEngagement below): at time 0 it is never due,
+  // so a backfill of old sessions does not raise and close an episode at every batch.
+  const analytics::EngagementFacts facts = analytics::EngagementOf(analysis);
+  analytics::EngagementEvaluation engagement =
+      analytics::EvaluateEngagement(dyad_, *rules_, facts, open_disengagement_, 0);
+  for (const analytics::AlertEvent& event : engagement.events) raise(event);
+  open_disengagement_ = std::move(engagement.open);
+  if (!open_disengagement_.has_value()) {
+    update.disengagement_due_ms = analytics::StaleRuptureDueAt(*rules_, facts);
+  }
   update.head = SerializeHead(picture);
   update.replace_log = !log_stored_;
   if (update.replace_log) {
     update.log.reserve(ratings_bytes_.size() + alerts_bytes_.size());
+    update.log.append(ratings_bytes_).append(alerts_bytes_);
+  } else {
+    update.log = std::move(appended);
+  }
+  log_stored_ = true;  // once this write lands; if it does not, the caller drops the state
+  return update;
+}
+
+DyadState::Update DyadState::EvaluateEngagement(const google::protobuf::Timestamp& now) {
+  Update update;
+  const analytics::DyadAnalysis& analysis = analyzer_.analysis();
+  const analytics::EngagementFacts facts = analytics::EngagementOf(analysis);
+  analytics::EngagementEvaluation engagement = analytics::EvaluateEngagement(
+      dyad_, *rules_, facts, open_disengagement_,
+      google::protobuf::util::TimeUtil::TimestampToMilliseconds(now));
+  open_disengagement_ = std::move(engagement.open);
+  if (!open_disengagement_.has_value()) {
+    update.disengagement_due_ms = analytics::StaleRuptureDueAt(*rules_, facts);
+  }
+  std::string appended;
+  for (const analytics::AlertEvent& event : engagement.events) {
+    if (!alert_ids_.insert(event.alert_id).second) continue;  // raised before
+    alliance::v1::Alert alert = AlertFromEvent(dyad_, event);
+    *alert.mutable_detected_at() = now;
+    const size_t from = alerts_bytes_.size();
+    AppendField(kAlertTag, alert.SerializeAsString(), &alerts_bytes_);
+    appended.append(alerts_bytes_, from);
+    update.new_alerts.push_back(std::move(alert));
+  }
+  if (update.new_alerts.empty()) return update;
+  update.changed = true;
+  ++version_;
+  alliance::v1::Dyad picture = DyadFromAnalysis(dyad_, analysis);
+  *picture.mutable_updated_at() = now;
+  update.head = SerializeHead(picture);
+  update.replace_log = !log_stored_;
+  if (update.replace_log) {
     update.log.append(ratings_bytes_).append(alerts_bytes_);
   } else {
     update.log = std::move(appended);

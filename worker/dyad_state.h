@@ -9,6 +9,7 @@
 #define ALLIANCE_WORKER_DYAD_STATE_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <tuple>
@@ -17,6 +18,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "alliance/internal/v1/records.pb.h"
 #include "alliance/v1/common.pb.h"
+#include "analytics/disengagement.h"
 #include "analytics/dyad_analyzer.h"
 #include "analytics/rating_id_set.h"
 #include "analytics/registry.h"
@@ -47,6 +49,9 @@ class DyadState {
     std::vector<alliance::v1::Alert> new_alerts;
     int ratings_added = 0;
     int duplicates = 0;
+    // When the no-rating-during-rupture trigger becomes due (Unix ms), if it can
+    // (analytics::StaleRuptureDueAt with no disengagement episode open).
+    std::optional<int64_t> disengagement_due_ms;
   };
 
   // Applies `incoming` (deduplicated by rating id) and advances the version when anything is
@@ -54,8 +59,14 @@ class DyadState {
   // caller must drop the state.
   Update Apply(std::span<const DecodedFeedback> incoming, const google::protobuf::Timestamp& now);
 
+  // Evaluates disengagement (analytics/disengagement.h) at `now` without a new rating, for the
+  // timer: changed (a new version with the new alerts) only when an event is raised.
+  Update EvaluateEngagement(const google::protobuf::Timestamp& now);
+
   // Version of the record this state describes (0: never written).
   int64_t version() const { return version_; }
+  // The analysis of the record this state describes.
+  const analytics::DyadAnalysis& analysis() const { return analyzer_.analysis(); }
 
  private:
   // SortRatings' order: session, rater, instrument, rating id.
@@ -87,6 +98,8 @@ class DyadState {
   std::string unknown_bytes_;
   // The stored log holds exactly ratings_bytes_' and alerts_bytes_' elements, each in order.
   bool log_stored_ = false;
+  // The disengagement episode open after the alerts raised so far (analytics/disengagement.h).
+  std::optional<analytics::OpenDisengagement> open_disengagement_;
 };
 
 }  // namespace alliance::worker

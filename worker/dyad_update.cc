@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "worker/engagement.h"
 #include "worker/record_convert.h"
 
 namespace alliance::worker {
@@ -71,6 +72,23 @@ DyadUpdate UpdateDyad(const analytics::InstrumentRegistry& registry,
     bool known = std::any_of(raised.begin(), raised.begin() + old_alerts,
                              [&](const auto& a) { return a.alert_id() == event.alert_id; });
     if (known) continue;
+    alliance::v1::Alert alert = AlertFromEvent(dyad, event);
+    *alert.mutable_detected_at() = now;
+    *update.record.add_alerts() = alert;
+    update.new_alerts.push_back(std::move(alert));
+  }
+  // Disengagement (analytics/disengagement.h), from the episode the record's alerts left open.
+  std::optional<analytics::OpenDisengagement> open;
+  for (int i = 0; i < old_alerts; ++i) FollowEngagement(update.record.alerts(i), &open);
+  // As DyadState::Apply: the no-rating trigger is the timer's (never due at time 0).
+  analytics::EngagementEvaluation engagement =
+      analytics::EvaluateEngagement(dyad, rules, analytics::EngagementOf(analysis), open, 0);
+  for (const analytics::AlertEvent& event : engagement.events) {
+    const auto& raised = update.record.alerts();
+    if (std::any_of(raised.begin(), raised.end(),
+                    [&](const auto& a) { return a.alert_id() == event.alert_id; })) {
+      continue;
+    }
     alliance::v1::Alert alert = AlertFromEvent(dyad, event);
     *alert.mutable_detected_at() = now;
     *update.record.add_alerts() = alert;

@@ -152,6 +152,10 @@ std::string_view AlertKindName(pb::AlertKind kind) {
       return "repaired";
     case pb::ALERT_KIND_UNREPAIRED:
       return "unrepaired";
+    case pb::ALERT_KIND_DISENGAGEMENT:
+      return "disengagement";
+    case pb::ALERT_KIND_REENGAGED:
+      return "reengaged";
     default:
       return "unspecified";
   }

@@ -23,6 +23,7 @@
 #include "store/feedback_reads.h"
 #include "store/keys.h"
 #include "store/store_flags.h"
+#include "worker/clock.h"
 #include "worker/dyad_cache.h"
 #include "worker/worker_config.h"
 #include "worker/worker_metrics.h"
@@ -93,6 +94,7 @@ class Worker {
   analytics::RuleConfig rules_;
   WorkerMetrics* metrics_;
   std::function<void(bool)> on_redis_health_;
+  std::unique_ptr<Clock> clock_;  // `now` of detected_at and disengagement (clock.h)
 
   std::unique_ptr<WorkerRedis> redis_;
   std::vector<Partition> partitions_;

@@ -33,6 +33,9 @@ ABSL_FLAG(int64_t, data_retention_ms, 0,
           "this long after its last write, and alert and dead-letter entries older than this "
           "are trimmed. 0: kept until erased.");
 ABSL_FLAG(int32_t, maintenance_ms, 1000, "Interval of trimming and of lag/pending metrics, in ms.");
+ABSL_FLAG(std::string, test_now_file, "",
+          "For tests only: the worker's clock (detected_at, disengagement) reads the Unix time in "
+          "ms from this file instead of the system clock. Never set in production.");
 ABSL_FLAG(int64_t, consumer_retire_ms, 600000,
           "Remove a consumer of another worker from a partition's group once it holds no pending "
           "entry and was idle this long, in ms (a restarted worker gets a new id); 0: never.");
@@ -100,6 +103,7 @@ absl::StatusOr<WorkerConfig> WorkerConfigFromFlags() {
   int maintenance_ms = absl::GetFlag(FLAGS_maintenance_ms);
   if (maintenance_ms < 10) return absl::InvalidArgumentError("--maintenance_ms must be >= 10");
   c.maintenance_interval = absl::Milliseconds(maintenance_ms);
+  c.test_now_file = absl::GetFlag(FLAGS_test_now_file);
   int64_t consumer_retire_ms = absl::GetFlag(FLAGS_consumer_retire_ms);
   if (consumer_retire_ms < 0) {
     return absl::InvalidArgumentError("--consumer_retire_ms must be >= 0");

@@ -52,6 +52,8 @@ struct WorkerConfig {
   // Bounds of the reconnect backoff.
   absl::Duration backoff_min = absl::Milliseconds(50);
   absl::Duration backoff_max = absl::Seconds(2);
+  // Test-only: read `now` (Unix ms) from this file instead of the system clock (clock.h).
+  std::string test_now_file;
 };
 
 // Builds the configuration from the worker's flags, validating ranges.

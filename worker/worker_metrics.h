@@ -29,10 +29,11 @@ struct WorkerMetrics {
   Counter* duplicates_skipped;
   Counter* entries_acked;
   // Alert events appended to the streams, by kind (index: alliance.v1.AlertKind; label `kind`
-  // as the alert stream spells it, "rupture", "repaired", "unrepaired").
-  std::array<Counter*, 4> alerts_emitted{};
+  // as the alert stream spells it, "rupture", "repaired", "unrepaired", "disengagement",
+  // "reengaged").
+  std::array<Counter*, 6> alerts_emitted{};
   Counter* AlertsEmitted(int kind) {
-    return alerts_emitted[kind >= 0 && kind < 4 ? static_cast<size_t>(kind) : 0];
+    return alerts_emitted[kind >= 0 && kind < 6 ? static_cast<size_t>(kind) : 0];
   }
   Counter* processing_failures;
   Counter* version_conflicts;
