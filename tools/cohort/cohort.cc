@@ -45,7 +45,12 @@ enum class Scenario {
   kGap,
   kReliableDip,
   kHaq,
-  kSai
+  kSai,
+  kSlowDecline,
+  kClientStopsRating,
+  kClientPausesRating,
+  kRuptureThenSilence,
+  kItemFlags
 };
 
 struct Plan {
@@ -56,8 +61,20 @@ struct Plan {
   int min_sessions;
 };
 
+// Sessions at which the client does not rate while the therapist still does.
+bool ClientSkips(Scenario s, int n, int sessions) {
+  switch (s) {
+    case Scenario::kClientStopsRating:
+      return n > sessions - 4;  // the last four sessions rated by the therapist alone
+    case Scenario::kClientPausesRating:
+      return n >= 8 && n <= 10;  // three sessions without, then the client rates again
+    default:
+      return false;
+  }
+}
+
 Plan PlanFor(int dyad_index) {
-  // 40 dyads by default: mostly stable, with every situation represented several times.
+  // 50 dyads by default: mostly stable, with every situation represented at least twice.
   static const Scenario kCycle[] = {Scenario::kStable,
                                     Scenario::kCeiling,
                                     Scenario::kStable,
@@ -77,7 +94,12 @@ Plan PlanFor(int dyad_index) {
                                     Scenario::kDeclineUnrepaired,
                                     Scenario::kCeiling,
                                     Scenario::kSai,
-                                    Scenario::kStable};
+                                    Scenario::kStable,
+                                    Scenario::kSlowDecline,
+                                    Scenario::kClientStopsRating,
+                                    Scenario::kItemFlags,
+                                    Scenario::kRuptureThenSilence,
+                                    Scenario::kClientPausesRating};
   Scenario s = kCycle[dyad_index % (sizeof kCycle / sizeof kCycle[0])];
   switch (s) {
     case Scenario::kStable:
@@ -96,6 +118,16 @@ Plan PlanFor(int dyad_index) {
       return {s, "stable-haq", "haq-ii", "", 10};
     case Scenario::kSai:
       return {s, "stable-sai", "sai", "", 10};
+    case Scenario::kSlowDecline:
+      return {s, "slow-decline", "wai-sr", "wai-sr-t", 18};
+    case Scenario::kClientStopsRating:
+      return {s, "client-stops-rating", "srs", "wai-sr-t", 12};
+    case Scenario::kClientPausesRating:
+      return {s, "client-pauses-rating", "srs", "wai-sr-t", 14};
+    case Scenario::kRuptureThenSilence:
+      return {s, "rupture-then-silence", "srs", "wai-sr-t", 10};
+    case Scenario::kItemFlags:
+      return {s, "item-check-flags", "srs", "", 12};
   }
   return {s, "stable", "srs", "", 10};
 }
@@ -135,6 +167,25 @@ Target ClientTarget(Scenario s, int n, double level) {
     case Scenario::kHaq:
     case Scenario::kSai:
       return {level, 3.0, "", 0};
+    case Scenario::kSlowDecline: {
+      // Withdrawal: from session 5 the total sinks by ~1.25 WAI-SR points (2.6 POMP) a
+      // session and never comes back. No step between sessions is a reliable change (the
+      // classic bound is 6.65 points); the fall from the baseline becomes one after about
+      // eight sessions, which only the decline rules can see.
+      double fall = std::max(0, n - 4) * 2.6;
+      return {level - fall, 0.8, fall > 0 ? "bond" : "", fall > 0 ? 3.0 : 0};
+    }
+    case Scenario::kClientStopsRating:
+    case Scenario::kClientPausesRating:
+      return {level, 2.0, "", 0};  // steady while the client rates
+    case Scenario::kRuptureThenSilence:
+      // A sudden break at the last rated session (session 6), then nobody rates any more.
+      if (n == 6) return {70, 1.0, "relationship", 10};
+      return {level, 1.5, "", 0};
+    case Scenario::kItemFlags:
+      // A steady total near 38 of 40, but the goals line keeps sitting around 9: a check-in
+      // on goals at some sessions, never a rupture.
+      return {level, 1.0, "goals", 9.0, 92.5};
   }
   return {level, 2.0, "", 0};
 }
@@ -157,6 +208,14 @@ double ClientLevel(Scenario s, Rng& rng) {
       return 78 + rng.Uniform() * 6;
     case Scenario::kSai:
       return 80 + rng.Uniform() * 6;
+    case Scenario::kSlowDecline:
+      return 84 + rng.Uniform() * 4;
+    case Scenario::kClientStopsRating:
+    case Scenario::kClientPausesRating:
+    case Scenario::kRuptureThenSilence:
+      return 93 + rng.Uniform() * 3;
+    case Scenario::kItemFlags:
+      return 95 + rng.Uniform() * 1;
   }
   return 90;
 }
@@ -168,7 +227,10 @@ double TherapistPomp(Scenario s, int n) {
     case Scenario::kDeclineUnrepaired:
       return 70 - std::clamp(n - 4, 0, 6) * 2.0;
     case Scenario::kVRepaired:
+    case Scenario::kRuptureThenSilence:
       return n == 6 ? 58 : 72;
+    case Scenario::kSlowDecline:
+      return 72 - std::max(0, n - 4) * 0.8;  // the therapist notices less of it
     default:
       return 72;
   }
@@ -247,9 +309,17 @@ std::vector<SampleRating> GenerateCohort(const analytics::InstrumentRegistry& re
     std::string therapist = absl::StrFormat("th-%02d", d / 5 + 1);
     std::string client = absl::StrFormat("cl-%03d", d + 1);
     int sessions = std::max(plan.min_sessions, rng.Between(10, 20));
+    // Sessions with a rating from anyone; after them the dyad falls silent (dropout).
+    int rated_sessions = sessions;
+    if (plan.scenario == Scenario::kRuptureThenSilence) {
+      // Six rated sessions, the last of them the rupture, then five weeks without a rating
+      // from anyone by the cohort's last session day.
+      sessions = 11;
+      rated_sessions = 6;
+    }
     double level = ClientLevel(plan.scenario, rng);
     absl::Duration offset = absl::Hours(rng.Between(8, 18)) + absl::Minutes(15 * rng.Between(0, 3));
-    for (int n = 1; n <= sessions; ++n) {
+    for (int n = 1; n <= rated_sessions; ++n) {
       absl::Time when =
           options.last_session - absl::Hours(24 * 7) * (sessions - n) + offset - absl::Hours(24);
       SampleRating base;
@@ -261,12 +331,15 @@ std::vector<SampleRating> GenerateCohort(const analytics::InstrumentRegistry& re
       base.session_time = when;
       base.scenario = plan.name;
 
-      SampleRating client_rating = base;
-      client_rating.rater = "client";
-      client_rating.instrument_id = client_form->id;
-      client_rating.idempotency_id = absl::StrCat(base.session_id, "-client");
-      client_rating.answers = DrawAnswers(*client_form, ClientTarget(plan.scenario, n, level), rng);
-      out.push_back(std::move(client_rating));
+      if (!ClientSkips(plan.scenario, n, sessions)) {
+        SampleRating client_rating = base;
+        client_rating.rater = "client";
+        client_rating.instrument_id = client_form->id;
+        client_rating.idempotency_id = absl::StrCat(base.session_id, "-client");
+        client_rating.answers =
+            DrawAnswers(*client_form, ClientTarget(plan.scenario, n, level), rng);
+        out.push_back(std::move(client_rating));
+      }
 
       if (therapist_form != nullptr) {
         SampleRating therapist_rating = base;

@@ -1,7 +1,9 @@
 // Synthetic sample cohort: dozens of dyads with 10-20 sessions each, client and therapist
 // ratings, covering the situations the product must tell apart (stable dyads, ceiling-effect
 // noise, a V-shaped rupture that is repaired, a multi-session decline that is not, a
-// client-therapist gap). Deterministic for a given seed.
+// client-therapist gap, a slow decline with no reliable step, a client who stops or pauses
+// rating while the therapist goes on, a rupture after which nobody rates, items at the
+// check-in value without a rupture). Deterministic for a given seed and last session day.
 #ifndef ALLIANCE_TOOLS_COHORT_COHORT_H_
 #define ALLIANCE_TOOLS_COHORT_COHORT_H_
 
@@ -31,7 +33,9 @@ struct SampleRating {
 struct CohortOptions {
   uint64_t seed = 20261125;
   std::string tenant_id = "demo-clinic";
-  int dyads = 40;
+  int dyads = 50;
+  // Every dyad's last session (a silent dyad's planned one) falls on the day before, 08:00 to
+  // 18:45 UTC, the earlier sessions a week apart.
   absl::Time last_session = absl::FromCivil(absl::CivilDay(2026, 11, 20), absl::UTCTimeZone());
 };
 
