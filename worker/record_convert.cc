@@ -38,6 +38,16 @@ void FillSubscales(const std::vector<analytics::SubscaleScore>& from,
   }
 }
 
+void FillFlaggedItems(const std::vector<analytics::FlaggedItem>& from,
+                      google::protobuf::RepeatedPtrField<pb::FlaggedItem>* to) {
+  for (const analytics::FlaggedItem& f : from) {
+    pb::FlaggedItem* out = to->Add();
+    out->set_item(f.item);
+    out->set_value(f.value);
+    out->set_check_value(f.check_value);
+  }
+}
+
 void FillSeries(const analytics::SeriesPicture& s, pb::SeriesPicture* out) {
   out->set_rater(static_cast<pb::Rater>(s.rater));
   out->set_instrument_id(s.instrument_id);
@@ -66,6 +76,7 @@ void FillSeries(const analytics::SeriesPicture& s, pb::SeriesPicture* out) {
   out->set_rupture_count(s.rupture_count);
   out->set_repaired_count(s.repaired_count);
   out->set_below_cutoff(s.below_cutoff);
+  FillFlaggedItems(s.latest_flagged_items, out->mutable_latest_flagged_items());
 }
 
 }  // namespace

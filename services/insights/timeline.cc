@@ -1,4 +1,5 @@
-// Timeline building from a DyadRecord. Answers stay inside this function: only scores leave.
+// Timeline building from a DyadRecord. Answers stay inside this function: only scores leave
+// (and, for items at or below the instrument's item_check_below, item numbers and scores).
 #include "services/insights/timeline.h"
 
 #include <algorithm>
@@ -37,6 +38,13 @@ alliance::v1::GetDyadTimelineResponse BuildTimeline(
           out->set_name(sub.name);
           out->set_score(sub.score);
           out->set_pomp(sub.pomp);
+        }
+        // Item numbers and scores only: the check-in flags, never an alert by themselves.
+        for (const analytics::FlaggedItem& flag : score->flagged_items) {
+          alliance::v1::FlaggedItem* out = point->add_flagged_items();
+          out->set_item(flag.item);
+          out->set_value(flag.value);
+          out->set_check_value(flag.check_value);
         }
       }
     }

@@ -1,5 +1,6 @@
-// A dyad's session-by-session timeline: every stored rating scored with its instrument, and
-// the alert events raised at that session for that rater and instrument.
+// A dyad's session-by-session timeline: every stored rating scored with its instrument, its
+// flagged items (information only), and the alert events raised at that session for that
+// rater and instrument.
 #ifndef ALLIANCE_SERVICES_INSIGHTS_TIMELINE_H_
 #define ALLIANCE_SERVICES_INSIGHTS_TIMELINE_H_
 
