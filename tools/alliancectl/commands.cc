@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -110,6 +111,18 @@ absl::StatusOr<alliance::v1::AlertStatus> ParseStatus(const std::string& text) {
   alliance::v1::AlertStatus s;
   if (alliance::v1::AlertStatus_Parse("ALERT_STATUS_" + absl::AsciiStrToUpper(text), &s)) return s;
   return absl::InvalidArgumentError("--status: open, acknowledged or resolved");
+}
+
+// "item 2 = 8.7 (<= 9), item 4 = 9.0 (<= 9)": items at or below the check value; "-" if none.
+std::string FlaggedItemsText(
+    const google::protobuf::RepeatedPtrField<alliance::v1::FlaggedItem>& flags) {
+  if (flags.empty()) return "-";
+  std::string text;
+  for (const alliance::v1::FlaggedItem& f : flags) {
+    absl::StrAppend(&text, text.empty() ? "" : ", ", "item ", f.item(), " = ", Fixed(f.value()),
+                    " (<= ", absl::StrFormat("%g", f.check_value()), ")");
+  }
+  return text;
 }
 
 // One row per rater and instrument series; AT_RISK is the series' own (SeriesRisk).
@@ -288,6 +301,12 @@ int ShowDyad(const Args& /*args*/) {
     }
     std::printf("%s\n", line.c_str());
   }
+  // Check-in flags of the latest session (information, never an alert).
+  for (const alliance::v1::SeriesPicture& s : d.series()) {
+    if (s.latest_flagged_items().empty()) continue;
+    std::printf("%s %s flagged items (latest session): %s\n", RaterName(s.rater()).c_str(),
+                s.instrument_id().c_str(), FlaggedItemsText(s.latest_flagged_items()).c_str());
+  }
   return 0;
 }
 
@@ -371,7 +390,8 @@ int Timeline(const Args& /*args*/) {
     PrintJson(response);
     return 0;
   }
-  Table table({"SESSION", "TIME", "RATER", "INSTRUMENT", "TOTAL", "POMP", "ALERTS"});
+  Table table(
+      {"SESSION", "TIME", "RATER", "INSTRUMENT", "TOTAL", "POMP", "FLAGGED_ITEMS", "ALERTS"});
   for (const alliance::v1::TimelinePoint& p : response.points()) {
     std::string alerts;
     for (const auto& a : p.alerts()) {
@@ -380,7 +400,7 @@ int Timeline(const Args& /*args*/) {
     }
     table.Add({std::to_string(p.session_number()), FormatTime(p.session_time()),
                RaterName(p.rater()), p.instrument_id(), Fixed(p.total()), Fixed(p.pomp()),
-               alerts.empty() ? "-" : alerts});
+               FlaggedItemsText(p.flagged_items()), alerts.empty() ? "-" : alerts});
   }
   table.Print();
   return 0;
