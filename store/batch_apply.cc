@@ -42,12 +42,23 @@ void ApplyBatchCall::AddDyad(std::string head_key, DyadWrite dyad) {
   }
   args.push_back(std::to_string(dyad.entry_ids.size()));
   for (std::string_view id : dyad.entry_ids) args.emplace_back(id);
+  args.push_back(std::to_string(dyad.summary.size()));
+  if (!dyad.summary.empty()) args.emplace_back(dyad.therapist);
+  for (auto& [field, value] : dyad.summary) {
+    args.push_back(std::move(field));
+    args.push_back(std::to_string(value));
+  }
+  summary_keys_.push_back(layout_.DyadSummary(p, dyad.tenant, dyad.therapist, dyad.client));
+  summary_keys_.push_back(layout_.TherapistSummary(p, dyad.tenant, dyad.therapist));
+  summary_keys_.push_back(layout_.TenantSummary(p, dyad.tenant));
+  summary_keys_.push_back(layout_.SummaryTherapists(p, dyad.tenant));
   ++write_.dyads;
 }
 
 FencedWrite ApplyBatchCall::Finish(std::span<const std::string> extra_acks,
                                    absl::Duration retention, size_t tag) && {
   write_.args[2] = std::to_string(write_.dyads);
+  for (std::string& key : summary_keys_) write_.keys.push_back(std::move(key));
   write_.args.push_back(std::to_string(extra_acks.size()));
   write_.args.insert(write_.args.end(), extra_acks.begin(), extra_acks.end());
   write_.args.push_back(std::to_string(absl::ToInt64Milliseconds(retention)));

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -36,6 +37,9 @@ struct DyadWrite {
   std::string index_member;  // added to the tenant's index when not empty
   std::vector<AlertWrite> alerts;
   std::vector<std::string_view> entry_ids;  // the feedback entries applied, to acknowledge
+  // The dyad's contribution to the therapist summaries (analytics::ContributionFields): it
+  // replaces the stored one and the difference goes to the sums, with the head.
+  std::vector<std::pair<std::string, int64_t>> summary;
 };
 
 class ApplyBatchCall {
@@ -59,6 +63,7 @@ class ApplyBatchCall {
  private:
   const KeyLayout& layout_;
   FencedWrite write_;
+  std::vector<std::string> summary_keys_;  // KEYS after every dyad's own (see apply_batch.lua)
 };
 
 }  // namespace alliance

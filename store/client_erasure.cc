@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "store/dyad_reads.h"
 #include "store/idempotency_record.h"
+#include "store/lua_scripts.h"
 #include "store/stream_entry.h"
 
 namespace alliance {
@@ -282,17 +283,33 @@ absl::StatusOr<ErasedClientData> EraseClientData(RedisExecutor& redis, const Key
       for (const auto& rating : record.ratings()) found.accepted_ids.insert(rating.rating_id());
       for (const auto& alert : record.alerts()) found.alert_ids.insert(alert.alert_id());
     }
-    // Head and log in one command: no moment where one exists without the other.
-    absl::StatusOr<int64_t> n = Delete(redis, {layout.DyadState(p, tenant, therapist, client),
-                                               layout.DyadLog(p, tenant, therapist, client)});
-    if (!n.ok()) return n.status();
-    removed.dyad_states += *n > 0 ? 1 : 0;
-    const std::string index = layout.DyadIndex(p, tenant);
-    const std::string member = absl::StrCat(therapist, ":", client);
-    absl::StatusOr<int64_t> zrem =
-        IntegerCommand(redis, redis.SlotOf(index), {"ZREM", index, member});
-    if (!zrem.ok()) return zrem.status();
-    removed.dyad_index_entries += *zrem;
+    // Head, log, summary contribution and index member in one script (store/lua/erase_dyad.lua),
+    // which also subtracts the dyad from the therapist summaries: no moment where a summary
+    // counts a dyad that is gone, or one part exists without the others.
+    const std::string head = layout.DyadState(p, tenant, therapist, client);
+    // The strings the command's views point at live until the reply is read.
+    const std::string words[] = {std::string(ScriptSource(Script::kEraseDyad)),
+                                 head,
+                                 layout.DyadLog(p, tenant, therapist, client),
+                                 layout.DyadSummary(p, tenant, therapist, client),
+                                 layout.TherapistSummary(p, tenant, therapist),
+                                 layout.TenantSummary(p, tenant),
+                                 layout.SummaryTherapists(p, tenant),
+                                 layout.DyadIndex(p, tenant),
+                                 therapist,
+                                 absl::StrCat(therapist, ":", client)};
+    CommandArgs erase = {"EVAL", words[0], "7"};
+    for (size_t i = 1; i < std::size(words); ++i) erase.push_back(words[i]);
+    absl::StatusOr<RedisReplyPtr> reply = redis.Command(redis.SlotOf(head), erase);
+    if (!reply.ok()) return reply.status();
+    if (absl::Status s = ReplyStatus(**reply); !s.ok()) return s;
+    const redisReply& r = **reply;
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+        r.element[0]->type != REDIS_REPLY_INTEGER || r.element[1]->type != REDIS_REPLY_INTEGER) {
+      return absl::InternalError("erasure: unexpected erase_dyad.lua reply");
+    }
+    removed.dyad_states += r.element[0]->integer;
+    removed.dyad_index_entries += r.element[1]->integer;
   }
   // 3. Alert stream entries (they name the client) and the workflow status of each alert.
   for (int p = 0; p < layout.partitions(); ++p) {

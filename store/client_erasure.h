@@ -4,8 +4,9 @@
 // Order matters for the worker running concurrently: the client's feedback entries are
 // deleted from the streams first (the worker's apply script skips entries that no longer
 // exist, and learns from the partition's erasure counter that it must look, so an entry in
-// flight cannot re-create state), then dyad states and index members, then alert entries and
-// their status hashes, then idempotency records.
+// flight cannot re-create state), then dyad states and index members (each dyad in one script,
+// store/lua/erase_dyad.lua, that also subtracts its contribution from the therapist summaries),
+// then alert entries and their status hashes, then idempotency records.
 #ifndef ALLIANCE_STORE_CLIENT_ERASURE_H_
 #define ALLIANCE_STORE_CLIENT_ERASURE_H_
 

@@ -48,6 +48,22 @@ std::string KeyLayout::DyadLog(int partition, std::string_view tenant_id,
 std::string KeyLayout::DyadIndex(int partition, std::string_view tenant_id) const {
   return absl::StrCat(PartitionPrefix(partition), ":dyads:", Absl(tenant_id));
 }
+std::string KeyLayout::DyadSummary(int partition, std::string_view tenant_id,
+                                   std::string_view therapist_id,
+                                   std::string_view client_id) const {
+  return absl::StrCat(DyadState(partition, tenant_id, therapist_id, client_id), ":summary");
+}
+std::string KeyLayout::TherapistSummary(int partition, std::string_view tenant_id,
+                                        std::string_view therapist_id) const {
+  return absl::StrCat(PartitionPrefix(partition), ":therapistsum:", Absl(tenant_id), ":",
+                      Absl(therapist_id));
+}
+std::string KeyLayout::TenantSummary(int partition, std::string_view tenant_id) const {
+  return absl::StrCat(PartitionPrefix(partition), ":tenantsum:", Absl(tenant_id));
+}
+std::string KeyLayout::SummaryTherapists(int partition, std::string_view tenant_id) const {
+  return absl::StrCat(PartitionPrefix(partition), ":therapists:", Absl(tenant_id));
+}
 std::string KeyLayout::AlertStatus(std::string_view tenant_id, std::string_view alert_id) const {
   return absl::StrCat(prefix_, ":alertstatus:", Absl(tenant_id), ":", Absl(alert_id));
 }

@@ -51,6 +51,18 @@ class KeyLayout {
                       std::string_view client_id) const;
   // Sorted set (all scores 0) of "therapist_id:client_id" for one tenant in one partition.
   std::string DyadIndex(int partition, std::string_view tenant_id) const;
+  // What the dyad adds to its therapist's summary (hash of integer fields,
+  // analytics::ContributionFields), kept so that the next write adds only the difference and an
+  // erasure subtracts it (docs/redis-layout.md, "Therapist summaries").
+  std::string DyadSummary(int partition, std::string_view tenant_id, std::string_view therapist_id,
+                          std::string_view client_id) const;
+  // Sum of the contributions of one therapist's dyads in this partition (hash).
+  std::string TherapistSummary(int partition, std::string_view tenant_id,
+                               std::string_view therapist_id) const;
+  // Sum of the contributions of all the tenant's dyads in this partition (hash).
+  std::string TenantSummary(int partition, std::string_view tenant_id) const;
+  // Sorted set of the tenant's therapists with dyads in this partition (score: their dyads).
+  std::string SummaryTherapists(int partition, std::string_view tenant_id) const;
   // Hash of an alert's workflow status (status, who, when). Written by insights only, outside
   // any partition script, so it needs no partition tag.
   std::string AlertStatus(std::string_view tenant_id, std::string_view alert_id) const;

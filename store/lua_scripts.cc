@@ -18,7 +18,8 @@ constexpr std::array<std::string_view, kScriptCount> kFileNames = {
     "fenced_read.lua",     "fenced_claim.lua",       "apply_batch.lua",
     "dead_letter.lua",     "lease_keep.lua",         "lease_release.lua",
     "heartbeat.lua",       "replay_dead_letter.lua", "retire_consumers.lua",
-    "append_feedback.lua", "acknowledge_alert.lua",  "resolve_alert.lua"};
+    "append_feedback.lua", "acknowledge_alert.lua",  "resolve_alert.lua",
+    "erase_dyad.lua"};
 
 constexpr std::string_view kIncludePrefix = "--@include ";
 

@@ -36,8 +36,9 @@ enum class Script {
   kAppendFeedback,    // append_feedback.lua
   kAcknowledgeAlert,  // acknowledge_alert.lua
   kResolveAlert,      // resolve_alert.lua
+  kEraseDyad,         // erase_dyad.lua
 };
-inline constexpr size_t kScriptCount = 12;
+inline constexpr size_t kScriptCount = 13;
 
 // File name of a script, e.g. "apply_batch.lua".
 std::string_view ScriptFileName(Script script);

@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "analytics/therapist_summary.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "store/dead_letters.h"
@@ -271,6 +272,11 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
           {a.alert_id(), AlertKindName(a.kind()), SeverityName(a.severity()), AlertJson(a)});
       const int kind = static_cast<int>(a.kind());
       ++alerts_by_kind[kind >= 0 && kind < 6 ? static_cast<size_t>(kind) : 0];
+    }
+    // The dyad's contribution to the therapist summaries, replaced in the same script.
+    if (update.changed) {
+      write.summary =
+          analytics::ContributionFields(analytics::ContributionOf(w.state->analysis()));
     }
     write.entry_ids.reserve(w.items.size());
     for (const DecodedFeedback& f : w.items) write.entry_ids.push_back(f.stream_id);

@@ -5,14 +5,19 @@
   The version is the head's protobuf field 1 (varint, tag byte 0x08), serialized first, so
   GETRANGE of the first bytes is enough to check it; a missing key is version 0. The ids of the
   applied dyads' entries are acknowledged together at the end (one XACK instead of one per
-  dyad), in slices because Lua's unpack() is limited to a few thousand values.
+  dyad), in slices because Lua's unpack() is limited to a few thousand values. With the
+  record, the dyad's contribution to the therapist summaries is replaced and the difference
+  added to the sums (summary_delta.lua), in this same script: a redelivered batch adds nothing
+  and nothing is half-written.
   KEYS[1] lease, KEYS[2] alert stream, KEYS[3] feedback stream, KEYS[4] erasure counter, then
-       per dyad: head, log, index
+       per dyad: head, log, index; then, after every dyad's keys, per dyad: dyad summary,
+       therapist summary, tenant summary, tenant's therapist set (KeyLayout::DyadSummary, ...)
   ARGV[1] worker id, ARGV[2] consumer group, ARGV[3] dyad count, ARGV[4] erasure counter when
        the entries were read ('0' if unset), then per dyad: expected version ('' = any), head
        ('' = write nothing), log mode ('a': append the log bytes, 'r': replace the log with
        them), log bytes, index member ('' = none), alert count n, if n > 0: tenant, therapist,
-       client and n * (alert_id, kind, severity, json), ack count m, m ids; then count k, k
+       client and n * (alert_id, kind, severity, json), ack count m, m ids, summary field
+       count s, if s > 0: therapist and s * (field, value); then count k, k
        more ids to acknowledge unconditionally (deleted entries); last, the retention in ms
        (0: none) set as the TTL of every head and log written and of its index (with 0, a log
        appended to keeps the expiry it had).
@@ -24,6 +29,7 @@
   Alert entries are written in the format of store/alert_entry.h (version 1).
 ]]
 --@include lease_fence.lua
+--@include summary_delta.lua
 local function version_of(v)
   if not v or string.byte(v, 1) ~= 8 then return 0 end
   local n, mul, i = 0, 1, 2
@@ -45,6 +51,7 @@ local results = {}
 local retention = tonumber(ARGV[#ARGV])
 local refreshed = {}
 local a = 5
+local summary_keys = #KEYS - 4 * tonumber(ARGV[3])  -- the summary keys follow every dyad's keys
 for d = 1, tonumber(ARGV[3]) do
   local dyad_key, log_key, index_key = KEYS[2 + 3 * d], KEYS[3 + 3 * d], KEYS[4 + 3 * d]
   local expected, head, log_mode, log, member = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
@@ -56,6 +63,10 @@ for d = 1, tonumber(ARGV[3]) do
   local acks = tonumber(ARGV[a])
   local acks_at = a + 1
   a = acks_at + acks
+  local sums = tonumber(ARGV[a])
+  local sums_at = a + 2
+  if sums == 0 then sums_at = a + 1 end
+  a = sums_at + 2 * sums
   if expected == '' or
       version_of(redis.call('GETRANGE', dyad_key, 0, 11)) == tonumber(expected) then
     -- An entry gone from the stream was erased while in flight and must not re-create the
@@ -73,9 +84,15 @@ for d = 1, tonumber(ARGV[3]) do
           redis.call('DEL', log_key)
         end
         if log ~= '' then redis.call('APPEND', log_key, log) end
+        local s = summary_keys + 4 * (d - 1)
+        if sums > 0 then
+          replace_summary(KEYS[s + 1], KEYS[s + 2], KEYS[s + 3], KEYS[s + 4], ARGV[sums_at - 1],
+                          {unpack(ARGV, sums_at, sums_at + 2 * sums - 1)})
+        end
         if retention > 0 then
           redis.call('SET', dyad_key, head, 'PX', retention)
           redis.call('PEXPIRE', log_key, retention)
+          if sums > 0 then redis.call('PEXPIRE', KEYS[s + 1], retention) end
           -- The index outlives each of its dyads: its expiry is pushed back by every script
           -- that writes any of them (once per script; 0 means the index does not exist yet).
           if not refreshed[index_key] then

@@ -162,7 +162,8 @@ TEST_F(CodecsTest, AlertEntryWrittenByTheApplyScriptParsesBack) {
             "c1",       "alert-1",
             "rupture",  "high",
             json,       "0",
-            "0",        "0"});
+            "0",        "0",
+            "0"});
   ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY);
   RedisReplyPtr entries = Run({"XRANGE", layout_.AlertStream(0), "-", "+"});
   ASSERT_EQ(entries->elements, 1u);

@@ -129,6 +129,7 @@ class ApplyScriptTest : public ::testing::Test {
       }
       args.push_back(std::to_string(ids.size()));
       args.insert(args.end(), ids.begin(), ids.end());
+      args.push_back("0");  // no summary contribution
     }
     args.push_back("0");  // no deleted entries
     args.push_back(write.retention_ms);
