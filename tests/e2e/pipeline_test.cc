@@ -109,6 +109,60 @@ TEST_P(PipelineTest, RuptureSeriesRaisesAlertOnWatchAlerts) {
   EXPECT_EQ(dyad->open_ruptures(), 1);
 }
 
+// An SRS line at or below 9 is a check-in flag: GetDyad shows it on the latest picture and
+// GetDyadTimeline on its session, and the worker raises no alert for a rating whose only sign
+// is that flag (the totals, 38 then 38.4, are steady and above the cutoff of 36).
+TEST_P(PipelineTest, FlaggedItemShowsOnDyadAndTimelineWithoutAnAlert) {
+  for (int session = 1; session <= 5; ++session) {
+    v1::Feedback f = SrsFeedback("cl-5", session, 38);  // 9.5 on every line
+    if (session == 5) {
+      for (int i = 0; i < 4; ++i) f.mutable_answers(i)->set_value(i < 3 ? 9.9 : 8.7);
+    }
+    v1::SubmitFeedbackResponse ack;
+    ASSERT_TRUE(Submit(intake_stub_.get(), f, &ack).ok());
+  }
+  absl::StatusOr<v1::Dyad> dyad = WaitForDyad("clinic-a", "th-1", "cl-5", 5);
+  ASSERT_TRUE(dyad.ok()) << dyad.status();
+  ASSERT_EQ(dyad->series_size(), 1);
+  ASSERT_EQ(dyad->series(0).latest_flagged_items_size(), 1);
+  EXPECT_EQ(dyad->series(0).latest_flagged_items(0).item(), 4);
+  EXPECT_DOUBLE_EQ(dyad->series(0).latest_flagged_items(0).value(), 8.7);
+  EXPECT_DOUBLE_EQ(dyad->series(0).latest_flagged_items(0).check_value(), 9);
+  EXPECT_FALSE(dyad->at_risk());
+  EXPECT_EQ(dyad->open_ruptures(), 0);
+
+  grpc::ClientContext timeline_context;
+  timeline_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::GetDyadTimelineRequest timeline_request;
+  timeline_request.set_tenant_id("clinic-a");
+  timeline_request.set_therapist_id("th-1");
+  timeline_request.set_client_id("cl-5");
+  v1::GetDyadTimelineResponse timeline;
+  grpc::Status status =
+      insights_stub_->GetDyadTimeline(&timeline_context, timeline_request, &timeline);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(timeline.points_size(), 5);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(timeline.points(i).flagged_items_size(), 0) << i;
+  ASSERT_EQ(timeline.points(4).flagged_items_size(), 1);
+  EXPECT_EQ(timeline.points(4).flagged_items(0).item(), 4);
+  EXPECT_DOUBLE_EQ(timeline.points(4).flagged_items(0).value(), 8.7);
+  for (const v1::TimelinePoint& point : timeline.points()) {
+    EXPECT_EQ(point.alerts_size(), 0) << point.session_number();
+  }
+
+  // The dyad's record is written with its alerts in the same step as the picture read above.
+  grpc::ClientContext alerts_context;
+  alerts_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::ListAlertsRequest alerts_request;
+  alerts_request.set_tenant_id("clinic-a");
+  alerts_request.set_therapist_id("th-1");
+  alerts_request.set_client_id("cl-5");
+  v1::ListAlertsResponse alerts;
+  status = insights_stub_->ListAlerts(&alerts_context, alerts_request, &alerts);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(alerts.alerts_size(), 0);
+}
+
 TEST_P(PipelineTest, InvalidSubmissionIsRejectedAndNothingIsWritten) {
   v1::SubmitFeedbackResponse ack;
   ASSERT_TRUE(Submit(intake_stub_.get(), SrsFeedback("cl-3", 1, 38), &ack).ok());
