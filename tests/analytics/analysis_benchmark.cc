@@ -5,8 +5,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <optional>
 #include <vector>
 
+#include "analytics/disengagement.h"
 #include "analytics/dyad_analysis.h"
 #include "analytics/dyad_analyzer.h"
 #include "analytics/registry.h"
@@ -73,6 +75,43 @@ void BM_AnalyzerAddNextRating(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_AnalyzerAddNextRating)->Arg(0)->Arg(1)->ArgName("two_raters");
+
+// What the worker does per rating: the fast path plus the disengagement evaluation
+// (analytics/disengagement.h) over the new analysis.
+void BM_AnalyzerAddNextRatingWithEngagement(benchmark::State& state) {
+  const bool two_raters = state.range(0) != 0;
+  constexpr int kBatch = 32;
+  RuleConfig rules;
+  std::vector<Rating> history = History(two_raters);
+  std::vector<Rating> next;
+  for (int s = kHistory + 1; s <= kHistory + kBatch; ++s) {
+    next.push_back(two_raters ? Wai(s, WaiTotalAt(s), Rater::kTherapist) : Srs(s, SrsTotalAt(s)));
+  }
+  auto fresh = [&] {
+    DyadAnalyzer a(InstrumentRegistry::BuiltIn(), rules, kDyad);
+    a.AddAll(history);
+    return a;
+  };
+  DyadAnalyzer analyzer = fresh();
+  std::optional<OpenDisengagement> open;
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i == next.size()) {
+      state.PauseTiming();
+      analyzer = fresh();
+      open.reset();
+      i = 0;
+      state.ResumeTiming();
+    }
+    benchmark::DoNotOptimize(analyzer.Add(next[i++]));
+    EngagementEvaluation e =
+        EvaluateEngagement(kDyad, rules, EngagementOf(analyzer.analysis()), open, 0);
+    open = std::move(e.open);
+    benchmark::DoNotOptimize(e);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AnalyzerAddNextRatingWithEngagement)->Arg(0)->Arg(1)->ArgName("two_raters");
 
 // Slow path: a correcting rating for session 25 of 50 replays its series.
 void BM_AnalyzerAddLateRating(benchmark::State& state) {
