@@ -191,6 +191,16 @@ TEST_F(QueriesTest, TimelineScoresEachSessionAndAttachesItsAlerts) {
   EXPECT_DOUBLE_EQ(response.points(2).total(), 24);
   EXPECT_NEAR(response.points(2).pomp(), 60, 1e-9);
   EXPECT_EQ(response.points(0).alerts_size(), 0);
+  // Item flags (SRS: a line at or below 9): every line of session 1 sits at 9; session 2 has
+  // 8.5, 9 and 9 on lines 1, 2 and 4 (9.5 is above); session 3's lines are all below.
+  ASSERT_EQ(response.points(0).flagged_items_size(), 4);
+  ASSERT_EQ(response.points(1).flagged_items_size(), 3);
+  EXPECT_EQ(response.points(1).flagged_items(0).item(), 1);
+  EXPECT_DOUBLE_EQ(response.points(1).flagged_items(0).value(), 8.5);
+  EXPECT_DOUBLE_EQ(response.points(1).flagged_items(0).check_value(), 9);
+  EXPECT_EQ(response.points(1).flagged_items(1).item(), 2);
+  EXPECT_EQ(response.points(1).flagged_items(2).item(), 4);
+  EXPECT_EQ(response.points(2).flagged_items_size(), 4);
   ASSERT_EQ(response.points(2).alerts_size(), 1);
   EXPECT_EQ(response.points(2).alerts(0).alert_id(), rupture.alert_id());
   EXPECT_EQ(response.points(2).alerts(0).status(), alliance::v1::ALERT_STATUS_OPEN);
