@@ -16,9 +16,9 @@ absl::Status ReadSummaryRules(ObjectReader& r, SummaryRules* out) {
     return FieldError(r.source(), "therapist_active_days",
                       absl::StrCat(out->active_days, " is outside 1..3650"));
   }
-  for (auto [key, value, hi] : {std::tuple<const char*, double*, double>{
-                                    "therapist_prior_dyads", &out->prior_dyads, 1000},
-                                {"therapist_prior_sessions", &out->prior_sessions, 100000}}) {
+  for (auto [key, value, hi] :
+       {std::tuple<const char*, double*, double>{"therapist_prior_dyads", &out->prior_dyads, 1000},
+        {"therapist_prior_sessions", &out->prior_sessions, 100000}}) {
     if (absl::Status s = r.ReadNumber(key, false, value); !s.ok()) return s;
     if (*value < 0 || *value > hi) {
       return FieldError(r.source(), key, absl::StrCat(*value, " is outside [0, ", hi, "]"));

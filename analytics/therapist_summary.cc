@@ -218,9 +218,8 @@ void SummaryCounts::Add(const SummaryCounts& o) {
 double RegularizedBeta(double x, double a, double b) {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const double front =
-      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-               b * std::log1p(-x));
+  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
+                                a * std::log(x) + b * std::log1p(-x));
   if (x < (a + 1) / (a + b + 2)) return front * BetaContinuedFraction(a, b, x) / a;
   return 1 - front * BetaContinuedFraction(b, a, 1 - x) / b;
 }
@@ -235,11 +234,10 @@ double BetaQuantile(double p, double a, double b) {
 }
 
 double T975(int64_t df) {
-  static constexpr double kTable[] = {12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646,
-                                      2.3060,  2.2622, 2.2281, 2.2010, 2.1788, 2.1604, 2.1448,
-                                      2.1314,  2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796,
-                                      2.0739,  2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484,
-                                      2.0452,  2.0423};
+  static constexpr double kTable[] = {
+      12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+      2.2010,  2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+      2.0796,  2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
   if (df < 1) df = 1;
   if (df <= 30) return kTable[df - 1];
   // Cornish-Fisher expansion of t in powers of 1/df (Abramowitz & Stegun 26.7.5).
@@ -322,18 +320,17 @@ SummaryFigures Summarize(const SummaryCounts& own, const SummaryCounts* tenant,
   s.active_dyads = Count(active);
   s.at_risk_share = ShrunkProportion(InWindow(own.at_risk_by_day, first_day), active,
                                      base.at_risk_share.shrunken, kd);
-  s.ruptures_per_100 =
-      Scaled(ShrunkProportion(own.ruptures, own.rated_sessions,
-                              base.ruptures_per_100.shrunken / 100, ks),
-             100);
+  s.ruptures_per_100 = Scaled(
+      ShrunkProportion(own.ruptures, own.rated_sessions, base.ruptures_per_100.shrunken / 100, ks),
+      100);
   s.repaired_share = ShrunkProportion(own.repaired_in_window, own.repair_decided,
                                       base.repaired_share.shrunken, kd);
   s.median_client_pomp = HistogramMedian(own.pomp_bins);
   if (tenant != nullptr && base.median_client_pomp.defined) {
     const double n = double(s.median_client_pomp.n);
     const double w = n / (n + kd);
-    s.median_client_pomp.shrunken = w * s.median_client_pomp.raw +
-                                    (1 - w) * base.median_client_pomp.raw;
+    s.median_client_pomp.shrunken =
+        w * s.median_client_pomp.raw + (1 - w) * base.median_client_pomp.raw;
   }
   double tenant_sd = 0;
   if (tenant != nullptr && tenant->gap_n >= 2) {

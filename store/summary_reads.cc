@@ -26,7 +26,8 @@ absl::Status CheckArray(const redisReply& reply, std::string_view what) {
 absl::Status AddHash(const redisReply& reply, analytics::SummaryCounts* out) {
   if (absl::Status s = CheckArray(reply, "HGETALL"); !s.ok()) return s;
   for (size_t i = 0; i < reply.elements; i += 2) {
-    absl::Status s = out->AddField(ReplyString(*reply.element[i]), ReplyString(*reply.element[i + 1]));
+    absl::Status s =
+        out->AddField(ReplyString(*reply.element[i]), ReplyString(*reply.element[i + 1]));
     if (!s.ok()) return absl::InternalError(absl::StrCat("summary: ", s.message()));
   }
   return absl::OkStatus();
@@ -37,8 +38,7 @@ absl::Status AddHash(const redisReply& reply, analytics::SummaryCounts* out) {
 absl::StatusOr<SummaryTherapistPage> ListSummaryTherapists(RedisExecutor& redis,
                                                            const KeyLayout& layout,
                                                            const std::string& tenant,
-                                                           const std::string& after,
-                                                           size_t limit) {
+                                                           const std::string& after, size_t limit) {
   // Every partition's set (the members are therapist ids, scores their dyads there): the
   // therapists of a tenant are few, so each set is read whole.
   std::vector<std::string> keys;

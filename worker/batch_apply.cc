@@ -275,8 +275,7 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     }
     // The dyad's contribution to the therapist summaries, replaced in the same script.
     if (update.changed) {
-      write.summary =
-          analytics::ContributionFields(analytics::ContributionOf(w.state->analysis()));
+      write.summary = analytics::ContributionFields(analytics::ContributionOf(w.state->analysis()));
     }
     write.entry_ids.reserve(w.items.size());
     for (const DecodedFeedback& f : w.items) write.entry_ids.push_back(f.stream_id);

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "alliance/v1/insights.grpc.pb.h"
 #include "analytics/registry.h"
+#include "analytics/summary_rules.h"
 #include "common/auth.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
@@ -22,6 +23,8 @@ struct QueryLimits {
   int dyad_max_examined = 5000;      // ListDyads: index members examined per call
   int alert_max_examined = 20000;    // ListAlerts: stream entries examined per call
   int lookup_max_examined = 100000;  // Acknowledge/Resolve without dyad hint: entries searched
+  // Therapist summaries: active window and prior strengths (the --rules_file's).
+  analytics::SummaryRules summaries;
 };
 
 class InsightsService final : public alliance::v1::AllianceInsights::CallbackService {
@@ -55,6 +58,14 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   grpc::ServerUnaryReactor* ListInstruments(
       grpc::CallbackServerContext* context, const alliance::v1::ListInstrumentsRequest* request,
       alliance::v1::ListInstrumentsResponse* response) override;
+  // Defined in therapist_summaries.cc.
+  grpc::ServerUnaryReactor* GetTherapistSummary(
+      grpc::CallbackServerContext* context, const alliance::v1::GetTherapistSummaryRequest* request,
+      alliance::v1::GetTherapistSummaryResponse* response) override;
+  grpc::ServerUnaryReactor* ListTherapistSummaries(
+      grpc::CallbackServerContext* context,
+      const alliance::v1::ListTherapistSummariesRequest* request,
+      alliance::v1::ListTherapistSummariesResponse* response) override;
   grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* WatchAlerts(
       grpc::CallbackServerContext* context,
       const alliance::v1::WatchAlertsRequest* request) override;

@@ -91,6 +91,11 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<analytics::InstrumentRegistry> registry = InstrumentRegistryFromFlags();
   if (!registry.ok()) return Fail("invalid_instruments", registry.status());
+  // The therapist summaries' active window and prior strengths come from the rules file.
+  absl::StatusOr<analytics::RuleConfig> rules = RuleConfigFromFlags();
+  if (!rules.ok()) return Fail("invalid_rules", rules.status());
+  QueryLimits limits;
+  limits.summaries = rules->summaries;
   const int grpc_port = absl::GetFlag(FLAGS_grpc_port);
   const int health_port = absl::GetFlag(FLAGS_health_port);
   if (!Positive("redis_threads", absl::GetFlag(FLAGS_redis_threads)) ||
@@ -152,7 +157,7 @@ int Main(int argc, char** argv) {
   watch.options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch.options.end_grace = absl::Milliseconds(absl::GetFlag(FLAGS_watch_end_grace_ms));
   watch.quota = &watch_quota;
-  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, QueryLimits{},
+  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits,
                           authorizer->get());
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::string_view kWatchPrefix = "w1:";
 constexpr std::string_view kDyadPrefix = "d1:";
+constexpr std::string_view kTherapistPrefix = "s1:";
 constexpr std::string_view kAlertPrefix = "a1:";
 constexpr std::string_view kExhausted = "x";
 
@@ -73,6 +74,17 @@ absl::StatusOr<std::string> DecodeDyadPageToken(std::string_view token) {
     return absl::InvalidArgumentError("page_token: malformed");
   }
   return member;
+}
+
+std::string EncodeTherapistPageToken(std::string_view after_therapist) {
+  return Wrap(absl::StrCat(Absl(kTherapistPrefix), Absl(after_therapist)));
+}
+
+absl::StatusOr<std::string> DecodeTherapistPageToken(std::string_view token) {
+  absl::StatusOr<std::string> therapist = Unwrap(token, kTherapistPrefix, "page_token");
+  if (!therapist.ok()) return therapist.status();
+  if (therapist->empty()) return absl::InvalidArgumentError("page_token: malformed");
+  return therapist;
 }
 
 std::string EncodeAlertPageToken(const AlertWalk& walk) {

@@ -1,6 +1,6 @@
-// Opaque strings handed to clients: the WatchAlerts cursor and the page tokens of ListDyads and
-// ListAlerts. All are URL-safe base64 of a short versioned text, so they can be stored, logged
-// and passed on a command line; clients must treat them as opaque.
+// Opaque strings handed to clients: the WatchAlerts cursor and the page tokens of ListDyads,
+// ListAlerts and ListTherapistSummaries. All are URL-safe base64 of a short versioned text, so
+// they can be stored, logged and passed on a command line; clients must treat them as opaque.
 #ifndef ALLIANCE_SERVICES_INSIGHTS_TOKENS_H_
 #define ALLIANCE_SERVICES_INSIGHTS_TOKENS_H_
 
@@ -25,6 +25,10 @@ absl::StatusOr<Positions> DecodeWatchCursor(std::string_view cursor, int partiti
 // ListDyads page token: the last "therapist:client" member already returned or skipped.
 std::string EncodeDyadPageToken(std::string_view after_member);
 absl::StatusOr<std::string> DecodeDyadPageToken(std::string_view token);
+
+// ListTherapistSummaries page token: the last therapist id already returned.
+std::string EncodeTherapistPageToken(std::string_view after_therapist);
+absl::StatusOr<std::string> DecodeTherapistPageToken(std::string_view token);
 
 // ListAlerts page token: per partition, where the newest-first walk stands. nullopt means the
 // partition is exhausted; a StreamId (never 0-0) means "continue strictly before this id".

@@ -43,8 +43,8 @@ TEST(ContributionTest, CountsOneDyadByHand) {
   a.points[3].session_time_ms = 20040 * kDay + 1;  // the latest session: day 20040
   // Episode e1 repaired in the window; e2 escalated then repaired (not in the window); e3
   // still open (undecided).
-  a.alerts = {Event(AlertKind::kRupture, "e1"), Event(AlertKind::kRepaired, "e1"),
-              Event(AlertKind::kRupture, "e2"), Event(AlertKind::kUnrepaired, "e2"),
+  a.alerts = {Event(AlertKind::kRupture, "e1"),  Event(AlertKind::kRepaired, "e1"),
+              Event(AlertKind::kRupture, "e2"),  Event(AlertKind::kUnrepaired, "e2"),
               Event(AlertKind::kRepaired, "e2"), Event(AlertKind::kRupture, "e3")};
   a.gap = RaterGap{3, -5, 12.5};
   a.at_risk = true;
@@ -62,8 +62,8 @@ TEST(ContributionTest, CountsOneDyadByHand) {
   EXPECT_DOUBLE_EQ(c.mean_gap_pomp, 12.5);
 
   std::vector<std::pair<std::string, int64_t>> expected = {
-      {"dyads", 1},    {"day:20040", 1}, {"risk:20040", 1}, {"sessions", 16},
-      {"ruptures", 3}, {"repaired", 1},  {"decided", 2},    {"pomp:70", 1},
+      {"dyads", 1},    {"day:20040", 1},   {"risk:20040", 1},    {"sessions", 16},
+      {"ruptures", 3}, {"repaired", 1},    {"decided", 2},       {"pomp:70", 1},
       {"gap_n", 1},    {"gap_sum", 12500}, {"gap_sq", 156250000}};
   EXPECT_EQ(ContributionFields(c), expected);
 }
@@ -125,7 +125,7 @@ TEST(ShrinkageTest, ProportionTowardTheTenant) {
   EXPECT_TRUE(f.defined);
   EXPECT_DOUBLE_EQ(f.raw, 0);
   EXPECT_NEAR(f.shrunken, 1.0 / 6, 1e-12);
-  EXPECT_NEAR(f.low, 1 - std::pow(0.975, 0.2), 1e-9);  // 0.00505
+  EXPECT_NEAR(f.low, 1 - std::pow(0.975, 0.2), 1e-9);   // 0.00505
   EXPECT_NEAR(f.high, 1 - std::pow(0.025, 0.2), 1e-9);  // 0.52182
   // A large caseload barely moves: 40 of 100 toward .25 with 4: 41 / 104.
   EXPECT_NEAR(ShrunkProportion(40, 100, 0.25, 4).shrunken, 41.0 / 104, 1e-12);

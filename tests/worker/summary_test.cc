@@ -98,7 +98,8 @@ class SummaryTest : public ::testing::Test {
       }
       ++want_therapists[tenant][therapist];
     }
-    for (auto& [key, fields] : want) std::erase_if(fields, [](const auto& f) { return f.second == 0; });
+    for (auto& [key, fields] : want)
+      std::erase_if(fields, [](const auto& f) { return f.second == 0; });
     std::map<std::string, Fields> got;
     std::set<std::string> tenants;
     for (const auto& d : dyads_) tenants.insert(std::get<0>(d));
