@@ -113,15 +113,16 @@ absl::StatusOr<alliance::v1::AlertStatus> ParseStatus(const std::string& text) {
   return absl::InvalidArgumentError("--status: open, acknowledged or resolved");
 }
 
-// "item 2 = 8.7 (<= 9), item 4 = 9.0 (<= 9)": items at or below the check value; "-" if none.
+// "item 2: 8.7, item 4: 9.0 (<= 9)": items at or below the check value (one instrument, so one
+// check value); "-" if none.
 std::string FlaggedItemsText(
     const google::protobuf::RepeatedPtrField<alliance::v1::FlaggedItem>& flags) {
   if (flags.empty()) return "-";
   std::string text;
   for (const alliance::v1::FlaggedItem& f : flags) {
-    absl::StrAppend(&text, text.empty() ? "" : ", ", "item ", f.item(), " = ", Fixed(f.value()),
-                    " (<= ", absl::StrFormat("%g", f.check_value()), ")");
+    absl::StrAppend(&text, text.empty() ? "" : ", ", "item ", f.item(), ": ", Fixed(f.value()));
   }
+  absl::StrAppend(&text, " (<= ", absl::StrFormat("%g", flags[0].check_value()), ")");
   return text;
 }
 
