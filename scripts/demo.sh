@@ -2,8 +2,9 @@
 # The main job, end to end on one machine: installs what is missing, builds the five programs
 # it runs, starts its own redis-server (temporary folder, free loopback port) and the three
 # services, feeds the sample cohort through the intake over gRPC, then prints a summary of each
-# phase (submissions by result, alerts by kind and severity, dyads at risk) and one dyad in
-# detail, and stops everything it started.
+# phase (submissions by result, alerts by kind and severity, dyads at risk, the newer patterns:
+# slow declines, disengagement, item flags) and one dyad in detail, then the dyads that show
+# the newer patterns, and stops everything it started.
 # Usage: scripts/demo.sh [--cluster] [--verbose]     (BUILD_DIR defaults to ./build)
 #        --cluster  the same on a local Redis Cluster of three primaries and three replicas
 #                   (scripts/lib/redis-cluster.sh)
@@ -109,7 +110,10 @@ watch_pid=$!
 pids+=("$watch_pid")
 sleep 0.5
 
-"$bin/alliance-sample-cohort" --tenant="$tenant" >"$work/cohort.csv"
+# The cohort's sessions end yesterday, so the silences it plans (a dyad nobody has rated for
+# five weeks since a rupture) are as long on the worker's clock.
+"$bin/alliance-sample-cohort" --tenant="$tenant" --last_session="$(date -u +%F)" \
+  >"$work/cohort.csv"
 ratings=$(($(wc -l <"$work/cohort.csv") - 1))
 dyads=$(cut -d, -f3,4 "$work/cohort.csv" | tail -n +2 | sort -u | wc -l)
 echo "== Submitting $(thousands "$ratings") ratings of $dyads dyads through the intake"
@@ -165,6 +169,33 @@ total=$(grep -c . "$work/dyads.json" || true)
 at_risk=$(grep -c '"at_risk":true' "$work/dyads.json" || true)
 unrepaired=$(grep -c '"unrepaired":true' "$work/dyads.json" || true)
 echo "== Dyads: $total, $at_risk at risk, $unrepaired with an unrepaired rupture"
+# The newer patterns: slow declines (opened by the fall from the baseline), disengagement and
+# its end, and item flags, which are information on the rating and never an alert.
+"${ctl[@]}" alerts --all_pages --json >"$work/alerts.json"
+count_alerts() {  # patterns that must all be on one alert's JSON line -> count
+  local lines
+  lines=$(cat "$work/alerts.json")
+  for pattern in "$@"; do lines=$(grep -F -- "$pattern" <<<"$lines" || true); done
+  grep -c . <<<"$lines" || true
+}
+slow=$(count_alerts '"kind":"ALERT_KIND_RUPTURE"' '"rule":"decline_from_baseline"')
+disengaged=$(count_alerts '"kind":"ALERT_KIND_DISENGAGEMENT"')
+not_rating=$(count_alerts '"kind":"ALERT_KIND_DISENGAGEMENT"' '"reason":"REASON_CLIENT_NOT_RATING"')
+silent=$(count_alerts '"kind":"ALERT_KIND_DISENGAGEMENT"' '"reason":"REASON_NO_RATING_DURING_RUPTURE"')
+reengaged=$(count_alerts '"kind":"ALERT_KIND_REENGAGED"')
+echo "== Newer patterns: $slow declines caught by the fall from the baseline;" \
+  "$disengaged disengagement ($not_rating client not rating, $silent no rating during a" \
+  "rupture), $reengaged reengaged"
+flag_items=0 flag_ratings=0 flag_dyads=0
+while IFS=, read -r therapist client; do
+  "${ctl[@]}" timeline --therapist="$therapist" --client="$client" --json >"$work/timeline.json"
+  items=$(grep -o '"check_value"' "$work/timeline.json" | grep -c . || true)
+  flagged=$(grep -o '"flagged_items"' "$work/timeline.json" | grep -c . || true)
+  flag_items=$((flag_items + items)) flag_ratings=$((flag_ratings + flagged))
+  ((items == 0)) || flag_dyads=$((flag_dyads + 1))
+done < <(cut -d, -f3,4 "$work/cohort.csv" | tail -n +2 | sort -u)
+echo "== Item flags (information, never an alert): $flag_items items at or below their" \
+  "instrument's check value on $flag_ratings ratings of $flag_dyads dyads"
 if ((verbose)); then
   echo "-- every dyad (rolling picture per rater)"
   "${ctl[@]}" dyads --all_pages
@@ -179,6 +210,16 @@ echo
 "${ctl[@]}" timeline --therapist=th-01 --client=cl-004
 echo
 "${ctl[@]}" alerts --therapist=th-01 --client=cl-004
+echo
+echo "== Newer patterns, therapist th-05: a slow decline (cl-021), a client who stops rating"
+echo "   (cl-022), item flags without a rupture (cl-023), a rupture then silence (cl-024), a"
+echo "   client who pauses rating and comes back (cl-025)"
+"${ctl[@]}" dyads --therapist=th-05
+echo
+"${ctl[@]}" alerts --therapist=th-05 --kinds=rupture,disengagement,reengaged
+echo
+echo "-- th-05 / cl-023: the goals line at or below 9 at some sessions, steady total, no alert"
+"${ctl[@]}" timeline --therapist=th-05 --client=cl-023
 echo
 if ((submit_rc != 0)); then
   echo "Some submissions were refused (see the summary above; --verbose shows each line)."

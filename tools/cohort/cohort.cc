@@ -177,7 +177,7 @@ Target ClientTarget(Scenario s, int n, double level) {
     }
     case Scenario::kClientStopsRating:
     case Scenario::kClientPausesRating:
-      return {level, 2.0, "", 0};  // steady while the client rates
+      return {level, 1.2, "", 0};  // steady while the client rates
     case Scenario::kRuptureThenSilence:
       // A sudden break at the last rated session (session 6), then nobody rates any more.
       if (n == 6) return {70, 1.0, "relationship", 10};
@@ -213,7 +213,7 @@ double ClientLevel(Scenario s, Rng& rng) {
     case Scenario::kClientStopsRating:
     case Scenario::kClientPausesRating:
     case Scenario::kRuptureThenSilence:
-      return 93 + rng.Uniform() * 3;
+      return 94 + rng.Uniform() * 3;
     case Scenario::kItemFlags:
       return 95 + rng.Uniform() * 1;
   }
