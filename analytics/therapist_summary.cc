@@ -75,13 +75,17 @@ Figure Scaled(Figure f, double by) {
 
 DyadContribution ContributionOf(const DyadAnalysis& analysis) {
   DyadContribution c;
-  int64_t latest_ms = 0;
-  bool any = false;
-  for (const TimelinePoint& p : analysis.points) {
-    if (!any || p.session_time_ms > latest_ms) latest_ms = p.session_time_ms;
-    any = true;
+  // The latest rated session is the highest session number (points are in session order):
+  // its latest session time, found from the end without walking the whole history.
+  if (!analysis.points.empty()) {
+    const int last = analysis.points.back().session_number;
+    int64_t latest_ms = analysis.points.back().session_time_ms;
+    for (auto it = analysis.points.rbegin(); it != analysis.points.rend(); ++it) {
+      if (it->session_number != last) break;
+      latest_ms = std::max(latest_ms, it->session_time_ms);
+    }
+    c.latest_day = FloorDiv(latest_ms, kMsPerDay);
   }
-  if (any) c.latest_day = FloorDiv(latest_ms, kMsPerDay);
   c.at_risk = analysis.at_risk;
   c.rated_sessions = static_cast<int64_t>(analysis.points.size());
   int last_client_session = 0;

@@ -26,7 +26,9 @@ inline constexpr int kPompBins = 101;
 
 // What one dyad adds to its therapist's figures.
 struct DyadContribution {
-  int64_t latest_day = -1;  // UTC day (days since 1970-01-01) of the latest rated session
+  // UTC day (days since 1970-01-01) of the latest rated session: the highest session number,
+  // the latest of its session times.
+  int64_t latest_day = -1;
   bool at_risk = false;
   int64_t rated_sessions = 0;      // ratings in use: one rater, instrument and session each
   int64_t ruptures = 0;            // rupture episodes opened, every series

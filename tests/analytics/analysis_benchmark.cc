@@ -12,6 +12,7 @@
 #include "analytics/dyad_analysis.h"
 #include "analytics/dyad_analyzer.h"
 #include "analytics/registry.h"
+#include "analytics/therapist_summary.h"
 #include "tests/analytics/rating_builders.h"
 
 namespace alliance::analytics {
@@ -112,6 +113,38 @@ void BM_AnalyzerAddNextRatingWithEngagement(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_AnalyzerAddNextRatingWithEngagement)->Arg(0)->Arg(1)->ArgName("two_raters");
+
+// What the worker adds per written dyad for the therapist summaries: the fast path plus the
+// dyad's contribution (analytics/therapist_summary.h) in the fields it is stored as.
+void BM_AnalyzerAddNextRatingWithSummary(benchmark::State& state) {
+  const bool two_raters = state.range(0) != 0;
+  constexpr int kBatch = 32;
+  RuleConfig rules;
+  std::vector<Rating> history = History(two_raters);
+  std::vector<Rating> next;
+  for (int s = kHistory + 1; s <= kHistory + kBatch; ++s) {
+    next.push_back(two_raters ? Wai(s, WaiTotalAt(s), Rater::kTherapist) : Srs(s, SrsTotalAt(s)));
+  }
+  auto fresh = [&] {
+    DyadAnalyzer a(InstrumentRegistry::BuiltIn(), rules, kDyad);
+    a.AddAll(history);
+    return a;
+  };
+  DyadAnalyzer analyzer = fresh();
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i == next.size()) {
+      state.PauseTiming();
+      analyzer = fresh();
+      i = 0;
+      state.ResumeTiming();
+    }
+    benchmark::DoNotOptimize(analyzer.Add(next[i++]));
+    benchmark::DoNotOptimize(ContributionFields(ContributionOf(analyzer.analysis())));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AnalyzerAddNextRatingWithSummary)->Arg(0)->Arg(1)->ArgName("two_raters");
 
 // Slow path: a correcting rating for session 25 of 50 replays its series.
 void BM_AnalyzerAddLateRating(benchmark::State& state) {

@@ -39,8 +39,14 @@ TEST(ContributionTest, CountsOneDyadByHand) {
   // the latest client session), therapist WAI-SR-T to session 6.
   a.series = {Series(Rater::kClient, "srs", 6, 70.0, 2), Series(Rater::kClient, "wai-sr", 4, 90, 0),
               Series(Rater::kTherapist, "wai-sr-t", 6, 50, 1)};
-  for (int i = 0; i < 16; ++i) a.points.push_back({1 + i % 6, (20000 + i) * kDay + 5, {}, "", {}});
-  a.points[3].session_time_ms = 20040 * kDay + 1;  // the latest session: day 20040
+  // 16 ratings in use, in session order as the analysis keeps them: three at sessions 1-4,
+  // two at 5 and 6. The latest session (6) was rated on days 20006 and 20040: day 20040.
+  for (int session = 1; session <= 6; ++session) {
+    for (int k = 0; k < (session <= 4 ? 3 : 2); ++k) {
+      a.points.push_back({session, (20000 + session) * kDay + 5, {}, "", {}});
+    }
+  }
+  a.points.back().session_time_ms = 20040 * kDay + 1;
   // Episode e1 repaired in the window; e2 escalated then repaired (not in the window); e3
   // still open (undecided).
   a.alerts = {Event(AlertKind::kRupture, "e1"),  Event(AlertKind::kRepaired, "e1"),
