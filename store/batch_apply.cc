@@ -48,6 +48,8 @@ void ApplyBatchCall::AddDyad(std::string head_key, DyadWrite dyad) {
     args.push_back(std::move(field));
     args.push_back(std::to_string(value));
   }
+  args.push_back(std::move(dyad.watch));
+  args.push_back(std::move(dyad.watch_member));
   summary_keys_.push_back(layout_.DyadSummary(p, dyad.tenant, dyad.therapist, dyad.client));
   summary_keys_.push_back(layout_.TherapistSummary(p, dyad.tenant, dyad.therapist));
   summary_keys_.push_back(layout_.TenantSummary(p, dyad.tenant));
@@ -59,6 +61,7 @@ FencedWrite ApplyBatchCall::Finish(std::span<const std::string> extra_acks,
                                    absl::Duration retention, size_t tag) && {
   write_.args[2] = std::to_string(write_.dyads);
   for (std::string& key : summary_keys_) write_.keys.push_back(std::move(key));
+  write_.keys.push_back(layout_.DisengagementWatch(write_.partition));  // last
   write_.args.push_back(std::to_string(extra_acks.size()));
   write_.args.insert(write_.args.end(), extra_acks.begin(), extra_acks.end());
   write_.args.push_back(std::to_string(absl::ToInt64Milliseconds(retention)));

@@ -40,6 +40,10 @@ struct DyadWrite {
   // The dyad's contribution to the therapist summaries (analytics::ContributionFields): it
   // replaces the stored one and the difference goes to the sums, with the head.
   std::vector<std::pair<std::string, int64_t>> summary;
+  // The partition's disengagement watch (KeyLayout::DisengagementWatch): '' leaves it, '-'
+  // removes `watch_member`, else the due time in Unix ms to score it with.
+  std::string watch;
+  std::string watch_member;
 };
 
 class ApplyBatchCall {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "alliance/internal/v1/records.pb.h"
 #include "common/strings.h"
+#include "store/disengagement_watch.h"
 #include "store/dyad_reads.h"
 #include "store/idempotency_record.h"
 #include "store/lua_scripts.h"
@@ -296,9 +297,11 @@ absl::StatusOr<ErasedClientData> EraseClientData(RedisExecutor& redis, const Key
                                  layout.TenantSummary(p, tenant),
                                  layout.SummaryTherapists(p, tenant),
                                  layout.DyadIndex(p, tenant),
+                                 layout.DisengagementWatch(p),
                                  therapist,
-                                 absl::StrCat(therapist, ":", client)};
-    CommandArgs erase = {"EVAL", words[0], "7"};
+                                 absl::StrCat(therapist, ":", client),
+                                 DisengagementWatchMember(tenant, therapist, client)};
+    CommandArgs erase = {"EVAL", words[0], "8"};
     for (size_t i = 1; i < std::size(words); ++i) erase.push_back(words[i]);
     absl::StatusOr<RedisReplyPtr> reply = redis.Command(redis.SlotOf(head), erase);
     if (!reply.ok()) return reply.status();

@@ -64,6 +64,9 @@ std::string KeyLayout::TenantSummary(int partition, std::string_view tenant_id) 
 std::string KeyLayout::SummaryTherapists(int partition, std::string_view tenant_id) const {
   return absl::StrCat(PartitionPrefix(partition), ":therapists:", Absl(tenant_id));
 }
+std::string KeyLayout::DisengagementWatch(int partition) const {
+  return absl::StrCat(PartitionPrefix(partition), ":disengagement");
+}
 std::string KeyLayout::AlertStatus(std::string_view tenant_id, std::string_view alert_id) const {
   return absl::StrCat(prefix_, ":alertstatus:", Absl(tenant_id), ":", Absl(alert_id));
 }

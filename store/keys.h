@@ -63,6 +63,10 @@ class KeyLayout {
   std::string TenantSummary(int partition, std::string_view tenant_id) const;
   // Sorted set of the tenant's therapists with dyads in this partition (score: their dyads).
   std::string SummaryTherapists(int partition, std::string_view tenant_id) const;
+  // Sorted set of the partition's dyads watched for the no-rating-during-rupture disengagement
+  // trigger (analytics/disengagement.h): member worker::WatchMember (length-prefixed ids),
+  // score the Unix ms at which the trigger becomes due.
+  std::string DisengagementWatch(int partition) const;
   // Hash of an alert's workflow status (status, who, when). Written by insights only, outside
   // any partition script, so it needs no partition tag.
   std::string AlertStatus(std::string_view tenant_id, std::string_view alert_id) const;

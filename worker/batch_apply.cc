@@ -29,6 +29,7 @@
 #include "store/feedback_reads.h"
 #include "store/fenced_writes.h"
 #include "worker/dyad_state.h"
+#include "worker/engagement.h"
 #include "worker/record_convert.h"
 #include "worker/worker.h"
 
@@ -264,6 +265,12 @@ absl::Status Worker::ApplyBatch(const Batch& batch) {
     // The index member is added with the first write of the record; later writes skip it.
     if (update.changed && version == 0) {
       write.index_member = absl::StrCat(d.therapist_id, ":", d.client_id);
+    }
+    if (update.changed && update.watch_changed) {
+      write.watch = update.disengagement_due_ms.has_value()
+                        ? absl::StrCat(*update.disengagement_due_ms)
+                        : std::string(1, '-');
+      write.watch_member = WatchMember(d);
     }
     write.alerts.reserve(update.new_alerts.size());
     std::array<int, 6> alerts_by_kind{};

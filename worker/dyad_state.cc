@@ -191,6 +191,7 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
   if (!open_disengagement_.has_value()) {
     update.disengagement_due_ms = analytics::StaleRuptureDueAt(*rules_, facts);
   }
+  NoteWatch(&update);
   update.head = SerializeHead(picture);
   update.replace_log = !log_stored_;
   if (update.replace_log) {
@@ -224,6 +225,7 @@ DyadState::Update DyadState::EvaluateEngagement(const google::protobuf::Timestam
     appended.append(alerts_bytes_, from);
     update.new_alerts.push_back(std::move(alert));
   }
+  NoteWatch(&update);
   if (update.new_alerts.empty()) return update;
   update.changed = true;
   ++version_;
@@ -238,6 +240,12 @@ DyadState::Update DyadState::EvaluateEngagement(const google::protobuf::Timestam
   }
   log_stored_ = true;  // once this write lands; if it does not, the caller drops the state
   return update;
+}
+
+void DyadState::NoteWatch(Update* update) {
+  update->watch_changed = !watched_known_ || watched_due_ms_ != update->disengagement_due_ms;
+  watched_known_ = true;
+  watched_due_ms_ = update->disengagement_due_ms;
 }
 
 std::string DyadState::SerializeHead(const alliance::v1::Dyad& picture) const {

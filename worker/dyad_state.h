@@ -52,6 +52,9 @@ class DyadState {
     // When the no-rating-during-rupture trigger becomes due (Unix ms), if it can
     // (analytics::StaleRuptureDueAt with no disengagement episode open).
     std::optional<int64_t> disengagement_due_ms;
+    // disengagement_due_ms differs from what this state last wrote to the watch (or the state
+    // has not written it yet): the write must set it.
+    bool watch_changed = false;
   };
 
   // Applies `incoming` (deduplicated by rating id) and advances the version when anything is
@@ -100,6 +103,10 @@ class DyadState {
   bool log_stored_ = false;
   // The disengagement episode open after the alerts raised so far (analytics/disengagement.h).
   std::optional<analytics::OpenDisengagement> open_disengagement_;
+  // The due time last written to the disengagement watch, once known.
+  std::optional<int64_t> watched_due_ms_;
+  bool watched_known_ = false;
+  void NoteWatch(Update* update);
 };
 
 }  // namespace alliance::worker

@@ -2,10 +2,8 @@
 // (engagement.h).
 #include "worker/engagement.h"
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "common/strings.h"
 #include "google/protobuf/util/time_util.h"
+#include "store/disengagement_watch.h"
 
 namespace alliance::worker {
 
@@ -23,26 +21,14 @@ void FollowEngagement(const alliance::v1::Alert& alert,
 }
 
 std::string WatchMember(const analytics::DyadKey& dyad) {
-  return absl::StrCat(dyad.tenant_id.size(), ":", Absl(dyad.tenant_id), dyad.therapist_id.size(),
-                      ":", Absl(dyad.therapist_id), Absl(dyad.client_id));
+  return DisengagementWatchMember(dyad.tenant_id, dyad.therapist_id, dyad.client_id);
 }
 
 std::optional<analytics::DyadKey> ParseWatchMember(std::string_view member) {
-  analytics::DyadKey key;
-  std::string* parts[2] = {&key.tenant_id, &key.therapist_id};
-  for (std::string* part : parts) {
-    size_t colon = member.find(':');
-    size_t length = 0;
-    if (colon == std::string_view::npos ||
-        !absl::SimpleAtoi(Absl(member.substr(0, colon)), &length) ||
-        member.size() - colon - 1 < length) {
-      return std::nullopt;
-    }
-    *part = std::string(member.substr(colon + 1, length));
-    member.remove_prefix(colon + 1 + length);
-  }
-  key.client_id = std::string(member);
-  return key;
+  std::optional<WatchedDyad> parsed = ParseDisengagementWatchMember(member);
+  if (!parsed.has_value()) return std::nullopt;
+  return analytics::DyadKey{std::move(parsed->tenant), std::move(parsed->therapist),
+                            std::move(parsed->client)};
 }
 
 }  // namespace alliance::worker

@@ -18,8 +18,7 @@ namespace alliance::worker {
 void FollowEngagement(const alliance::v1::Alert& alert,
                       std::optional<analytics::OpenDisengagement>* open);
 
-// The timer index's member of a dyad: the three ids, each but the last prefixed by its length,
-// so any id reads back unambiguously.
+// The disengagement watch's member of a dyad (store/disengagement_watch.h).
 std::string WatchMember(const analytics::DyadKey& dyad);
 std::optional<analytics::DyadKey> ParseWatchMember(std::string_view member);
 

@@ -85,6 +85,7 @@ absl::Status Worker::Maintenance() {
     if ((*trimmed)[i]) metrics_->partition[trims[i].partition].trimmed->Increment();
   }
   if (absl::Status s = TrimDerivedByAge(owned, now); !s.ok()) return s;
+  if (absl::Status s = EvaluateDueDisengagements(owned); !s.ok()) return s;
   if (config_.consumer_retire > absl::ZeroDuration() && now >= next_consumer_sweep_) {
     if (absl::Status s = RetireIdleConsumers(owned); !s.ok()) return s;
     // A quarter of the idle threshold, at most a minute, never more often than maintenance.

@@ -83,6 +83,9 @@ class Worker {
   absl::Status Maintenance();
   // Trims alert and dead-letter entries older than --data_retention_ms (part of Maintenance).
   absl::Status TrimDerivedByAge(const std::vector<int>& owned, absl::Time now);
+  // disengagement_timer.cc: raises the no-rating-during-rupture disengagement of the owned
+  // partitions' due dyads (part of Maintenance, a bounded number per partition and round).
+  absl::Status EvaluateDueDisengagements(const std::vector<int>& owned);
   // Removes other workers' idle consumers that hold nothing (part of Maintenance, at most once
   // a minute).
   absl::Status RetireIdleConsumers(const std::vector<int>& owned);

@@ -11,13 +11,15 @@
   and nothing is half-written.
   KEYS[1] lease, KEYS[2] alert stream, KEYS[3] feedback stream, KEYS[4] erasure counter, then
        per dyad: head, log, index; then, after every dyad's keys, per dyad: dyad summary,
-       therapist summary, tenant summary, tenant's therapist set (KeyLayout::DyadSummary, ...)
+       therapist summary, tenant summary, tenant's therapist set (KeyLayout::DyadSummary, ...);
+       last, the partition's disengagement watch (KeyLayout::DisengagementWatch)
   ARGV[1] worker id, ARGV[2] consumer group, ARGV[3] dyad count, ARGV[4] erasure counter when
        the entries were read ('0' if unset), then per dyad: expected version ('' = any), head
        ('' = write nothing), log mode ('a': append the log bytes, 'r': replace the log with
        them), log bytes, index member ('' = none), alert count n, if n > 0: tenant, therapist,
        client and n * (alert_id, kind, severity, json), ack count m, m ids, summary field
-       count s, if s > 0: therapist and s * (field, value); then count k, k
+       count s, if s > 0: therapist and s * (field, value), watch ('' = leave, '-' = remove,
+       else the score to add with) and watch member; then count k, k
        more ids to acknowledge unconditionally (deleted entries); last, the retention in ms
        (0: none) set as the TTL of every head and log written and of its index (with 0, a log
        appended to keeps the expiry it had).
@@ -51,7 +53,9 @@ local results = {}
 local retention = tonumber(ARGV[#ARGV])
 local refreshed = {}
 local a = 5
-local summary_keys = #KEYS - 4 * tonumber(ARGV[3])  -- the summary keys follow every dyad's keys
+-- The summary keys follow every dyad's keys, the disengagement watch comes last.
+local watch_key = KEYS[#KEYS]
+local summary_keys = #KEYS - 1 - 4 * tonumber(ARGV[3])
 for d = 1, tonumber(ARGV[3]) do
   local dyad_key, log_key, index_key = KEYS[2 + 3 * d], KEYS[3 + 3 * d], KEYS[4 + 3 * d]
   local expected, head, log_mode, log, member = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
@@ -67,6 +71,8 @@ for d = 1, tonumber(ARGV[3]) do
   local sums_at = a + 2
   if sums == 0 then sums_at = a + 1 end
   a = sums_at + 2 * sums
+  local watch, watch_member = ARGV[a], ARGV[a + 1]
+  a = a + 2
   if expected == '' or
       version_of(redis.call('GETRANGE', dyad_key, 0, 11)) == tonumber(expected) then
     -- An entry gone from the stream was erased while in flight and must not re-create the
@@ -111,6 +117,11 @@ for d = 1, tonumber(ARGV[3]) do
                      'client', client, 'alert_id', ARGV[i], 'kind', ARGV[i + 1],
                      'severity', ARGV[i + 2], 'alert', ARGV[i + 3])
         end
+      end
+      if watch == '-' then
+        redis.call('ZREM', watch_key, watch_member)
+      elseif watch ~= '' then
+        redis.call('ZADD', watch_key, watch, watch_member)
       end
     end
     for i = acks_at, acks_at + acks - 1 do acked[#acked + 1] = ARGV[i] end

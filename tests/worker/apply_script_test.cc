@@ -130,7 +130,10 @@ class ApplyScriptTest : public ::testing::Test {
       args.push_back(std::to_string(ids.size()));
       args.insert(args.end(), ids.begin(), ids.end());
       args.push_back("0");  // no summary contribution
+      args.push_back("");   // no disengagement watch change
+      args.push_back("");
     }
+    keys.push_back(layout_.DisengagementWatch(0));
     args.push_back("0");  // no deleted entries
     args.push_back(write.retention_ms);
     std::vector<std::string_view> key_views(keys.begin(), keys.end());
