@@ -18,6 +18,9 @@ int ListAlerts(const Args& args);
 int Watch(const Args& args);
 int Acknowledge(const Args& args);
 int Resolve(const Args& args);
+// Therapist summaries (GetTherapistSummary / ListTherapistSummaries); with a therapist id, that
+// therapist's (tools/alliancectl/therapists.cc).
+int Therapists(const Args& args);
 // Reads an API key on stdin and prints its key file entry (sha256, never the key).
 int HashKey(const Args& args);
 // Erases one client's data (DeleteClientData, admin key): --client.

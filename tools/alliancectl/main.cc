@@ -77,6 +77,10 @@ commands:
   ack ID     acknowledge an alert (--actor)
   resolve ID resolve an alert (--actor)
   delete-client  erase one client's data everywhere (--client; needs an admin key)
+  therapists [ID]  therapist summaries for supervision, not ranking: dyads, active, share at
+             risk, ruptures per 100 sessions, share repaired in the window, median client
+             POMP, client-therapist gap, each shrunk toward the tenant with (95% interval)
+             and n, and the tenant's row; with a therapist id, that therapist and the tenant
   hash-key   read an API key on stdin, print its key file entry (--key_id, --tenant, --scopes)
 
 Calls carry the API key of --api_key_file or $ALLIANCE_API_KEY; the tenant is the key's
@@ -88,7 +92,7 @@ Exit codes: 0 success, 1 a call failed (or a submission was refused), 2 usage er
 flag, illegal value, missing or unknown command, bad arguments).)";
 
 constexpr std::string_view kCommands[] = {"submit", "dyad", "dyads",   "timeline",      "alerts",
-                                          "watch",  "ack",  "resolve", "delete-client", "hash-key"};
+                                          "watch",  "ack",  "resolve", "delete-client", "hash-key", "therapists"};
 
 // Commands that take positional arguments, and how many.
 int PositionalCount(const std::string& command) {
@@ -114,6 +118,19 @@ int main(int argc, char** argv) {
   if (std::find(std::begin(kCommands), std::end(kCommands), command) == std::end(kCommands)) {
     std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s\n", command.c_str(), kUsage);
     return 2;
+  }
+  // therapists [THERAPIST_ID]: its one argument is optional, so it is checked and run here.
+  if (command == "therapists") {
+    if (args.size() > 1) {
+      std::fprintf(stderr,
+                   "usage error: therapists takes at most one argument, the therapist id\n");
+      return 2;
+    }
+    if (absl::StatusOr<std::string> key = alliance::ctl::ApiKey(); !key.ok()) {
+      std::fprintf(stderr, "usage error: %s\n", std::string(key.status().message()).c_str());
+      return 2;
+    }
+    return alliance::ctl::Therapists(args);
   }
   if (static_cast<int>(args.size()) != PositionalCount(command)) {
     if (PositionalCount(command) == 1) {

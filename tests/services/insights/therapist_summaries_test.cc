@@ -3,13 +3,17 @@
 // (docs/redis-layout.md, "Therapist summaries"), figures checked against hand-computed values
 // (defaults: 90 active days, 5 pseudo-dyads, 50 pseudo-sessions), the read scope, and another
 // tenant's key seeing nothing.
+#include <gmock/gmock.h>
+
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/services/insights/insights_fixture.h"
 #include "tests/support/api_keys.h"
+#include "tests/support/child_process.h"
 
 namespace alliance::testing {
 namespace {
@@ -188,6 +192,39 @@ TEST_F(TherapistSummariesTest, ReadScopeAndTenantRules) {
   EXPECT_EQ(Get(kReadB, "", "th-1", &got).error_code(), grpc::NOT_FOUND);
   EXPECT_EQ(List(kReadA, "", -1, "", &listed).error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_EQ(List(kReadA, "", 0, "not a token", &listed).error_code(), grpc::INVALID_ARGUMENT);
+}
+
+// `alliancectl therapists` against the service: the table (a row per therapist, the tenant's
+// last), --json, one therapist, and usage errors.
+TEST_F(TherapistSummariesTest, AlliancectlTherapists) {
+  SeedClinicA();
+  const std::string key_file = absl::StrCat(redis_.dir(), "/ctl-key");
+  std::ofstream(key_file) << kReadA << "\n";
+  auto run = [&](std::vector<std::string> args, int expected_exit) {
+    static int runs = 0;
+    args.insert(args.begin(), {absl::StrCat("--insights=", address()),
+                               absl::StrCat("--api_key_file=", key_file)});
+    ChildProcess ctl;
+    const std::string log = absl::StrCat(redis_.dir(), "/ctl-therapists-", runs++, ".log");
+    EXPECT_TRUE(ctl.Start(BinaryPath("alliancectl"), args, log).ok());
+    EXPECT_EQ(ctl.Wait(absl::Seconds(60)), expected_exit) << ctl.ReadLog();
+    return ctl.ReadLog();
+  };
+  const std::string table = run({"therapists"}, 0);
+  EXPECT_THAT(table, ::testing::HasSubstr("AT_RISK"));
+  EXPECT_THAT(table, ::testing::HasSubstr("th-2"));
+  EXPECT_THAT(table, ::testing::HasSubstr("(tenant)"));
+  // th-1: at risk 2.25 / 7 = 32%, with its interval and n; ruptures 500 / 70 = 7.1 per 100.
+  EXPECT_THAT(table, ::testing::HasSubstr("32% ("));
+  EXPECT_THAT(table, ::testing::HasSubstr("7.1 ("));
+  EXPECT_LT(table.find("th-1"), table.find("th-2"));
+  EXPECT_LT(table.find("th-2"), table.find("(tenant)"));
+  const std::string json = run({"therapists", "th-1", "--json"}, 0);
+  EXPECT_THAT(json, ::testing::HasSubstr(R"("therapist_id":"th-1")"));
+  EXPECT_THAT(json, ::testing::HasSubstr(R"("dyads":"4")"));  // the tenant's line
+  EXPECT_THAT(json, ::testing::Not(::testing::HasSubstr("th-2")));
+  run({"therapists", "nobody"}, 1);
+  run({"therapists", "a", "b"}, 2);
 }
 
 }  // namespace
