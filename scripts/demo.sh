@@ -221,6 +221,10 @@ echo
 echo "-- th-05 / cl-023: the goals line at or below 9 at some sessions, steady total, no alert"
 "${ctl[@]}" timeline --therapist=th-05 --client=cl-023
 echo
+echo "== Therapist summaries, for supervision (not ranking): each figure shrunk toward the clinic's,"
+echo "   with its 95% interval and n"
+"${ctl[@]}" therapists
+echo
 if ((submit_rc != 0)); then
   echo "Some submissions were refused (see the summary above; --verbose shows each line)."
 fi

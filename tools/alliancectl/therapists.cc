@@ -69,7 +69,8 @@ void Footer(const Table& table) {
   if (absl::GetFlag(FLAGS_json)) return;
   table.Print();
   std::printf(
-      "Figures shrunk toward the tenant's, (95%% interval) and n; for supervision, not ranking.\n");
+      "Each figure: the value shrunk toward the tenant's, its 95%% interval and n. For supervision,"
+      " not ranking.\n");
 }
 
 }  // namespace
