@@ -1,23 +1,26 @@
 // Health-only plaintext server; see health_only_server.h.
 #include "common/health_only_server.h"
 
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/reflection.h"
-#include "common/server_transport.h"
 
 namespace alliance {
 
-// A health check request is a service name: a few hundred bytes at most.
-constexpr size_t kMaxHealthRequestBytes = 4096;
+std::string ListenAddress(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
 
-absl::Status HealthOnlyServer::Start(const std::string& address) {
+absl::Status HealthOnlyServer::Start(const std::string& address,
+                                     const std::function<void(grpc::ServerBuilder&)>& configure) {
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  ApplyServerTransportFromFlags(builder, kMaxHealthRequestBytes);
-  ServeReflection(builder, false);
+  if (configure) configure(builder);
   builder.RegisterCallbackGenericService(&no_api_);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
   server_ = builder.BuildAndStart();

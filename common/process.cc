@@ -2,6 +2,7 @@
 #include "common/process.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -12,7 +13,9 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
@@ -20,7 +23,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/build_info.h"
+#include "common/log.h"
 
 namespace alliance {
 
@@ -53,7 +58,65 @@ bool AsksForHelp(int argc, char** argv) {
   return false;
 }
 
+// Flags absl's parser handles itself (usage and flag files); they are not always found by
+// FindCommandLineFlag, so they pass unchecked.
+bool IsAbslBuiltIn(absl::string_view name) {
+  for (absl::string_view builtin :
+       {"help", "helpfull", "helpshort", "helppackage", "helpon", "helpmatch", "version",
+        "only_check_args", "flagfile", "fromenv", "tryfromenv", "undefok"}) {
+    if (name == builtin) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+absl::Status CheckCommandLineFlags(int argc, char** argv) {
+  // Help wins over everything else.
+  for (int i = 1; i < argc; ++i) {
+    if (absl::string_view(argv[i]) == "--") break;
+    if (absl::string_view(argv[i]) == "--helpfull") return absl::OkStatus();
+  }
+  if (AsksForHelp(argc, argv)) return absl::OkStatus();
+  for (int i = 1; i < argc; ++i) {  // bounded by argc
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') continue;  // positional ("-" alone too)
+    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
+    const size_t eq = arg.find('=');
+    const std::string name(arg.substr(0, eq));
+    const bool has_value = eq != absl::string_view::npos;
+    const std::string value = has_value ? std::string(arg.substr(eq + 1)) : "";
+    // Their values come in the same argument or the next one; absl reads both forms.
+    if (IsAbslBuiltIn(name)) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no")) {
+      // --nofoo sets the bool flag foo to false; it takes no value.
+      absl::CommandLineFlag* negated = absl::FindCommandLineFlag(name.substr(2));
+      if (negated != nullptr && negated->IsOfType<bool>()) {
+        if (has_value) {
+          return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+        }
+        continue;
+      }
+    }
+    if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    std::string text = value;
+    if (!has_value) {
+      if (flag->IsOfType<bool>()) continue;
+      if (i + 1 >= argc) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      }
+      text = argv[++i];
+    }
+    std::string error;
+    if (!flag->ParseFrom(text, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, "=", text, ": ", error.empty() ? "illegal value" : error));
+    }
+  }
+  return absl::OkStatus();
+}
 
 void PrintFlagsHelp(std::ostream& out, const char* usage) {
   out << usage << "\n\nFlags (each may also be set as the environment variable shown; the "
@@ -63,8 +126,10 @@ void PrintFlagsHelp(std::ostream& out, const char* usage) {
     if (IsAllianceFlag(*flag)) sorted.emplace(std::string(name), flag);
   }
   for (const auto& [name, flag] : sorted) {
+    // Before parsing, the current value is the binary's default: common/grpc_server_bootstrap.h
+    // sets per-binary defaults of shared flags that way.
     out << "  --" << name << " (" << EnvNameForFlag(name) << ")  default: \""
-        << flag->DefaultValue() << "\"\n      " << flag->Help() << "\n";
+        << flag->CurrentValue() << "\"\n      " << flag->Help() << "\n";
   }
   out << "\n  --version  prints the version and source revision\n";
 }
@@ -89,8 +154,14 @@ std::vector<char*> ParseFlagsWithEnv(int argc, char** argv, const char* usage) {
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
       std::fprintf(stderr, "invalid value of %s: %s\n", env_name.c_str(), error.c_str());
-      std::exit(2);
+      std::exit(kExitBadConfiguration);
     }
+  }
+  // absl's parser exits 1 on an unknown flag or a value it cannot parse; check first so that
+  // bad flags exit kExitBadConfiguration like every other configuration error.
+  if (absl::Status s = CheckCommandLineFlags(argc, argv); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    std::exit(kExitBadConfiguration);
   }
   return absl::ParseCommandLine(argc, argv);
 }
@@ -115,6 +186,34 @@ bool WaitForShutdownSignal(absl::Duration timeout) {
   }
   timespec ts = absl::ToTimespec(timeout);
   return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return kExitOk;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return kExitBadConfiguration;
+    default:
+      return kExitRuntimeFailure;
+  }
+}
+
+int FailStartup(std::string_view event, const absl::Status& status) {
+  LogError(event, {{"error", std::string_view(status.message().data(), status.message().size())},
+                   {"exit_code", int64_t{ExitCodeFor(status)}}});
+  return ExitCodeFor(status);
+}
+
+void ArmShutdownWatchdog(absl::Duration bound) {
+  std::thread([bound] {
+    absl::SleepFor(bound);
+    LogError("shutdown_timed_out", {{"seconds", absl::ToDoubleSeconds(bound)}});
+    _exit(kExitRuntimeFailure);
+  }).detach();
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {

@@ -8,6 +8,8 @@
 
 #include "absl/flags/flag.h"
 #include "common/flags.h"
+#include "common/health_only_server.h"
+#include "common/health_publisher.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
@@ -15,7 +17,6 @@
 #include "store/partition_guard.h"
 #include "store/store_flags.h"
 #include "worker/dead_letter_replay.h"
-#include "worker/health_server.h"
 #include "worker/worker.h"
 #include "worker/worker_config.h"
 #include "worker/worker_metrics.h"
@@ -27,9 +28,9 @@ ABSL_FLAG(int32_t, replay_partition, -1, "With --replay_dead_letters: only this 
 
 namespace {
 
+// Exit code by kind, the same in every binary (common/process.h): 2 configuration, 1 runtime.
 int Fail(std::string_view event, const absl::Status& status) {
-  alliance::LogError(event, {{"error", alliance::Std(status.message())}});
-  return 1;
+  return alliance::FailStartup(event, status);
 }
 
 }  // namespace
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
   ParseFlagsWithEnv(argc, argv, "alliance-worker: applies feedback to dyad state and alerts");
   if (absl::Status s = InitLogFromFlags("worker"); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
+    return kExitBadConfiguration;
   }
   absl::StatusOr<KeyLayout> layout = KeyLayoutFromFlags();
   if (!layout.ok()) return Fail("bad_flags", layout.status());
@@ -80,9 +81,14 @@ int main(int argc, char** argv) {
   if (absl::Status s = metrics_server.Start(config->metrics_host, config->metrics_port); !s.ok()) {
     return Fail("metrics_unavailable", s);
   }
-  worker::HealthServer health;
-  if (absl::Status s = health.Start(config->listen_host, config->health_port); !s.ok()) {
-    return Fail("health_unavailable", s);
+  // The health port serves grpc.health.v1 only (the worker has no gRPC API): "" follows Redis,
+  // "liveness" is SERVING while the process runs (common/health_publisher.h).
+  HealthPublisher health;
+  HealthOnlyServer health_server;
+  if (config->health_port > 0) {
+    absl::Status s = health_server.Start(ListenAddress(config->listen_host, config->health_port));
+    if (!s.ok()) return Fail("health_unavailable", s);
+    health.Attach(health_server.health());
   }
 
   LogInfo("starting", {{"worker_id", config->worker_id},
@@ -91,14 +97,15 @@ int main(int argc, char** argv) {
                        {"lease_ms", absl::ToInt64Milliseconds(config->lease)}});
   std::atomic<bool> stop{false};
   worker::Worker worker(*config, *layout, *target, &*registry, *rules, &metrics,
-                        [&health](bool up) { health.SetRedisUp(up); });
+                        [&health](bool up) { health.SetServing(up); });
   std::thread loop([&] { worker.Run(stop); });
   WaitForShutdownSignal();
   LogInfo("stopping", {});
+  health.SetShuttingDown();
   stop.store(true);
   loop.join();
-  health.Stop();
+  health_server.Shutdown(absl::Now() + absl::Seconds(2));
   metrics_server.Stop();
   LogInfo("stopped", {});
-  return 0;
+  return kExitOk;
 }

@@ -1,24 +1,17 @@
 // alliance-insights: the read side of Alliance. Serves AllianceInsights (dyads, timelines,
 // alerts, alert workflow, live alert streams) from Redis over gRPC.
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
-#include <cstdlib>
+#include <cstdio>
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/flags.h"
-#include "common/health_only_server.h"
+#include "common/grpc_server_bootstrap.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
-#include "common/reflection.h"
 #include "common/security.h"
-#include "common/server_transport.h"
-#include "common/strings.h"
-#include "services/insights/health.h"
 #include "services/insights/insights_service.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
@@ -28,10 +21,6 @@
 #include "store/partition_guard.h"
 #include "store/store_flags.h"
 
-ABSL_FLAG(int32_t, grpc_port, 50052, "Port of the AllianceInsights gRPC service.");
-// Loopback unless asked, so a binary started by hand exposes nothing; containers set 0.0.0.0.
-ABSL_FLAG(std::string, listen_host, "127.0.0.1",
-          "Address the gRPC, health and metrics ports bind to; 0.0.0.0 for every interface.");
 ABSL_FLAG(int32_t, redis_threads, 4, "Threads (and Redis connections) serving queries.");
 ABSL_FLAG(int32_t, max_queued_queries, 10000,
           "Queries waiting for a Redis thread before RESOURCE_EXHAUSTED.");
@@ -47,8 +36,6 @@ ABSL_FLAG(int32_t, max_watchers_per_tenant, 200,
 ABSL_FLAG(int32_t, watch_end_grace_ms, 10000,
           "Time the client of an ended watch stream gets to read its last messages and status "
           "before the stream is reset, in ms.");
-ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(5),
-          "Upper bound of a graceful shutdown: open calls get until then to finish.");
 
 namespace alliance::insights {
 namespace {
@@ -58,14 +45,14 @@ namespace {
 // refuses larger ones with RESOURCE_EXHAUSTED before they are parsed.
 constexpr size_t kMaxRequestBytes = 128 << 10;
 
+constexpr char kServiceName[] = "alliance.v1.AllianceInsights";
+
 constexpr char kUsage[] =
     "alliance-insights: AllianceInsights gRPC service (dyads, alerts, live alert streams).\n"
     "Every flag has an environment equivalent, e.g. --grpc_port / ALLIANCE_GRPC_PORT.";
 
-int Fail(std::string_view event, const absl::Status& status) {
-  LogError(event, {{"error", Std(status.message())}});
-  return 2;
-}
+// Exit code by kind (common/process.h): 2 configuration, 1 runtime.
+int Fail(std::string_view event, const absl::Status& status) { return FailStartup(event, status); }
 
 bool Positive(std::string_view name, int value) {
   if (value > 0) return true;
@@ -75,10 +62,16 @@ bool Positive(std::string_view name, int value) {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
+  // Watch streams cut by the connection age resume from their cursor, so insights keeps the
+  // shared connection age; its calls are short reads, so a short drain.
+  GrpcServerDefaults defaults;
+  defaults.grpc_port = 50052;
+  defaults.shutdown_timeout = absl::Seconds(5);
+  SetGrpcServerFlagDefaults(defaults);
   ParseFlagsWithEnv(argc, argv, kUsage);
   if (absl::Status s = InitLogFromFlags("insights"); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
+    return kExitBadConfiguration;
   }
   absl::StatusOr<RedisEndpoint> endpoint = RedisEndpointFromFlags();
   if (!endpoint.ok()) return Fail("invalid_redis_flags", endpoint.status());
@@ -96,8 +89,6 @@ int Main(int argc, char** argv) {
   if (!rules.ok()) return Fail("invalid_rules", rules.status());
   QueryLimits limits;
   limits.summaries = rules->summaries;
-  const int grpc_port = absl::GetFlag(FLAGS_grpc_port);
-  const int health_port = absl::GetFlag(FLAGS_health_port);
   if (!Positive("redis_threads", absl::GetFlag(FLAGS_redis_threads)) ||
       !Positive("max_queued_queries", absl::GetFlag(FLAGS_max_queued_queries)) ||
       !Positive("watch_buffer", absl::GetFlag(FLAGS_watch_buffer)) ||
@@ -105,17 +96,15 @@ int Main(int argc, char** argv) {
       !Positive("max_watchers", absl::GetFlag(FLAGS_max_watchers)) ||
       !Positive("max_watchers_per_key", absl::GetFlag(FLAGS_max_watchers_per_key)) ||
       !Positive("max_watchers_per_tenant", absl::GetFlag(FLAGS_max_watchers_per_tenant)) ||
-      !Positive("watch_end_grace_ms", absl::GetFlag(FLAGS_watch_end_grace_ms)) ||
-      !Positive("grpc_port", grpc_port)) {
-    return 2;
+      !Positive("watch_end_grace_ms", absl::GetFlag(FLAGS_watch_end_grace_ms))) {
+    return kExitBadConfiguration;
   }
-  if (absl::Status s = ValidateServerTransportFlags(); !s.ok()) return Fail("invalid_flag", s);
 
   absl::StatusOr<std::unique_ptr<Authorizer>> authorizer = AuthorizerFromFlags();
   if (!authorizer.ok()) return Fail("invalid_auth_flags", authorizer.status());
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      ServerCredentialsFromFlags();
-  if (!credentials.ok()) return Fail("invalid_tls_flags", credentials.status());
+  // Listening, TLS, health, reflection and drain: common/grpc_server_bootstrap.h.
+  GrpcServerBootstrap server({kServiceName, kMaxRequestBytes});
+  if (absl::Status s = server.Configure(); !s.ok()) return Fail("invalid_flag", s);
 
   MetricsRegistry metrics_registry;
   ServiceMetrics metrics(&metrics_registry);
@@ -126,7 +115,6 @@ int Main(int argc, char** argv) {
     return Fail("metrics_server_failed", s);
   }
 
-  HealthPublisher health;
   // With --redis_cluster_nodes every pool thread and the alert reader hold a cluster client.
   RedisPool pool(*endpoint, absl::GetFlag(FLAGS_redis_threads),
                  static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_queries)), target->cluster);
@@ -140,8 +128,9 @@ int Main(int argc, char** argv) {
   hub_options.read_count =
       std::clamp(absl::GetFlag(FLAGS_watch_buffer) / (2 * layout->partitions()), 1, 1000);
   WatchHub hub(
-      *endpoint, *layout, hub_options, [&health](bool ok) { health.SetRedisOk(ok); },
-      target->cluster);
+      *endpoint, *layout, hub_options,
+      // "" and AllianceInsights are NOT_SERVING while the alert reader cannot reach Redis.
+      [&server](bool ok) { server.health().SetServing(ok); }, target->cluster);
   hub.Start();
 
   WatchQuota watch_quota(WatchLimits{absl::GetFlag(FLAGS_max_watchers_per_key),
@@ -160,45 +149,18 @@ int Main(int argc, char** argv) {
   InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits,
                           authorizer->get());
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  ApplyServerTransportFromFlags(builder, kMaxRequestBytes);
-  ApplyReflectionFromFlags(builder);
-  ApplyHandshakeTimeoutFromFlags(builder);
-  int bound_port = 0;
-  // The main port speaks TLS when configured; the health port below stays plaintext so
-  // that probes need no certificates (it serves nothing but grpc.health.v1).
-  builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", grpc_port),
-                           *credentials, &bound_port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || bound_port == 0) {
-    return Fail("grpc_listen_failed", absl::UnavailableError(absl::StrCat("port ", grpc_port)));
-  }
-  health.AddServer(server.get());
-
-  HealthOnlyServer health_server;
-  if (health_port > 0) {
-    absl::Status started =
-        health_server.Start(absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", health_port));
-    if (!started.ok()) return Fail("health_listen_failed", started);
-    health.AddServer(health_server.server());
-  }
-  LogInfo("started", {{"grpc_port", static_cast<int64_t>(grpc_port)},
-                      {"health_port", static_cast<int64_t>(health_port)},
+  if (absl::Status s = server.Start(&service); !s.ok()) return Fail("grpc_listen_failed", s);
+  LogInfo("started", {{"grpc_port", static_cast<int64_t>(server.grpc_port())},
+                      {"health_port", static_cast<int64_t>(server.health_port())},
                       {"partitions", static_cast<int64_t>(layout->partitions())}});
 
-  WaitForShutdownSignal();
-  LogInfo("shutting_down");
-  health.SetShuttingDown();
-  hub.Stop();  // ends every watch stream with UNAVAILABLE and its resume cursor
-  const absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_shutdown_timeout);
-  server->Shutdown(absl::ToChronoTime(deadline));
-  health_server.Shutdown(deadline);
+  const absl::Time started = server.WaitForShutdownSignal();
+  // Watch streams end first, with UNAVAILABLE and their resume cursors.
+  server.Drain(GrpcServerBootstrap::DrainDeadline(started), [&hub] { hub.Stop(); });
   pool.Stop();
   metrics_server.Stop();
-  LogInfo("stopped");
-  return 0;
+  LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});
+  return kExitOk;
 }
 
 }  // namespace

@@ -1,28 +1,17 @@
 // alliance-intake: accepts session feedback over gRPC and makes it durable in Redis Streams.
 // Start-up wires flags, metrics, writers, health and the gRPC server; SIGTERM drains it.
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <memory>
-#include <thread>
-#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/flags.h"
-#include "common/health_only_server.h"
+#include "common/grpc_server_bootstrap.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
-#include "common/reflection.h"
 #include "common/security.h"
-#include "common/server_transport.h"
-#include "common/strings.h"
-#include "services/intake/health_publisher.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/request_limits.h"
@@ -43,16 +32,14 @@ ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(5),
 ABSL_FLAG(int32_t, max_batch_items, alliance::intake::kDefaultMaxBatchItems,
           "Most submissions in one SubmitFeedbackBatch call; also sets the largest request "
           "gRPC accepts (this many of the largest valid submission).");
-ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(15),
-          "Upper bound of a graceful shutdown: calls in flight get until then to finish.");
 
 namespace alliance::intake {
 namespace {
 
-int Fail(const absl::Status& status) {
-  LogError("startup_failed", {{"error", Std(status.message())}});
-  return 1;
-}
+inline constexpr char kIntakeServiceName[] = "alliance.v1.FeedbackIntake";
+
+// Exit code by kind (common/process.h): 2 configuration, 1 runtime.
+int Fail(const absl::Status& status) { return FailStartup("startup_failed", status); }
 
 absl::Status ValidateIntakeFlags() {
   if (absl::Status s = ValidateServerOptionFlags(); !s.ok()) return s;
@@ -74,13 +61,6 @@ absl::Status ValidateIntakeFlags() {
   if (absl::GetFlag(FLAGS_max_batch_items) < 1) {
     return absl::InvalidArgumentError("--max_batch_items must be at least 1");
   }
-  if (absl::GetFlag(FLAGS_shutdown_timeout) < absl::Seconds(1)) {
-    return absl::InvalidArgumentError("--shutdown_timeout must be at least 1s");
-  }
-  int health_port = absl::GetFlag(FLAGS_health_port);
-  if (health_port < 0 || health_port > 65535) {
-    return absl::InvalidArgumentError("--health_port must be 0..65535");
-  }
   return absl::OkStatus();
 }
 
@@ -98,8 +78,15 @@ int Run() {
 
   auto authorizer = AuthorizerFromFlags();
   if (!authorizer.ok()) return Fail(authorizer.status());
-  auto credentials = ServerCredentialsFromFlags();
-  if (!credentials.ok()) return Fail(credentials.status());
+  IntakeServiceOptions service_options;
+  service_options.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
+  service_options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  const RequestLimits limits = ComputeRequestLimits(*registry, service_options.max_batch_items);
+  service_options.max_submit_request_bytes = limits.submit_request_bytes;
+  service_options.max_feedback_bytes = limits.feedback_bytes;
+  // Listening, TLS, health, reflection and drain: common/grpc_server_bootstrap.h.
+  GrpcServerBootstrap server({kIntakeServiceName, limits.max_request_bytes()});
+  if (absl::Status s = server.Configure(); !s.ok()) return Fail(s);
 
   MetricsRegistry metrics_registry;
   IntakeMetrics metrics(&metrics_registry);
@@ -109,7 +96,6 @@ int Run() {
     return Fail(s);
   }
 
-  HealthPublisher health;
   WriterPoolOptions pool_options;
   pool_options.endpoint = *endpoint;
   pool_options.layout = *layout;
@@ -125,52 +111,19 @@ int Run() {
   pool_options.queue_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_queue_capacity));
   pool_options.max_pipeline = static_cast<size_t>(absl::GetFlag(FLAGS_max_pipeline));
   pool_options.idempotency_window = absl::GetFlag(FLAGS_idempotency_window);
-  WriterPool pool(pool_options, &metrics, [&health](bool up) { health.SetRedisUp(up); });
+  // "" and FeedbackIntake are NOT_SERVING while no writer reaches Redis.
+  WriterPool pool(pool_options, &metrics, [&server](bool up) { server.health().SetServing(up); });
   pool.Start();
 
-  IntakeServiceOptions service_options;
-  service_options.validation.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
-  service_options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
-  const RequestLimits limits = ComputeRequestLimits(*registry, service_options.max_batch_items);
-  service_options.max_submit_request_bytes = limits.submit_request_bytes;
-  service_options.max_feedback_bytes = limits.feedback_bytes;
   IntakeService service(service_options, &*registry, *layout, &pool, &metrics, authorizer->get());
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  ApplyServerTransportFromFlags(builder, limits.max_request_bytes());
-  ApplyHandshakeTimeoutFromFlags(builder);
-  ApplyReflectionFromFlags(builder);
-  int grpc_port = 0;
-  int health_port = 0;
-  // The main port speaks TLS when configured.
-  builder.AddListeningPort(ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)), *credentials,
-                           &grpc_port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || grpc_port == 0) {
+  if (absl::Status s = server.Start(&service); !s.ok()) {
     pool.Shutdown(absl::Now());
-    return Fail(absl::UnavailableError(
-        absl::StrCat("cannot listen on ", ListenAddress(host, absl::GetFlag(FLAGS_grpc_port)))));
-  }
-  health.Attach(server->GetHealthCheckService());
-  // Probes get their own plaintext server that serves grpc.health.v1 only: FeedbackIntake is
-  // never reachable without TLS when TLS is on.
-  HealthOnlyServer health_server;
-  if (absl::GetFlag(FLAGS_health_port) > 0) {
-    absl::Status started =
-        health_server.Start(ListenAddress(host, absl::GetFlag(FLAGS_health_port)));
-    if (!started.ok()) {
-      server->Shutdown(absl::ToChronoTime(absl::Now()));
-      pool.Shutdown(absl::Now());
-      return Fail(started);
-    }
-    health_port = health_server.port();
-    health.Attach(health_server.server()->GetHealthCheckService());
+    return Fail(s);
   }
   LogInfo("listening",
-          {{"grpc_port", int64_t{grpc_port}},
-           {"health_port", int64_t{health_port}},
+          {{"grpc_port", int64_t{server.grpc_port()}},
+           {"health_port", int64_t{server.health_port()}},
            {"metrics_port", int64_t{absl::GetFlag(FLAGS_metrics_port)}},
            {"writer_threads", int64_t{pool_options.threads}},
            {"queue_capacity", static_cast<int64_t>(pool_options.queue_capacity)},
@@ -178,22 +131,12 @@ int Run() {
            {"max_submit_request_bytes", static_cast<int64_t>(limits.submit_request_bytes)},
            {"partitions", int64_t{layout->partitions()}}});
 
-  WaitForShutdownSignal();
-  const absl::Duration timeout = absl::GetFlag(FLAGS_shutdown_timeout);
-  const absl::Time started = absl::Now();
-  LogInfo("shutdown_started", {{"queued", static_cast<int64_t>(pool.queue_depth())}});
-  // Bound the whole shutdown even if something below misbehaves.
-  std::thread([timeout] {
-    absl::SleepFor(timeout);
-    LogError("shutdown_timed_out", {});
-    _exit(1);
-  }).detach();
-  health.SetShuttingDown();
+  const absl::Time started = server.WaitForShutdownSignal();
+  LogInfo("draining", {{"queued", static_cast<int64_t>(pool.queue_depth())}});
   // Calls in flight get most of the budget; after it they are failed UNAVAILABLE unwritten.
-  const absl::Time drain_deadline = started + timeout * 0.8;
+  const absl::Time drain_deadline = GrpcServerBootstrap::DrainDeadline(started);
   // Stop accepting calls, and wait for the ones in flight: the writers complete them.
-  server->Shutdown(absl::ToChronoTime(drain_deadline));
-  health_server.Shutdown(drain_deadline);
+  server.Drain(drain_deadline);
   pool.Shutdown(drain_deadline);
   metrics_server.Stop();
   LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});
@@ -205,6 +148,10 @@ int Run() {
 
 int main(int argc, char** argv) {
   alliance::BlockShutdownSignals();
+  alliance::GrpcServerDefaults defaults;  // alliance-intake's own; the rest are shared
+  defaults.grpc_port = 50051;
+  defaults.shutdown_timeout = absl::Seconds(15);  // time for the writers' queue to empty
+  alliance::SetGrpcServerFlagDefaults(defaults);
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (a debugging aid that
   // costs several percent of CPU in gRPC's hot paths); production binaries do not need it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -214,7 +161,7 @@ int main(int argc, char** argv) {
                               "ALLIANCE_NAME in the environment.");
   if (absl::Status s = alliance::InitLogFromFlags("intake"); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-    return 2;
+    return alliance::kExitBadConfiguration;
   }
   return alliance::intake::Run();
 }

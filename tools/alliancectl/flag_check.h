@@ -7,11 +7,9 @@
 
 namespace alliance::ctl {
 
-// Walks argv the way absl::ParseCommandLine does (--name=value, --name value, --bool,
-// --nobool, "--" ends the flags) and returns INVALID_ARGUMENT naming the first unknown flag,
-// missing value or value the flag's type rejects. Returns OK when --help is asked for (help
-// wins over everything else). Values it checks are parsed into the flags; absl parses them
-// again right after, to the same result.
+// common/process.h's CheckCommandLineFlags (the same check for every binary): INVALID_ARGUMENT
+// naming the first unknown flag, missing value or value the flag's type rejects; OK when --help
+// is asked for. alliancectl prints it as a usage error.
 absl::Status CheckCommandLine(int argc, char** argv);
 
 }  // namespace alliance::ctl

@@ -67,7 +67,7 @@ int Run() {
                    .max_request_bytes());
   int port = 0;
   std::string address =
-      intake::ListenAddress(absl::GetFlag(FLAGS_listen_host), absl::GetFlag(FLAGS_grpc_port));
+      ListenAddress(absl::GetFlag(FLAGS_listen_host), absl::GetFlag(FLAGS_grpc_port));
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (a debugging aid that
   // costs several percent of CPU in gRPC's hot paths); production binaries do not need it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  alliance::GrpcServerDefaults defaults;
+  defaults.grpc_port = 50051;  // alliance-intake's port
+  alliance::SetGrpcServerFlagDefaults(defaults);
   alliance::ParseFlagsWithEnv(argc, argv,
                               "alliance-bare-server: FeedbackIntake without Redis, the gRPC "
                               "ceiling for benchmarks.");
