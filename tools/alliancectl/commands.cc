@@ -616,6 +616,97 @@ int DeleteClient(const Args& /*args*/) {
   return 0;
 }
 
+namespace {
+
+// A number as written in an instrument definition: 10, 0.1, 3.5.
+std::string Number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+// "< 36" (a concern below 36), "<= 2" (at or below), "-" when there is no cutoff.
+std::string CutoffText(bool present, const alliance::v1::Cutoff& cutoff) {
+  if (!present) return "-";
+  const char* side = cutoff.direction() == alliance::v1::CUTOFF_DIRECTION_AT_OR_BELOW ? "<=" : "<";
+  return absl::StrCat(side, " ", Number(cutoff.value()));
+}
+
+// One instrument's items: range, step, reverse scoring and the subscales each item is in.
+int PrintInstrumentItems(const alliance::v1::Instrument& instrument) {
+  std::printf("%s (%s): %d items, %s..%s step %s, total %s..%s, cutoff %s\n",
+              instrument.id().c_str(), instrument.name().c_str(), instrument.item_count(),
+              Number(instrument.item_min()).c_str(), Number(instrument.item_max()).c_str(),
+              Number(instrument.step()).c_str(), Number(instrument.total_min()).c_str(),
+              Number(instrument.total_max()).c_str(),
+              CutoffText(instrument.has_total_cutoff(), instrument.total_cutoff()).c_str());
+  Table table({"ITEM", "MIN", "MAX", "STEP", "REVERSED", "SUBSCALES"});
+  for (int item = 1; item <= instrument.item_count(); ++item) {
+    const bool reversed =
+        std::find(instrument.reverse_items().begin(), instrument.reverse_items().end(), item) !=
+        instrument.reverse_items().end();
+    std::vector<std::string> subscales;
+    for (const alliance::v1::InstrumentSubscale& sub : instrument.subscales()) {
+      if (std::find(sub.items().begin(), sub.items().end(), item) != sub.items().end()) {
+        subscales.push_back(sub.name());
+      }
+    }
+    table.Add({std::to_string(item), Number(instrument.item_min()), Number(instrument.item_max()),
+               Number(instrument.step()), reversed ? "yes" : "no",
+               subscales.empty() ? "-" : absl::StrJoin(subscales, ", ")});
+  }
+  table.Print();
+  return 0;
+}
+
+}  // namespace
+
+int Instruments(const Args& args) {
+  alliance::v1::ListInstrumentsResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  grpc::Status status =
+      InsightsStub()->ListInstruments(&context, alliance::v1::ListInstrumentsRequest(), &response);
+  if (!status.ok()) return Failed(status);
+  if (!args.empty()) {
+    for (const alliance::v1::Instrument& instrument : response.instruments()) {
+      if (instrument.id() != args.front()) continue;
+      if (Json()) {
+        PrintJson(instrument);
+        return 0;
+      }
+      return PrintInstrumentItems(instrument);
+    }
+    return Failed(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                               absl::StrCat("no instrument '", args.front(), "'")));
+  }
+  if (Json()) {
+    for (const alliance::v1::Instrument& instrument : response.instruments()) {
+      PrintJson(instrument);
+    }
+    return 0;
+  }
+  Table table({"ID", "NAME", "RATERS", "ITEMS", "SCALE", "SUBSCALES", "CUTOFF"});
+  for (const alliance::v1::Instrument& instrument : response.instruments()) {
+    std::vector<std::string> raters;
+    for (int rater : instrument.raters()) {
+      raters.push_back(RaterName(static_cast<alliance::v1::Rater>(rater)));
+    }
+    std::vector<std::string> subscales;
+    for (const alliance::v1::InstrumentSubscale& sub : instrument.subscales()) {
+      subscales.push_back(sub.name());
+    }
+    table.Add({instrument.id(), instrument.name(), absl::StrJoin(raters, ", "),
+               std::to_string(instrument.item_count()),
+               absl::StrCat(Number(instrument.item_min()), "..", Number(instrument.item_max()),
+                            " step ", Number(instrument.step())),
+               subscales.empty() ? "-" : absl::StrJoin(subscales, ", "),
+               CutoffText(instrument.has_total_cutoff(), instrument.total_cutoff())});
+  }
+  table.Print();
+  return 0;
+}
+
 int HashKey(const Args& /*args*/) {
   std::string key;
   if (!std::getline(std::cin, key)) return Usage("hash-key: give the API key on stdin");

@@ -25,6 +25,9 @@ int Therapists(const Args& args);
 int HashKey(const Args& args);
 // Erases one client's data (DeleteClientData, admin key): --client.
 int DeleteClient(const Args& args);
+// Lists the instruments the service scores with (ListInstruments); with an instrument id, that
+// instrument's items.
+int Instruments(const Args& args);
 
 }  // namespace alliance::ctl
 

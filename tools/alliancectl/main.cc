@@ -81,6 +81,8 @@ commands:
              risk, ruptures per 100 sessions, share repaired in the window, median client
              POMP, client-therapist gap, each shrunk toward the tenant with (95% interval)
              and n, and the tenant's row; with a therapist id, that therapist and the tenant
+  instruments [ID]  the instruments the service scores with (id, name, raters, items, scale,
+             subscales, cutoff); with an instrument id, that instrument's items
   hash-key   read an API key on stdin, print its key file entry (--key_id, --tenant, --scopes)
 
 Calls carry the API key of --api_key_file or $ALLIANCE_API_KEY; the tenant is the key's
@@ -91,13 +93,17 @@ per line.
 Exit codes: 0 success, 1 a call failed (or a submission was refused), 2 usage error (unknown
 flag, illegal value, missing or unknown command, bad arguments).)";
 
-constexpr std::string_view kCommands[] = {"submit", "dyad", "dyads",   "timeline",      "alerts",
-                                          "watch",  "ack",  "resolve", "delete-client", "hash-key", "therapists"};
+constexpr std::string_view kCommands[] = {"submit",        "dyad",     "dyads",      "timeline",
+                                          "alerts",        "watch",    "ack",        "resolve",
+                                          "delete-client", "hash-key", "therapists", "instruments"};
 
 // Commands that take positional arguments, and how many.
 int PositionalCount(const std::string& command) {
   return command == "ack" || command == "resolve" ? 1 : 0;
 }
+
+// Commands whose one positional argument may be left out.
+bool PositionalOptional(const std::string& command) { return command == "instruments"; }
 
 }  // namespace
 
@@ -132,7 +138,12 @@ int main(int argc, char** argv) {
     }
     return alliance::ctl::Therapists(args);
   }
-  if (static_cast<int>(args.size()) != PositionalCount(command)) {
+  if (PositionalOptional(command) && args.size() > 1) {
+    std::fprintf(stderr, "usage error: %s takes at most one argument, the instrument id\n",
+                 command.c_str());
+    return 2;
+  }
+  if (!PositionalOptional(command) && static_cast<int>(args.size()) != PositionalCount(command)) {
     if (PositionalCount(command) == 1) {
       std::fprintf(stderr, "usage error: %s takes one argument, the alert id: %s ALERT_ID\n",
                    command.c_str(), command.c_str());
@@ -156,5 +167,6 @@ int main(int argc, char** argv) {
   if (command == "ack") return alliance::ctl::Acknowledge(args);
   if (command == "resolve") return alliance::ctl::Resolve(args);
   if (command == "delete-client") return alliance::ctl::DeleteClient(args);
+  if (command == "instruments") return alliance::ctl::Instruments(args);
   return 2;  // not reached: the command was checked against kCommands
 }

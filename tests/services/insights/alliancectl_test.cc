@@ -2,7 +2,9 @@
 // tables are read back): listings, the per-series AT_RISK column, submissions from RFC 4180
 // CSV with result codes by name and --summary, exit codes; and its parsing of submission files.
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -255,6 +257,53 @@ TEST_F(AlliancectlTest, AtRiskIsShownPerSeries) {
   EXPECT_EQ(rows[1][6], "client srs, observer wai-sr-o");
   EXPECT_EQ(rows[2][1], "c2");
   EXPECT_EQ(rows[2][6], "no");
+}
+
+// `instruments`: the registry's instruments as a table and as JSON, one instrument's items
+// (reverse scoring, subscales), and an unknown id as a failed call.
+TEST_F(AlliancectlTest, InstrumentsListsTheRegistryAndOneInstrumentsItems) {
+  std::vector<std::vector<std::string>> rows = TableRows(RunText({"instruments"}));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"ID", "NAME", "RATERS", "ITEMS", "SCALE",
+                                               "SUBSCALES", "CUTOFF"}));
+  std::map<std::string, std::vector<std::string>> by_id;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (!rows[i].empty()) by_id[rows[i][0]] = rows[i];
+  }
+  EXPECT_EQ(by_id["srs"], (std::vector<std::string>{
+                              "srs", "Session Rating Scale v3", "client", "4", "0..10 step 0.1",
+                              "relationship, goals, approach, overall", "< 36"}));
+  ASSERT_EQ(by_id["haq-ii"].size(), 7u);
+  EXPECT_EQ(by_id["haq-ii"][2], "client, therapist");
+  EXPECT_EQ(by_id["haq-ii"][5], "-");
+  ASSERT_EQ(by_id["wai-sr"].size(), 7u);
+  EXPECT_EQ(by_id["wai-sr"][5], "task, bond, goal");
+
+  // --json: one Instrument per line, the same set.
+  std::vector<nlohmann::json> json = Run({"instruments"});
+  std::set<std::string> ids;
+  for (const nlohmann::json& instrument : json) ids.insert(instrument.value("id", ""));
+  EXPECT_EQ(ids.size(), by_id.size());
+  EXPECT_TRUE(ids.count("srs") == 1 && ids.count("wai-sr-t") == 1);
+
+  // One instrument: its items, reversed ones marked, with their subscales.
+  std::vector<std::vector<std::string>> items = TableRows(RunText({"instruments", "haq-ii"}));
+  ASSERT_EQ(items.size(), 2u + 19u);  // summary line, header, 19 items
+  EXPECT_THAT(items[0][0], HasSubstr("haq-ii (Revised Helping Alliance Questionnaire"));
+  EXPECT_EQ(items[1],
+            (std::vector<std::string>{"ITEM", "MIN", "MAX", "STEP", "REVERSED", "SUBSCALES"}));
+  EXPECT_EQ(items[2 + 3][0], "4");
+  EXPECT_EQ(items[2 + 3][4], "yes");
+  EXPECT_EQ(items[2 + 0][4], "no");
+  std::vector<std::vector<std::string>> wai = TableRows(RunText({"instruments", "wai-sr"}));
+  ASSERT_EQ(wai.size(), 2u + 12u);
+  EXPECT_EQ(wai[2 + 2][5], "bond");  // item 3
+  std::vector<nlohmann::json> one = Run({"instruments", "srs"});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].value("item_count", 0), 4);
+
+  EXPECT_THAT(RunText({"instruments", "no-such"}, 1), HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(RunText({"instruments", "srs", "wai-sr"}, 2), HasSubstr("at most one argument"));
 }
 
 // Usage errors exit 2, failed calls 1, success 0; --help and --version 0.
