@@ -7,8 +7,8 @@
   applied dyads' entries are acknowledged together at the end (one XACK instead of one per
   dyad), in slices because Lua's unpack() is limited to a few thousand values. With the
   record, the dyad's contribution to the therapist summaries is replaced and the difference
-  added to the sums (summary_delta.lua), in this same script: a redelivered batch adds nothing
-  and nothing is half-written.
+  added to the sums (summary_delta.lua; the call's dyads' differences summed first), in this
+  same script: a redelivered batch adds nothing and nothing is half-written.
   KEYS[1] lease, KEYS[2] alert stream, KEYS[3] feedback stream, KEYS[4] erasure counter, then
        per dyad: head, log, index; then, after every dyad's keys, per dyad: dyad summary,
        therapist summary, tenant summary, tenant's therapist set (KeyLayout::DyadSummary, ...);
@@ -93,12 +93,11 @@ for d = 1, tonumber(ARGV[3]) do
         local s = summary_keys + 4 * (d - 1)
         if sums > 0 then
           replace_summary(KEYS[s + 1], KEYS[s + 2], KEYS[s + 3], KEYS[s + 4], ARGV[sums_at - 1],
-                          {unpack(ARGV, sums_at, sums_at + 2 * sums - 1)})
+                          table.concat(ARGV, ' ', sums_at, sums_at + 2 * sums - 1), retention)
         end
         if retention > 0 then
           redis.call('SET', dyad_key, head, 'PX', retention)
           redis.call('PEXPIRE', log_key, retention)
-          if sums > 0 then redis.call('PEXPIRE', KEYS[s + 1], retention) end
           -- The index outlives each of its dyads: its expiry is pushed back by every script
           -- that writes any of them (once per script; 0 means the index does not exist yet).
           if not refreshed[index_key] then
@@ -130,6 +129,8 @@ for d = 1, tonumber(ARGV[3]) do
     results[d] = -2
   end
 end
+-- The applied dyads' differences, added to the sums once per sum and field.
+flush_summaries()
 local extra = tonumber(ARGV[a])
 for i = a + 1, a + extra do acked[#acked + 1] = ARGV[i] end
 local i = 1
