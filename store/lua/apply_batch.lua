@@ -93,7 +93,7 @@ for d = 1, tonumber(ARGV[3]) do
         local s = summary_keys + 4 * (d - 1)
         if sums > 0 then
           replace_summary(KEYS[s + 1], KEYS[s + 2], KEYS[s + 3], KEYS[s + 4], ARGV[sums_at - 1],
-                          table.concat(ARGV, ' ', sums_at, sums_at + 2 * sums - 1), retention)
+                          ARGV, sums_at, sums_at + 2 * sums - 1, retention)
         end
         if retention > 0 then
           redis.call('SET', dyad_key, head, 'PX', retention)

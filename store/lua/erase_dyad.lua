@@ -12,7 +12,7 @@
   Reply: {records deleted (1 when the head or the log existed, else 0), index members removed}
 ]]
 --@include summary_delta.lua
-replace_summary(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], '', 0)
+replace_summary(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV, 1, 0, 0)
 flush_summaries()
 local deleted = redis.call('DEL', KEYS[1], KEYS[2])
 local removed = redis.call('ZREM', KEYS[7], ARGV[2])

@@ -1,9 +1,9 @@
 -- Included by apply_batch.lua and erase_dyad.lua (not a script of its own). A dyad's stored
 -- contribution to the therapist summaries (a string of "field value" pairs separated by
--- spaces, analytics/therapist_summary.h's ContributionFields in order) is replaced by
--- `new_text` ('' when the dyad is erased), and the difference is queued for the therapist's
--- and the tenant's sums of the partition and for the therapist's dyad count in the tenant's
--- therapist set. flush_summaries() applies what is queued with one HINCRBY per sum and field
+-- spaces, analytics/therapist_summary.h's ContributionFields in order) is replaced by the
+-- pairs args[from..to] (none when the dyad is erased), and the difference is queued for the
+-- therapist's and the tenant's sums of the partition and for the therapist's dyad count in the
+-- tenant's therapist set. flush_summaries() applies what is queued with one HINCRBY per sum and field
 -- (and one ZINCRBY per therapist), however many dyads of the script changed it: the dyads of
 -- one call mostly share their tenant and often their therapist. Writing the same contribution
 -- again changes nothing, so a replayed write cannot count twice. Fields that sum to 0 are
@@ -18,12 +18,17 @@ local function queue_summary(key, field, v)
   fields[field] = (fields[field] or 0) + v
 end
 local function replace_summary(contrib_key, therapist_key, tenant_key, therapists_key, therapist,
-                               new_text, retention)
+                               args, from, to, retention)
   local old = redis.call('GET', contrib_key) or ''
+  local new_text = ''
+  if to >= from then new_text = table.concat(args, ' ', from, to) end
   if old ~= new_text then
     local delta = {}
     for f, v in string.gmatch(old, '(%S+) (%S+)') do delta[f] = -tonumber(v) end
-    for f, v in string.gmatch(new_text, '(%S+) (%S+)') do delta[f] = (delta[f] or 0) + tonumber(v) end
+    for i = from, to - 1, 2 do
+      local f = args[i]
+      delta[f] = (delta[f] or 0) + tonumber(args[i + 1])
+    end
     for f, v in pairs(delta) do
       if v ~= 0 then
         queue_summary(therapist_key, f, v)
