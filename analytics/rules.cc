@@ -81,12 +81,12 @@ absl::StatusOr<RuleConfig> ParseRuleConfigJson(std::string_view text, std::strin
   check(r.ReadBool("decline_from_baseline_enabled", false, &c.decline_from_baseline_enabled));
   check(ReadInRange(r, "decline_from_baseline_z", 0, 10, true, &c.decline_from_baseline_z));
   check(ReadIntInRange(r, "repair_window_sessions", 1, 100, &c.repair_window_sessions));
-  check(internal::ReadSummaryRules(r, &c.summaries));
   check(ReadIntInRange(r, "disengagement_therapist_sessions_without_client", 0, 100,
                        &c.disengagement_therapist_sessions_without_client));
   check(ReadInRange(r, "disengagement_days_without_rating_open_rupture", 0, 365, false,
                     &c.disengagement_days_without_rating_open_rupture));
   check(ReadSeverity(r, "disengagement_severity", &c.disengagement_severity));
+  check(internal::ReadSummaryRules(r, &c.summaries));
   check(r.RejectUnknown());
   if (!s.ok()) return s;
   return c;
