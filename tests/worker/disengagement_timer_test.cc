@@ -171,13 +171,15 @@ TEST_F(DisengagementTimerTest, RaisedAtDDaysOnceAcrossRestartsThenReengaged) {
   EXPECT_EQ(Alerts("a", "disengagement").size(), 1u);
   EXPECT_EQ(Alerts("b", "disengagement").size(), 1u);
 
-  // a rates again (session 5, still 20): one reengaged of that episode, watched again.
-  Send({Srs("a", 5, 5)});
+  // a rates again (session 6, still 20): one reengaged of that episode, watched again. Session
+  // 6, not 5: the clock stands 24 days after session 4, so session 5 (due 21 days after session
+  // 4) would already be due and its next episode could be raised before the check below.
+  Send({Srs("a", 6, 5)});
   std::vector<std::map<std::string, std::string>> back = Alerts("a", "reengaged");
   ASSERT_EQ(back.size(), 1u);
   EXPECT_NE(back[0]["alert"].find(raised[0]["alert_id"]), std::string::npos);  // episode id
-  EXPECT_EQ(Watched("a"), SessionMs(5) + 14 * kDayMs);
-  Send({Srs("a", 5, 5)});  // a redelivery changes nothing
+  EXPECT_EQ(Watched("a"), SessionMs(6) + 14 * kDayMs);
+  Send({Srs("a", 6, 5)});  // a redelivery changes nothing
   EXPECT_EQ(Alerts("a", "reengaged").size(), 1u);
 
   // Erasure removes the client from the watch.

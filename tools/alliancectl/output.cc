@@ -117,11 +117,13 @@ Table AlertTable() {
 }
 
 void AddAlertRow(Table& table, const alliance::v1::Alert& a) {
-  // "-" for an empty cell (a dyad-level alert has no instrument, not every alert a focus), so
-  // every row has as many cells as the header for a reader splitting on runs of blanks.
+  // "-" for an empty cell (a dyad-level alert has no rater or instrument, not every alert a
+  // focus), so every row has as many cells as the header for a reader splitting on runs of blanks.
   auto cell = [](const std::string& text) { return text.empty() ? std::string("-") : text; };
+  const std::string rater =
+      a.rater() == alliance::v1::RATER_UNSPECIFIED ? std::string() : RaterName(a.rater());
   table.Add({a.alert_id(), a.therapist_id(), a.client_id(), std::to_string(a.session_number()),
-             RaterName(a.rater()), cell(a.instrument_id()), KindName(a.kind()),
+             cell(rater), cell(a.instrument_id()), KindName(a.kind()),
              SeverityName(a.severity()), StatusName(a.status()), cell(a.suggested_focus())});
 }
 
