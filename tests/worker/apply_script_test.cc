@@ -18,6 +18,7 @@
 #include "store/keys.h"
 #include "store/lua_scripts.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 #include "tests/worker/worker_fixture.h"
 
 namespace alliance::testing {
@@ -34,13 +35,11 @@ struct Write {
   std::string retention_ms = "0";
 };
 
-class ApplyScriptTest : public ::testing::Test {
+class ApplyScriptTest : public RedisTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto conn = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    redis_ = *std::move(conn);
+    RedisTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(scripts_.Load(*redis_).ok());
     ASSERT_TRUE(redis_
                     ->Command({"XGROUP", "CREATE", layout_.FeedbackStream(0), kWorkerGroup, "0",
@@ -172,9 +171,7 @@ class ApplyScriptTest : public ::testing::Test {
     return reply.ok() ? (*reply)->element[0]->integer : -1;
   }
 
-  RedisServer server_;
   KeyLayout layout_{1};
-  std::unique_ptr<RedisConnection> redis_;
   ScriptShas scripts_;
 };
 

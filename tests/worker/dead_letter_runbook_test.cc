@@ -14,6 +14,7 @@
 #include "common/process.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 #include "tests/worker/worker_fixture.h"
 
 namespace alliance::testing {
@@ -21,13 +22,11 @@ namespace {
 
 constexpr int kPartitions = 4;
 
-class DeadLetterRunbookTest : public ::testing::Test {
+class DeadLetterRunbookTest : public RedisTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto conn = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    redis_ = *std::move(conn);
+    RedisTest::SetUp();
+    if (HasFatalFailure()) return;
     dir_ = absl::StrCat(::testing::TempDir(), "/dead-letter-runbook-", getpid());
     std::filesystem::create_directories(dir_ + "/instruments");
   }
@@ -75,9 +74,7 @@ class DeadLetterRunbookTest : public ::testing::Test {
     return dead.ok() ? dead->size() : 0;
   }
 
-  RedisServer server_;
   KeyLayout layout_{kPartitions};
-  std::unique_ptr<RedisConnection> redis_;
   std::string dir_;
   int replays_ = 0;
 };

@@ -17,6 +17,7 @@
 #include "store/redis_executor.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 #include "tests/worker/worker_fixture.h"
 
 namespace alliance::testing {
@@ -50,13 +51,11 @@ std::vector<Submission> RuptureAt(const std::string& client, int last) {
   return out;
 }
 
-class DisengagementTimerTest : public ::testing::Test {
+class DisengagementTimerTest : public RedisTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto conn = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    redis_ = *std::move(conn);
+    RedisTest::SetUp();
+    if (HasFatalFailure()) return;
     now_file_ = absl::StrCat(::testing::TempDir(), "/disengagement-now-", getpid());
     SetNow(SessionMs(4) + kDayMs);
   }
@@ -117,8 +116,6 @@ class DisengagementTimerTest : public ::testing::Test {
     return std::stoll(std::string(ReplyString(**reply)));
   }
 
-  RedisServer server_;
-  std::unique_ptr<RedisConnection> redis_;
   KeyLayout layout_{kPartitions};
   ChildProcess worker_;
   std::string now_file_;

@@ -18,6 +18,7 @@
 #include "store/redis_executor.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 #include "tests/worker/worker_fixture.h"
 #include "worker/dyad_update.h"
 
@@ -28,13 +29,11 @@ constexpr int kPartitions = 4;
 using Fields = std::map<std::string, int64_t>;
 using Dyad = std::tuple<std::string, std::string, std::string>;  // tenant, therapist, client
 
-class SummaryTest : public ::testing::Test {
+class SummaryTest : public RedisTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto conn = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    redis_ = *std::move(conn);
+    RedisTest::SetUp();
+    if (HasFatalFailure()) return;
     std::vector<std::string> args = WorkerArgs(server_.port(), kPartitions, "w-summary");
     args.push_back("--block_ms=50");
     ASSERT_TRUE(StartWorker(worker_, args, "summary").ok());
@@ -121,9 +120,7 @@ class SummaryTest : public ::testing::Test {
     return got;
   }
 
-  RedisServer server_;
   KeyLayout layout_{kPartitions};
-  std::unique_ptr<RedisConnection> redis_;
   ChildProcess worker_;
   std::set<Dyad> dyads_;
 };

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test.h"
 #include "tests/worker/worker_fixture.h"
 
 namespace alliance::testing {
@@ -22,13 +23,11 @@ namespace {
 constexpr char kSrs[] = "srs";
 constexpr int kPartitions = 4;
 
-class WorkerTest : public ::testing::Test {
+class WorkerTest : public RedisTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    auto conn = RedisConnection::Connect(server_.endpoint());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    redis_ = *std::move(conn);
+    RedisTest::SetUp();
+    if (HasFatalFailure()) return;
   }
 
   std::vector<std::string> Args(const std::string& id) {
@@ -69,9 +68,7 @@ class WorkerTest : public ::testing::Test {
     return n;
   }
 
-  RedisServer server_;
   KeyLayout layout_{kPartitions};
-  std::unique_ptr<RedisConnection> redis_;
   ChildProcess worker_;
 };
 
