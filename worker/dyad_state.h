@@ -36,6 +36,10 @@ class DyadState {
   DyadState(const analytics::InstrumentRegistry& registry, const analytics::RuleConfig& rules,
             const analytics::DyadKey& dyad, const internal::v1::DyadRecord& record,
             bool log_stored);
+  // The state keeps a pointer to `rules`: a temporary would be gone before the first Apply.
+  DyadState(const analytics::InstrumentRegistry& registry, analytics::RuleConfig&& rules,
+            const analytics::DyadKey& dyad, const internal::v1::DyadRecord& record,
+            bool log_stored) = delete;
 
   struct Update {
     // False when every incoming rating was already applied: nothing to write or emit.

@@ -187,9 +187,9 @@ TEST(DyadStateTest, UnknownFieldsOfTheStoredRecordAreKept) {
   record.set_version(3);
   record.set_tenant_id("t");
   record.GetReflection()->MutableUnknownFields(&record)->AddVarint(
-      99, 42);  // a field of a newer writer
-  DyadState state(analytics::InstrumentRegistry::BuiltIn(), analytics::RuleConfig{}, kDyad, record,
-                  false);
+      99, 42);                        // a field of a newer writer
+  const analytics::RuleConfig rules;  // outlives the state, which keeps a pointer to it
+  DyadState state(analytics::InstrumentRegistry::BuiltIn(), rules, kDyad, record, false);
   google::protobuf::Timestamp now;
   std::vector<DecodedFeedback> batch = {Client("a", 1, 9.0)};
   DyadState::Update u = state.Apply(batch, now);
