@@ -208,9 +208,9 @@ DyadState::Update DyadState::EvaluateEngagement(const google::protobuf::Timestam
   Update update;
   const analytics::DyadAnalysis& analysis = analyzer_.analysis();
   const analytics::EngagementFacts facts = analytics::EngagementOf(analysis);
-  analytics::EngagementEvaluation engagement = analytics::EvaluateEngagement(
-      dyad_, *rules_, facts, open_disengagement_,
-      google::protobuf::util::TimeUtil::TimestampToMilliseconds(now));
+  analytics::EngagementEvaluation engagement =
+      analytics::EvaluateEngagement(dyad_, *rules_, facts, open_disengagement_,
+                                    google::protobuf::util::TimeUtil::TimestampToMilliseconds(now));
   open_disengagement_ = std::move(engagement.open);
   if (!open_disengagement_.has_value()) {
     update.disengagement_due_ms = analytics::StaleRuptureDueAt(*rules_, facts);

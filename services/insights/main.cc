@@ -146,8 +146,7 @@ int Main(int argc, char** argv) {
   watch.options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch.options.end_grace = absl::Milliseconds(absl::GetFlag(FLAGS_watch_end_grace_ms));
   watch.quota = &watch_quota;
-  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits,
-                          authorizer->get());
+  InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits, authorizer->get());
 
   if (absl::Status s = server.Start(&service); !s.ok()) return Fail("grpc_listen_failed", s);
   LogInfo("started", {{"grpc_port", static_cast<int64_t>(server.grpc_port())},

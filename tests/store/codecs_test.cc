@@ -148,24 +148,23 @@ TEST_F(CodecsTest, AlertEntryWrittenByTheApplyScriptParsesBack) {
   std::string json;
   ASSERT_TRUE(google::protobuf::util::MessageToJsonString(alert, &json).ok());
   // One dyad with no head to write, one alert, nothing to acknowledge; no retention.
-  RedisReplyPtr reply =
-      Eval(Script::kApplyBatch,
-           {lease, layout_.AlertStream(0), layout_.FeedbackStream(0), layout_.ErasureCount(0),
-            layout_.DyadState(0, "clinic-a", "t1", "c1"),
-            layout_.DyadLog(0, "clinic-a", "t1", "c1"), layout_.DyadIndex(0, "clinic-a"),
-            layout_.DisengagementWatch(0)},
-           {"w1",       std::string(kWorkerGroup),
-            "1",        "0",
-            "",         "",
-            "a",        "",
-            "",         "1",
-            "clinic-a", "t1",
-            "c1",       "alert-1",
-            "rupture",  "high",
-            json,       "0",
-            "0",        "",
-            "",         "0",
-            "0"});
+  RedisReplyPtr reply = Eval(
+      Script::kApplyBatch,
+      {lease, layout_.AlertStream(0), layout_.FeedbackStream(0), layout_.ErasureCount(0),
+       layout_.DyadState(0, "clinic-a", "t1", "c1"), layout_.DyadLog(0, "clinic-a", "t1", "c1"),
+       layout_.DyadIndex(0, "clinic-a"), layout_.DisengagementWatch(0)},
+      {"w1",       std::string(kWorkerGroup),
+       "1",        "0",
+       "",         "",
+       "a",        "",
+       "",         "1",
+       "clinic-a", "t1",
+       "c1",       "alert-1",
+       "rupture",  "high",
+       json,       "0",
+       "0",        "",
+       "",         "0",
+       "0"});
   ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY);
   RedisReplyPtr entries = Run({"XRANGE", layout_.AlertStream(0), "-", "+"});
   ASSERT_EQ(entries->elements, 1u);

@@ -123,8 +123,8 @@ void AddAlertRow(Table& table, const alliance::v1::Alert& a) {
   const std::string rater =
       a.rater() == alliance::v1::RATER_UNSPECIFIED ? std::string() : RaterName(a.rater());
   table.Add({a.alert_id(), a.therapist_id(), a.client_id(), std::to_string(a.session_number()),
-             cell(rater), cell(a.instrument_id()), KindName(a.kind()),
-             SeverityName(a.severity()), StatusName(a.status()), cell(a.suggested_focus())});
+             cell(rater), cell(a.instrument_id()), KindName(a.kind()), SeverityName(a.severity()),
+             StatusName(a.status()), cell(a.suggested_focus())});
 }
 
 }  // namespace alliance::ctl
