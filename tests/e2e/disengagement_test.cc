@@ -2,49 +2,14 @@
 // therapist goes on raises a `disengagement` alert that ListAlerts finds by its kind, and the
 // client's next rating a `reengaged` one. Runs on one Redis and on a Redis Cluster (the
 // PipelineTest instantiation in pipeline_test.cc).
-#include <google/protobuf/util/time_util.h>
+#include <chrono>
 
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "tests/e2e/pipeline_fixture.h"
 
 namespace alliance::testing {
 namespace {
 
-using ::google::protobuf::util::TimeUtil;
-
-// Client SRS 40 (every line 10) or therapist WAI-SR-T 48 (every item 4) for `session`.
-v1::Feedback Rated(const std::string& client, int session, v1::Rater rater) {
-  v1::Feedback f;
-  f.set_tenant_id("clinic-a");
-  f.set_therapist_id("th-1");
-  f.set_client_id(client);
-  f.set_idempotency_id(absl::StrCat(client, "-", session, "-", v1::Rater_Name(rater)));
-  f.set_session_id(absl::StrCat("s", session));
-  f.set_session_number(session);
-  *f.mutable_session_time() =
-      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(absl::Now()) - (10 - session) * 7 * 86400);
-  f.set_rater(rater);
-  const bool client_form = rater == v1::RATER_CLIENT;
-  f.set_instrument_id(client_form ? "srs" : "wai-sr-t");
-  for (int item = 1; item <= (client_form ? 4 : 12); ++item) {
-    v1::ItemAnswer* a = f.add_answers();
-    a->set_item(item);
-    a->set_value(client_form ? 10 : 4);
-  }
-  return f;
-}
-
 TEST_P(PipelineTest, ClientWhoStopsRatingRaisesDisengagementListedByKind) {
-  auto submit = [&](const v1::Feedback& f) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::SubmitFeedbackRequest request;
-    *request.mutable_feedback() = f;
-    v1::SubmitFeedbackResponse response;
-    grpc::Status status = intake_stub_->SubmitFeedback(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-  };
   auto list = [&](v1::AlertKind kind) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -60,11 +25,11 @@ TEST_P(PipelineTest, ClientWhoStopsRatingRaisesDisengagementListedByKind) {
   };
   // Both rate sessions 1 and 2; the therapist alone rates 3 and 4 (N = 2 by default).
   for (int s = 1; s <= 2; ++s) {
-    submit(Rated("cl-9", s, v1::RATER_CLIENT));
-    submit(Rated("cl-9", s, v1::RATER_THERAPIST));
+    SubmitOrFail(UniformRating("clinic-a", "th-1", "cl-9", s, 10, v1::RATER_CLIENT));
+    SubmitOrFail(UniformRating("clinic-a", "th-1", "cl-9", s, 10, v1::RATER_THERAPIST));
   }
-  submit(Rated("cl-9", 3, v1::RATER_THERAPIST));
-  submit(Rated("cl-9", 4, v1::RATER_THERAPIST));
+  SubmitOrFail(UniformRating("clinic-a", "th-1", "cl-9", 3, 10, v1::RATER_THERAPIST));
+  SubmitOrFail(UniformRating("clinic-a", "th-1", "cl-9", 4, 10, v1::RATER_THERAPIST));
   // The record is written with its alerts in one step.
   ASSERT_TRUE(WaitForDyad("clinic-a", "th-1", "cl-9", 6).ok());
 
@@ -79,7 +44,7 @@ TEST_P(PipelineTest, ClientWhoStopsRatingRaisesDisengagementListedByKind) {
   EXPECT_EQ(list(v1::ALERT_KIND_REENGAGED).alerts_size(), 0);
 
   // The client rates session 5: one reengaged event of that episode.
-  submit(Rated("cl-9", 5, v1::RATER_CLIENT));
+  SubmitOrFail(UniformRating("clinic-a", "th-1", "cl-9", 5, 10, v1::RATER_CLIENT));
   ASSERT_TRUE(WaitForDyad("clinic-a", "th-1", "cl-9", 7).ok());
   v1::ListAlertsResponse back = list(v1::ALERT_KIND_REENGAGED);
   ASSERT_EQ(back.alerts_size(), 1);

@@ -1,9 +1,11 @@
 // Starts Redis and the three deployables for end-to-end tests.
 #include "tests/e2e/pipeline_fixture.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <signal.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -129,6 +131,39 @@ void PipelineTest::KillRedis() {
   } else {
     redis_.Kill();
   }
+}
+
+v1::Feedback UniformRating(const std::string& tenant, const std::string& therapist,
+                           const std::string& client, int session, int last_session,
+                           v1::Rater rater) {
+  v1::Feedback f;
+  f.set_tenant_id(tenant);
+  f.set_therapist_id(therapist);
+  f.set_client_id(client);
+  f.set_idempotency_id(absl::StrCat(client, "-", session, "-", v1::Rater_Name(rater)));
+  f.set_session_id(absl::StrCat("s", session));
+  f.set_session_number(session);
+  *f.mutable_session_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+      absl::ToUnixSeconds(absl::Now()) - int64_t{last_session - session} * 7 * 86400);
+  f.set_rater(rater);
+  const bool client_form = rater == v1::RATER_CLIENT;
+  f.set_instrument_id(client_form ? "srs" : "wai-sr-t");
+  for (int item = 1; item <= (client_form ? 4 : 12); ++item) {
+    v1::ItemAnswer* a = f.add_answers();
+    a->set_item(item);
+    a->set_value(client_form ? 10 : 4);
+  }
+  return f;
+}
+
+void PipelineTest::SubmitOrFail(const v1::Feedback& feedback) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::SubmitFeedbackRequest request;
+  *request.mutable_feedback() = feedback;
+  v1::SubmitFeedbackResponse response;
+  grpc::Status status = intake_stub_->SubmitFeedback(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace alliance::testing

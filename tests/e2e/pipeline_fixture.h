@@ -22,6 +22,13 @@ namespace alliance::testing {
 
 enum class RedisMode { kSingle, kCluster };
 
+// A uniform rating of `session` in `tenant`: the client's SRS at its top (every line 10, POMP
+// 100) or the therapist's WAI-SR-T at 4 of 5 on every item (POMP 75), dated
+// (last_session - session) weeks before now.
+v1::Feedback UniformRating(const std::string& tenant, const std::string& therapist,
+                           const std::string& client, int session, int last_session,
+                           v1::Rater rater);
+
 class PipelineTest : public ::testing::TestWithParam<RedisMode> {
  protected:
   static constexpr int kPartitions = 4;
@@ -39,6 +46,8 @@ class PipelineTest : public ::testing::TestWithParam<RedisMode> {
                                              const std::vector<std::string_view>& args);
   // Stops every Redis process.
   void KillRedis();
+  // Submits `feedback` through intake; a failure is a test failure (check HasFatalFailure).
+  void SubmitOrFail(const v1::Feedback& feedback);
 
   RedisServer redis_;                      // RedisMode::kSingle
   std::unique_ptr<RedisCluster> cluster_;  // RedisMode::kCluster

@@ -3,50 +3,14 @@
 // DeleteClientData takes the erased client's dyad out of them. Runs on one Redis and on a
 // Redis Cluster (the PipelineTest instantiation in pipeline_test.cc), so the sums' keys and
 // scripts are checked to stay in their partition's slot.
-#include <google/protobuf/util/time_util.h>
+#include <chrono>
 
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "tests/e2e/pipeline_fixture.h"
 
 namespace alliance::testing {
 namespace {
 
-using ::google::protobuf::util::TimeUtil;
-
-// Client SRS 40 (POMP 100) or therapist WAI-SR-T 48 (POMP 75) for `session`, weeks ago.
-v1::Feedback Rating(const std::string& therapist, const std::string& client, int session,
-                    v1::Rater rater) {
-  v1::Feedback f;
-  f.set_tenant_id("clinic-s");
-  f.set_therapist_id(therapist);
-  f.set_client_id(client);
-  f.set_idempotency_id(absl::StrCat(client, "-", session, "-", v1::Rater_Name(rater)));
-  f.set_session_id(absl::StrCat("s", session));
-  f.set_session_number(session);
-  *f.mutable_session_time() =
-      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(absl::Now()) - (4 - session) * 7 * 86400);
-  f.set_rater(rater);
-  const bool client_form = rater == v1::RATER_CLIENT;
-  f.set_instrument_id(client_form ? "srs" : "wai-sr-t");
-  for (int item = 1; item <= (client_form ? 4 : 12); ++item) {
-    v1::ItemAnswer* a = f.add_answers();
-    a->set_item(item);
-    a->set_value(client_form ? 10 : 4);
-  }
-  return f;
-}
-
 TEST_P(PipelineTest, TherapistSummariesFollowRatingsAndErasure) {
-  auto submit = [&](const v1::Feedback& f) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::SubmitFeedbackRequest request;
-    *request.mutable_feedback() = f;
-    v1::SubmitFeedbackResponse response;
-    grpc::Status status = intake_stub_->SubmitFeedback(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-  };
   auto get = [&](const std::string& therapist, v1::GetTherapistSummaryResponse* response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -57,11 +21,11 @@ TEST_P(PipelineTest, TherapistSummariesFollowRatingsAndErasure) {
   };
   // th-1: cl-a rated by client and therapist, cl-b by the client only; th-2: cl-c by both.
   for (int s = 1; s <= 3; ++s) {
-    submit(Rating("th-1", "cl-a", s, v1::RATER_CLIENT));
-    submit(Rating("th-1", "cl-a", s, v1::RATER_THERAPIST));
-    submit(Rating("th-1", "cl-b", s, v1::RATER_CLIENT));
-    submit(Rating("th-2", "cl-c", s, v1::RATER_CLIENT));
-    submit(Rating("th-2", "cl-c", s, v1::RATER_THERAPIST));
+    SubmitOrFail(UniformRating("clinic-s", "th-1", "cl-a", s, 4, v1::RATER_CLIENT));
+    SubmitOrFail(UniformRating("clinic-s", "th-1", "cl-a", s, 4, v1::RATER_THERAPIST));
+    SubmitOrFail(UniformRating("clinic-s", "th-1", "cl-b", s, 4, v1::RATER_CLIENT));
+    SubmitOrFail(UniformRating("clinic-s", "th-2", "cl-c", s, 4, v1::RATER_CLIENT));
+    SubmitOrFail(UniformRating("clinic-s", "th-2", "cl-c", s, 4, v1::RATER_THERAPIST));
   }
   ASSERT_TRUE(WaitForDyad("clinic-s", "th-1", "cl-a", 6).ok());
   ASSERT_TRUE(WaitForDyad("clinic-s", "th-1", "cl-b", 3).ok());
