@@ -129,6 +129,7 @@ absl::StatusOr<DecodedFeedback> DecodeFeedback(const StreamEntry& entry,
   out.rating.instrument_id = f.instrument_id();
   out.rating.answers = analytics::AnswersByItem(*instrument, answers);
   out.session_id = f.session_id();
+  out.idempotency_id = f.idempotency_id();
   return out;
 }
 

@@ -31,6 +31,7 @@ struct DecodedFeedback {
   analytics::DyadKey dyad;
   analytics::Rating rating;
   std::string session_id;
+  std::string idempotency_id;
 };
 
 // Decodes and validates a feedback stream entry (docs/redis-layout.md). INVALID_ARGUMENT with

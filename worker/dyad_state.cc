@@ -111,7 +111,7 @@ DyadState::Update DyadState::Apply(std::span<const DecodedFeedback> incoming,
       ++update.duplicates;
       continue;
     }
-    fresh.push_back(StoredFromRating(f.rating, f.session_id));
+    fresh.push_back(StoredFromRating(f.rating, f.session_id, f.idempotency_id));
     added.push_back(&f.rating);
   }
   if (fresh.empty()) return update;

@@ -45,7 +45,7 @@ DyadUpdate UpdateDyad(const analytics::InstrumentRegistry& registry,
       ++update.duplicates;
       continue;
     }
-    *update.record.add_ratings() = StoredFromRating(f.rating, f.session_id);
+    *update.record.add_ratings() = StoredFromRating(f.rating, f.session_id, f.idempotency_id);
     ++update.ratings_added;
   }
   if (update.ratings_added == 0) {

@@ -93,7 +93,8 @@ analytics::Rating RatingFromStored(const internal::v1::StoredRating& stored) {
 }
 
 internal::v1::StoredRating StoredFromRating(const analytics::Rating& rating,
-                                            std::string_view session_id) {
+                                            std::string_view session_id,
+                                            std::string_view idempotency_id) {
   internal::v1::StoredRating s;
   s.set_rating_id(rating.rating_id);
   s.set_session_number(rating.session_number);
@@ -102,6 +103,7 @@ internal::v1::StoredRating StoredFromRating(const analytics::Rating& rating,
   s.set_instrument_id(rating.instrument_id);
   for (double a : rating.answers) s.add_answers(a);
   s.set_session_id(std::string(session_id));
+  s.set_idempotency_id(std::string(idempotency_id));
   return s;
 }
 

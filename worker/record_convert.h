@@ -15,7 +15,8 @@ namespace alliance::worker {
 
 analytics::Rating RatingFromStored(const internal::v1::StoredRating& stored);
 internal::v1::StoredRating StoredFromRating(const analytics::Rating& rating,
-                                            std::string_view session_id);
+                                            std::string_view session_id,
+                                            std::string_view idempotency_id);
 
 // The rolling picture (updated_at is left for the caller to set).
 alliance::v1::Dyad DyadFromAnalysis(const analytics::DyadKey& key,

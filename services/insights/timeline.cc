@@ -27,6 +27,8 @@ alliance::v1::GetDyadTimelineResponse BuildTimeline(
     *point->mutable_session_time() = rating->session_time();
     point->set_rater(rating->rater());
     point->set_instrument_id(rating->instrument_id());
+    point->set_session_id(rating->session_id());
+    point->set_idempotency_id(rating->idempotency_id());
     if (const analytics::Instrument* instrument = registry.Find(rating->instrument_id())) {
       std::span<const double> answers(rating->answers().data(), rating->answers().size());
       absl::StatusOr<analytics::Score> score = analytics::ScoreAnswers(*instrument, answers);

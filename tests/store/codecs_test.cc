@@ -93,6 +93,8 @@ TEST_F(CodecsTest, FeedbackEntryWrittenByTheAppendScriptDecodesToTheRating) {
   EXPECT_EQ(decoded->rating.session_number, 4);
   EXPECT_EQ(decoded->rating.session_time_ms, 1'764'000'000'000);
   EXPECT_EQ(decoded->rating.instrument_id, "srs");
+  EXPECT_EQ(decoded->idempotency_id, SrsFeedback().idempotency_id());
+  EXPECT_FALSE(decoded->idempotency_id.empty());
 
   // The idempotency record written alongside names the entry and the accepted id.
   RedisReplyPtr value = Run({"GET", idem_key_});

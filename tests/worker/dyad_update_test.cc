@@ -22,6 +22,7 @@ DecodedFeedback Srs(int session, double per_item, const std::string& id) {
   f.rating.instrument_id = "srs";
   f.rating.answers = {per_item, per_item, per_item, per_item};
   f.session_id = absl::StrCat("s", session);
+  f.idempotency_id = absl::StrCat("idem-", id);
   return f;
 }
 
@@ -81,6 +82,8 @@ TEST_F(DyadUpdateTest, RatingsAreKeptInSessionOrder) {
   EXPECT_EQ(u.record.ratings(0).session_number(), 1);
   EXPECT_EQ(u.record.ratings(2).session_number(), 3);
   EXPECT_EQ(u.record.ratings(0).session_id(), "s1");
+  // Kept so that FHIR Observations name the QuestionnaireResponse they derive from.
+  EXPECT_EQ(u.record.ratings(0).idempotency_id(), "idem-a");
 }
 
 TEST(AlertNamesTest, MatchTheDocumentedStreamValues) {
