@@ -133,6 +133,11 @@ std::vector<Resource> Build(const DyadFhirInput& input,
                             kCodeSystemUrl, TotalCode(point.instrument_id()), title + " total")})},
              {"text", title + " total"}};
     o["subject"] = internal::ReferenceByIdentifier("Patient", kClientSystem, input.client_id);
+    // Ratings stored before the timeline carried these ids have them empty: left out then.
+    if (!point.session_id().empty()) {
+      o["encounter"] =
+          internal::ReferenceByIdentifier("Encounter", kSessionSystem, point.session_id());
+    }
     o["effectiveDateTime"] = internal::DateTimeFromTimestamp(point.session_time());
     o["performer"] = Json::array({Performer(input, point.rater())});
     o["valueQuantity"] = ScoreQuantity(point.total());
@@ -147,6 +152,10 @@ std::vector<Resource> Build(const DyadFhirInput& input,
             {"valueQuantity", ScoreQuantity(sub.score())}});
       }
       o["component"] = std::move(components);
+    }
+    if (!point.idempotency_id().empty()) {
+      o["derivedFrom"] = Json::array({internal::ReferenceByIdentifier(
+          "QuestionnaireResponse", kSubmissionSystem, point.idempotency_id())});
     }
     out.push_back(std::move(r));
   }

@@ -32,7 +32,9 @@ std::string ObservationIdentifierValue(const DyadFhirInput& input,
 // fullUrl a transaction gives the resource with that identifier.
 std::string DeterministicUrnUuid(std::string_view system, std::string_view value);
 
-// searchset Bundle: one Observation per timeline point, one Flag per open alert.
+// searchset Bundle: one Observation per timeline point (derivedFrom the QuestionnaireResponse
+// with the point's idempotency id, encounter the point's session, when the timeline has them),
+// one Flag per open alert.
 std::string DyadBundleJson(const DyadFhirInput& input,
                            const analytics::InstrumentRegistry& registry);
 

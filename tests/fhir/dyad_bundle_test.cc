@@ -63,6 +63,13 @@ TEST(DyadBundleTest, ObservationElements) {
   EXPECT_EQ(o["extension"][0]["valuePositiveInt"], 4);
   EXPECT_EQ(o["extension"][1]["url"], kRaterExtension);
   EXPECT_EQ(o["extension"][1]["valueCode"], "client");
+  EXPECT_EQ(o["encounter"]["type"], "Encounter");
+  EXPECT_EQ(o["encounter"]["identifier"]["system"], kSessionSystem);
+  EXPECT_EQ(o["encounter"]["identifier"]["value"], "sess-4");
+  ASSERT_EQ(o["derivedFrom"].size(), 1u);
+  EXPECT_EQ(o["derivedFrom"][0]["type"], "QuestionnaireResponse");
+  EXPECT_EQ(o["derivedFrom"][0]["identifier"]["system"], kSubmissionSystem);
+  EXPECT_EQ(o["derivedFrom"][0]["identifier"]["value"], "c-2026-4");
   EXPECT_EQ(o["identifier"][0]["system"], kObservationSystem);
   EXPECT_EQ(
       o["identifier"][0]["value"],
@@ -95,6 +102,15 @@ TEST(DyadBundleTest, ObservationIdentifierIsStableAndDistinct) {
   EXPECT_EQ(DyadBundleJson(a, Registry()), DyadBundleJson(testing::SampleDyad(), Registry()));
   EXPECT_EQ(DyadTransactionJson(a, Registry()),
             DyadTransactionJson(testing::SampleDyad(), Registry()));
+}
+
+TEST(DyadBundleTest, PointsWithoutIdsHaveNoEncounterOrDerivedFrom) {
+  DyadFhirInput input = testing::SampleDyad();
+  input.timeline.mutable_points(0)->clear_session_id();
+  input.timeline.mutable_points(0)->clear_idempotency_id();
+  json o = OfType(json::parse(DyadBundleJson(input, Registry())), "Observation")[0]["resource"];
+  EXPECT_FALSE(o.contains("encounter"));
+  EXPECT_FALSE(o.contains("derivedFrom"));
 }
 
 TEST(DyadBundleTest, RepeatedPointGetsItsOwnIdentifier) {

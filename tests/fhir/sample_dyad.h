@@ -29,6 +29,9 @@ inline alliance::v1::TimelinePoint* AddWaiPoint(DyadFhirInput& input, int sessio
   point->mutable_session_time()->set_seconds(1772443800 + (session - 1) * 7 * 86400);
   point->set_rater(rater);
   point->set_instrument_id(rater == alliance::v1::RATER_CLIENT ? "wai-sr" : "wai-sr-t");
+  point->set_session_id("sess-" + std::to_string(session));
+  point->set_idempotency_id(std::string(rater == alliance::v1::RATER_CLIENT ? "c" : "t") +
+                            "-2026-" + std::to_string(session));
   double total = task + bond + goal;
   point->set_total(total);
   point->set_pomp((total - 12) / 48 * 100);
