@@ -198,6 +198,11 @@ absl::Status Authorizer::Reload() {
 absl::StatusOr<Principal> Authorizer::Authorize(
     const std::multimap<grpc::string_ref, grpc::string_ref>& metadata, Scope scope,
     std::string_view requested_tenant) const {
+  return Authorize(PresentedKey(metadata), scope, requested_tenant);
+}
+
+absl::StatusOr<Principal> Authorizer::Authorize(std::string_view key, Scope scope,
+                                                std::string_view requested_tenant) const {
   if (!enabled_) {
     Principal anyone;
     anyone.key_id = "auth-disabled";
@@ -205,7 +210,6 @@ absl::StatusOr<Principal> Authorizer::Authorize(
     anyone.scopes = ~0u;
     return anyone;
   }
-  std::string_view key = PresentedKey(metadata);
   if (key.empty()) {
     LogAuthFailure("missing_key", "", scope);
     return absl::UnauthenticatedError("missing API key");

@@ -77,6 +77,10 @@ class Authorizer {
   absl::StatusOr<Principal> Authorize(
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata, Scope scope,
       std::string_view requested_tenant) const;
+  // The same check for a key the caller already took from its request (the HTTP port:
+  // common/http/http_auth.h); empty `presented_key`: no key presented. Same errors and log.
+  absl::StatusOr<Principal> Authorize(std::string_view presented_key, Scope scope,
+                                      std::string_view requested_tenant) const;
 
   bool enabled() const { return enabled_; }
   // Re-reads the key file now (the reload thread calls this too).
