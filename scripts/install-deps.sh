@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl procps iproute2
   unzip shellcheck
+  # Boost.Beast/Asio (header-only) for the asynchronous HTTP port (common/http).
+  libboost-dev
   # promtool (`promtool check rules`) for the shipped alerting rules.
   prometheus
   # Sanitizer and fuzzing builds; llvm brings llvm-symbolizer, without which sanitizer reports
