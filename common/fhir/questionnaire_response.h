@@ -39,9 +39,9 @@ absl::StatusOr<alliance::v1::Feedback> FeedbackFromQuestionnaireResponse(
 // (a FHIR resource type name, optionally followed by '.' and a path, with no spaces).
 Issue IssueFromStatus(const absl::Status& status);
 
-// An OperationOutcome (JSON) for a status: severity error (information for OK), the issue type
-// mapped from the code, diagnostics = the message (the part after the FHIRPath when there is
-// one), expression = [FHIRPath] when there is one.
+// An OperationOutcome (JSON) for a status: one issue, severity error (information for OK), the
+// issue type mapped from the code (docs/fhir.md, "OperationOutcome"), diagnostics = the whole
+// status message, expression = [FHIRPath] when the message starts with one.
 std::string OperationOutcomeJson(const absl::Status& status);
 
 }  // namespace alliance::fhir
