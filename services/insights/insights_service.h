@@ -66,6 +66,14 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
       grpc::CallbackServerContext* context,
       const alliance::v1::ListTherapistSummariesRequest* request,
       alliance::v1::ListTherapistSummariesResponse* response) override;
+  // Defined in fhir_rpc.cc. The Questionnaire is answered from memory on the calling thread.
+  grpc::ServerUnaryReactor* GetFhirQuestionnaire(
+      grpc::CallbackServerContext* context,
+      const alliance::v1::GetFhirQuestionnaireRequest* request,
+      alliance::v1::FhirResource* response) override;
+  grpc::ServerUnaryReactor* GetDyadFhirBundle(grpc::CallbackServerContext* context,
+                                              const alliance::v1::GetDyadFhirBundleRequest* request,
+                                              alliance::v1::FhirResource* response) override;
   grpc::ServerWriteReactor<alliance::v1::WatchAlertsResponse>* WatchAlerts(
       grpc::CallbackServerContext* context,
       const alliance::v1::WatchAlertsRequest* request) override;

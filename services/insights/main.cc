@@ -8,10 +8,13 @@
 #include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/grpc_server_bootstrap.h"
+#include "common/http/http_flags.h"
+#include "common/http/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
 #include "common/security.h"
+#include "services/insights/fhir_http.h"
 #include "services/insights/insights_service.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
@@ -105,6 +108,9 @@ int Main(int argc, char** argv) {
   // Listening, TLS, health, reflection and drain: common/grpc_server_bootstrap.h.
   GrpcServerBootstrap server({kServiceName, kMaxRequestBytes});
   if (absl::Status s = server.Configure(); !s.ok()) return Fail("invalid_flag", s);
+  // The HTTP port (FHIR; docs/fhir.md) when --http_port is set.
+  absl::StatusOr<http::ServerOptions> http_options = http::HttpServerOptionsFromFlags();
+  if (!http_options.ok()) return Fail("invalid_flag", http_options.status());
 
   MetricsRegistry metrics_registry;
   ServiceMetrics metrics(&metrics_registry);
@@ -149,13 +155,30 @@ int Main(int argc, char** argv) {
   InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits, authorizer->get());
 
   if (absl::Status s = server.Start(&service); !s.ok()) return Fail("grpc_listen_failed", s);
+  std::unique_ptr<http::Server> http_server;
+  if (http_options->port != 0) {
+    http::Router router;
+    AddFhirRoutes({&pool, &*layout, &*registry, authorizer->get(), &metrics}, router);
+    absl::StatusOr<std::unique_ptr<http::Server>> http_started =
+        http::Server::Start(*http_options, std::move(router));
+    if (!http_started.ok()) {
+      server.Drain(absl::Now(), [&hub] { hub.Stop(); });
+      pool.Stop();
+      return Fail("http_listen_failed", http_started.status());
+    }
+    http_server = *std::move(http_started);
+  }
   LogInfo("started", {{"grpc_port", static_cast<int64_t>(server.grpc_port())},
                       {"health_port", static_cast<int64_t>(server.health_port())},
+                      {"http_port", static_cast<int64_t>(http_server ? http_server->port() : 0)},
                       {"partitions", static_cast<int64_t>(layout->partitions())}});
 
   const absl::Time started = server.WaitForShutdownSignal();
   // Watch streams end first, with UNAVAILABLE and their resume cursors.
-  server.Drain(GrpcServerBootstrap::DrainDeadline(started), [&hub] { hub.Stop(); });
+  const absl::Time drain_deadline = GrpcServerBootstrap::DrainDeadline(started);
+  server.Drain(drain_deadline, [&hub] { hub.Stop(); });
+  // Its queries in flight finish on the pool, which stops after it.
+  if (http_server) http_server->Shutdown(drain_deadline);
   pool.Stop();
   metrics_server.Stop();
   LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});

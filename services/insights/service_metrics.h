@@ -23,10 +23,19 @@ namespace alliance::insights {
 class ServiceMetrics {
  public:
   // The RPCs of AllianceInsights, as the `method` label names them.
-  static constexpr std::array<std::string_view, 11> kMethods = {
-      "GetDyad",          "ListDyads",           "GetDyadTimeline",       "ListAlerts",
-      "AcknowledgeAlert", "ResolveAlert",        "WatchAlerts",           "DeleteClientData",
-      "ListInstruments",  "GetTherapistSummary", "ListTherapistSummaries"};
+  static constexpr std::array<std::string_view, 13> kMethods = {"GetDyad",
+                                                                "ListDyads",
+                                                                "GetDyadTimeline",
+                                                                "ListAlerts",
+                                                                "AcknowledgeAlert",
+                                                                "ResolveAlert",
+                                                                "WatchAlerts",
+                                                                "DeleteClientData",
+                                                                "ListInstruments",
+                                                                "GetTherapistSummary",
+                                                                "ListTherapistSummaries",
+                                                                "GetFhirQuestionnaire",
+                                                                "GetDyadFhirBundle"};
   // Why a WatchAlerts stream can be refused, as the `reason` label names it.
   static constexpr std::array<std::string_view, 3> kRefusalReasons = {"per_key", "per_tenant",
                                                                       "per_process"};

@@ -6,14 +6,26 @@
 
 namespace alliance::insights {
 
-absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
-                                     const grpc::CallbackServerContext& context, Scope scope,
-                                     std::string_view requested_tenant) {
-  absl::StatusOr<Principal> principal = authorizer.Authorize(context, scope, requested_tenant);
+namespace {
+
+absl::StatusOr<Caller> CallerOf(absl::StatusOr<Principal> principal) {
   if (!principal.ok()) return principal.status();
   absl::Status valid = CheckId("tenant_id", principal->tenant_id, /*optional=*/false);
   if (!valid.ok()) return valid;
   return Caller{principal->tenant_id, principal->key_id};
+}
+
+}  // namespace
+
+absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
+                                     const grpc::CallbackServerContext& context, Scope scope,
+                                     std::string_view requested_tenant) {
+  return CallerOf(authorizer.Authorize(context, scope, requested_tenant));
+}
+
+absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer, std::string_view presented_key,
+                                     Scope scope, std::string_view requested_tenant) {
+  return CallerOf(authorizer.Authorize(presented_key, scope, requested_tenant));
 }
 
 bool IsValidId(std::string_view id) {

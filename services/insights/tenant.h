@@ -26,6 +26,10 @@ absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
                                      const grpc::CallbackServerContext& context, Scope scope,
                                      std::string_view requested_tenant);
 
+// The same for a key taken from an HTTP request (common/http/http_auth.h); empty: none.
+absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer, std::string_view presented_key,
+                                     Scope scope, std::string_view requested_tenant);
+
 // Identifiers are 1-128 characters of [A-Za-z0-9._-] (docs/redis-layout.md).
 bool IsValidId(std::string_view id);
 

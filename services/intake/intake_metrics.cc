@@ -11,14 +11,15 @@ namespace {
 std::string CodeName(int code) {
   return std::string(GrpcCodeName(static_cast<grpc::StatusCode>(code)));
 }
-constexpr const char* kMethodNames[] = {"SubmitFeedback", "SubmitFeedbackBatch"};
+constexpr const char* kMethodNames[kMethodCount] = {"SubmitFeedback", "SubmitFeedbackBatch",
+                                                    "SubmitQuestionnaireResponse"};
 
 }  // namespace
 
 IntakeMetrics::IntakeMetrics(MetricsRegistry* r) {
   const char* kRequests = "alliance_intake_requests_total";
   const char* kRequestsHelp = "gRPC calls finished, by method and status code.";
-  for (int m = 0; m < 2; ++m) {
+  for (int m = 0; m < kMethodCount; ++m) {
     for (int c = 0; c < kCodes; ++c) {
       calls_[m][c] = r->GetCounter(kRequests, kRequestsHelp,
                                    {{"method", kMethodNames[m]}, {"code", CodeName(c)}});

@@ -10,7 +10,13 @@
 
 namespace alliance::intake {
 
-enum class Method { kSubmitFeedback = 0, kSubmitFeedbackBatch = 1 };
+enum class Method {
+  kSubmitFeedback = 0,
+  kSubmitFeedbackBatch = 1,
+  // gRPC and POST /fhir/QuestionnaireResponse alike (the code label is the gRPC code either way).
+  kSubmitQuestionnaireResponse = 2,
+};
+inline constexpr int kMethodCount = 3;
 
 class IntakeMetrics {
  public:
@@ -38,8 +44,8 @@ class IntakeMetrics {
 
  private:
   static constexpr int kCodes = 17;
-  std::array<std::array<Counter*, kCodes>, 2> calls_{};
-  std::array<Histogram*, 2> latency_{};
+  std::array<std::array<Counter*, kCodes>, kMethodCount> calls_{};
+  std::array<Histogram*, kMethodCount> latency_{};
   std::array<Counter*, kCodes> batch_items_{};
 };
 

@@ -92,8 +92,8 @@ IntakeService::IntakeService(IntakeServiceOptions options,
       authorizer_(authorizer) {}
 
 absl::StatusOr<IntakeService::Prepared> IntakeService::Prepare(
-    const alliance::v1::Feedback& feedback, grpc::CallbackServerContext* context,
-    absl::Time now) const {
+    const alliance::v1::Feedback& feedback, std::chrono::system_clock::time_point deadline,
+    grpc::CallbackServerContext* context, absl::Time now) const {
   if (absl::Status s = ValidateFeedback(feedback, *registry_, options_.validation, now); !s.ok()) {
     return s;
   }
@@ -108,10 +108,40 @@ absl::StatusOr<IntakeService::Prepared> IntakeService::Prepare(
   job->accepted_id = analytics::Hash128Hex({feedback.tenant_id(), feedback.idempotency_id()});
   job->tenant_id = feedback.tenant_id();
   EncodeFeedbackEntry(feedback, job->accepted_id, now, &job->entry);
-  job->deadline = context->deadline();
+  job->deadline = deadline;
   job->context = context;
   prepared.job = std::move(job);
   return prepared;
+}
+
+void IntakeService::Submit(const Principal& caller, const alliance::v1::Feedback& in,
+                           std::chrono::system_clock::time_point deadline,
+                           grpc::CallbackServerContext* context, SubmitDone done) const {
+  alliance::v1::Feedback scratch;
+  absl::StatusOr<const alliance::v1::Feedback*> feedback =
+      WithCallerTenant(*authorizer_, caller, in, &scratch);
+  if (!feedback.ok()) {
+    done(feedback.status());
+    return;
+  }
+  auto prepared = Prepare(**feedback, deadline, context, absl::Now());
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
+  }
+  int partition = prepared->partition;
+  std::unique_ptr<WriteJob>& job = prepared->job;
+  job->done = [done, partition, accepted_id = job->accepted_id](WriteResult result) mutable {
+    if (!result.status.ok()) {
+      done(result.status);
+      return;
+    }
+    alliance::v1::SubmitFeedbackResponse ack;
+    FillAck(result, partition, std::move(accepted_id), &ack);
+    done(std::move(ack));
+  };
+  // A refused job keeps its callback: the refusal is reported here.
+  if (absl::Status s = pool_->Submit(job); !s.ok()) done(s);
 }
 
 grpc::ServerUnaryReactor* IntakeService::SubmitFeedback(
@@ -141,26 +171,16 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedback(
     finish(absl::InvalidArgumentError("feedback: is required"));
     return reactor;
   }
-  alliance::v1::Feedback scratch;
-  absl::StatusOr<const alliance::v1::Feedback*> feedback =
-      WithCallerTenant(*authorizer_, *caller, request->feedback(), &scratch);
-  if (!feedback.ok()) {
-    finish(feedback.status());
-    return reactor;
-  }
-  auto prepared = Prepare(**feedback, context, absl::Now());
-  if (!prepared.ok()) {
-    finish(PrefixFieldPath(prepared.status(), "feedback."));
-    return reactor;
-  }
-  int partition = prepared->partition;
-  std::unique_ptr<WriteJob>& job = prepared->job;
-  job->done = [finish, response, partition,
-               accepted_id = job->accepted_id](WriteResult result) mutable {
-    if (result.status.ok()) FillAck(result, partition, std::move(accepted_id), response);
-    finish(result.status);
-  };
-  if (absl::Status s = pool_->Submit(job); !s.ok()) finish(s);
+  Submit(*caller, request->feedback(), context->deadline(), context,
+         [finish, response](absl::StatusOr<alliance::v1::SubmitFeedbackResponse> ack) {
+           if (!ack.ok()) {
+             const bool invalid = ack.status().code() == absl::StatusCode::kInvalidArgument;
+             finish(invalid ? PrefixFieldPath(ack.status(), "feedback.") : ack.status());
+             return;
+           }
+           *response = std::move(*ack);
+           finish(absl::OkStatus());
+         });
   return reactor;
 }
 
@@ -189,7 +209,6 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedbackBatch(
   for (int i = 0; i < n; ++i) response->add_results()->set_index(i);
   // One extra count held by this handler, so the call cannot finish while items are queued.
   auto* call = new BatchCall{reactor, response, metrics_, start, n + 1};
-  absl::Time now = absl::Now();
   for (int i = 0; i < n; ++i) {
     if (const size_t bytes = request->feedback(i).ByteSizeLong();
         bytes > options_.max_feedback_bytes) {
@@ -197,28 +216,18 @@ grpc::ServerUnaryReactor* IntakeService::SubmitFeedbackBatch(
           i, TooLarge(absl::StrCat("feedback[", i, "]"), bytes, options_.max_feedback_bytes));
       continue;
     }
-    alliance::v1::Feedback scratch;
-    absl::StatusOr<const alliance::v1::Feedback*> feedback =
-        WithCallerTenant(*authorizer_, *caller, request->feedback(i), &scratch);
-    if (!feedback.ok()) {
-      call->ItemDone(i, feedback.status());
-      continue;
-    }
-    auto prepared = Prepare(**feedback, context, now);
-    if (!prepared.ok()) {
-      call->ItemDone(i, PrefixFieldPath(prepared.status(), absl::StrCat("feedback[", i, "].")));
-      continue;
-    }
-    int partition = prepared->partition;
-    std::unique_ptr<WriteJob>& job = prepared->job;
-    job->done = [call, i, partition, accepted_id = job->accepted_id](WriteResult result) mutable {
-      if (result.status.ok()) {
-        FillAck(result, partition, std::move(accepted_id),
-                call->response->mutable_results(i)->mutable_ack());
-      }
-      call->ItemDone(i, result.status);
-    };
-    if (absl::Status s = pool_->Submit(job); !s.ok()) call->ItemDone(i, s);
+    Submit(*caller, request->feedback(i), context->deadline(), context,
+           [call, i](absl::StatusOr<alliance::v1::SubmitFeedbackResponse> ack) {
+             if (!ack.ok()) {
+               const bool invalid = ack.status().code() == absl::StatusCode::kInvalidArgument;
+               call->ItemDone(
+                   i, invalid ? PrefixFieldPath(ack.status(), absl::StrCat("feedback[", i, "]."))
+                              : ack.status());
+               return;
+             }
+             *call->response->mutable_results(i)->mutable_ack() = std::move(*ack);
+             call->ItemDone(i, absl::OkStatus());
+           });
   }
   call->Release();
   return reactor;

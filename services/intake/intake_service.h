@@ -4,7 +4,9 @@
 #ifndef ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define ALLIANCE_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "alliance/v1/intake.grpc.pb.h"
@@ -40,6 +42,27 @@ class IntakeService final : public alliance::v1::FeedbackIntake::CallbackService
       grpc::CallbackServerContext* context, const alliance::v1::SubmitFeedbackBatchRequest* request,
       alliance::v1::SubmitFeedbackBatchResponse* response) override;
 
+  // Defined in questionnaire_response_rpc.cc.
+  grpc::ServerUnaryReactor* SubmitQuestionnaireResponse(
+      grpc::CallbackServerContext* context,
+      const alliance::v1::SubmitQuestionnaireResponseRequest* request,
+      alliance::v1::SubmitFeedbackResponse* response) override;
+
+  using SubmitDone = std::function<void(absl::StatusOr<alliance::v1::SubmitFeedbackResponse>)>;
+  // The one path of a single submission, for gRPC and HTTP alike: `caller` is already
+  // authorized for the submit scope; the submission takes the caller's tenant when it names
+  // none (another tenant: PERMISSION_DENIED), is validated (INVALID_ARGUMENT naming the
+  // Feedback field, without a prefix) and queued for a writer. `done` runs exactly once: on
+  // this thread for a refusal, on a writer thread once Redis replied. `context` (may be null)
+  // lets a writer drop the job of a call that went away.
+  void Submit(const Principal& caller, const alliance::v1::Feedback& feedback,
+              std::chrono::system_clock::time_point deadline, grpc::CallbackServerContext* context,
+              SubmitDone done) const;
+
+  const analytics::InstrumentRegistry& registry() const { return *registry_; }
+  IntakeMetrics* metrics() const { return metrics_; }
+  const Authorizer& authorizer() const { return *authorizer_; }
+
  private:
   struct Prepared {
     std::unique_ptr<WriteJob> job;
@@ -48,6 +71,7 @@ class IntakeService final : public alliance::v1::FeedbackIntake::CallbackService
   // Validates `feedback` and builds its write job; INVALID_ARGUMENT naming the field (without
   // a prefix) when it is not acceptable.
   absl::StatusOr<Prepared> Prepare(const alliance::v1::Feedback& feedback,
+                                   std::chrono::system_clock::time_point deadline,
                                    grpc::CallbackServerContext* context, absl::Time now) const;
 
   const IntakeServiceOptions options_;

@@ -8,10 +8,13 @@
 #include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/grpc_server_bootstrap.h"
+#include "common/http/http_flags.h"
+#include "common/http/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
 #include "common/security.h"
+#include "services/intake/fhir_http.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/request_limits.h"
@@ -87,6 +90,9 @@ int Run() {
   // Listening, TLS, health, reflection and drain: common/grpc_server_bootstrap.h.
   GrpcServerBootstrap server({kIntakeServiceName, limits.max_request_bytes()});
   if (absl::Status s = server.Configure(); !s.ok()) return Fail(s);
+  // The HTTP port (FHIR; docs/fhir.md) when --http_port is set.
+  absl::StatusOr<http::ServerOptions> http_options = http::HttpServerOptionsFromFlags();
+  if (!http_options.ok()) return Fail(http_options.status());
 
   MetricsRegistry metrics_registry;
   IntakeMetrics metrics(&metrics_registry);
@@ -121,9 +127,23 @@ int Run() {
     pool.Shutdown(absl::Now());
     return Fail(s);
   }
+  std::unique_ptr<http::Server> http_server;
+  if (http_options->port != 0) {
+    http::Router router;
+    AddFhirRoutes(&service, router);
+    absl::StatusOr<std::unique_ptr<http::Server>> started =
+        http::Server::Start(*http_options, std::move(router));
+    if (!started.ok()) {
+      server.Drain(absl::Now());
+      pool.Shutdown(absl::Now());
+      return Fail(started.status());
+    }
+    http_server = *std::move(started);
+  }
   LogInfo("listening",
           {{"grpc_port", int64_t{server.grpc_port()}},
            {"health_port", int64_t{server.health_port()}},
+           {"http_port", int64_t{http_server ? http_server->port() : 0}},
            {"metrics_port", int64_t{absl::GetFlag(FLAGS_metrics_port)}},
            {"writer_threads", int64_t{pool_options.threads}},
            {"queue_capacity", static_cast<int64_t>(pool_options.queue_capacity)},
@@ -137,6 +157,7 @@ int Run() {
   const absl::Time drain_deadline = GrpcServerBootstrap::DrainDeadline(started);
   // Stop accepting calls, and wait for the ones in flight: the writers complete them.
   server.Drain(drain_deadline);
+  if (http_server) http_server->Shutdown(drain_deadline);
   pool.Shutdown(drain_deadline);
   metrics_server.Stop();
   LogInfo("shutdown_complete", {{"seconds", absl::ToDoubleSeconds(absl::Now() - started)}});
