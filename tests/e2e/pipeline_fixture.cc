@@ -36,6 +36,8 @@ void PipelineTest::SetUp() {
     common.push_back(absl::StrCat("--redis_port=", redis_.port()));
   }
   int intake_port = FreePort(), insights_port = FreePort();
+  intake_http_port_ = FreePort();
+  insights_http_port_ = FreePort();
   // Authentication has its own tests (tests/services/security); the worker has no such flag.
   const std::string no_auth = "--auth_disabled";
   auto with = [&](std::vector<std::string> extra) {
@@ -44,7 +46,8 @@ void PipelineTest::SetUp() {
   };
   ASSERT_TRUE(intake_
                   .Start(BinaryPath("alliance-intake"),
-                         with({absl::StrCat("--grpc_port=", intake_port), no_auth}),
+                         with({absl::StrCat("--grpc_port=", intake_port),
+                               absl::StrCat("--http_port=", intake_http_port_), no_auth}),
                          log_dir_ + "/intake.log")
                   .ok());
   ASSERT_TRUE(worker_
@@ -53,7 +56,8 @@ void PipelineTest::SetUp() {
                   .ok());
   ASSERT_TRUE(insights_
                   .Start(BinaryPath("alliance-insights"),
-                         with({absl::StrCat("--grpc_port=", insights_port), no_auth}),
+                         with({absl::StrCat("--grpc_port=", insights_port),
+                               absl::StrCat("--http_port=", insights_http_port_), no_auth}),
                          log_dir_ + "/insights.log")
                   .ok());
   ASSERT_TRUE(WaitForPort(intake_port, absl::Seconds(20)).ok()) << intake_.ReadLog();

@@ -56,6 +56,8 @@ class PipelineTest : public ::testing::TestWithParam<RedisMode> {
   std::string log_dir_;
   std::unique_ptr<v1::FeedbackIntake::Stub> intake_stub_;
   std::unique_ptr<v1::AllianceInsights::Stub> insights_stub_;
+  int intake_http_port_ = 0;    // POST /fhir/QuestionnaireResponse
+  int insights_http_port_ = 0;  // GET /fhir/... (docs/fhir.md)
 };
 
 }  // namespace alliance::testing

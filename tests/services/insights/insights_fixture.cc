@@ -24,11 +24,13 @@ void InsightsFixture::SetUp() {
   grpc_port_ = FreePort();
   metrics_port_ = FreePort();
   health_port_ = FreePort();
+  http_port_ = FreePort();
   std::vector<std::string> args = {
       absl::StrCat("--redis_port=", redis_.port()),
       absl::StrCat("--grpc_port=", grpc_port_),
       absl::StrCat("--metrics_port=", metrics_port_),
       absl::StrCat("--health_port=", health_port_),
+      absl::StrCat("--http_port=", http_port_),
       absl::StrCat("--partitions=", kPartitions),
       // As intake's fixture: the exit after a drain (a sanitizer build's leak check included)
       // can take seconds on a loaded machine, and the shutdown bound is not what these tests

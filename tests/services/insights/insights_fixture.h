@@ -62,6 +62,7 @@ class InsightsFixture : public ::testing::Test {
   int grpc_port_ = 0;
   int metrics_port_ = 0;
   int health_port_ = 0;
+  int http_port_ = 0;  // FHIR routes (docs/fhir.md)
   std::shared_ptr<grpc::Channel> channel_;
 };
 

@@ -39,6 +39,7 @@ absl::Status IntakeProcess::Start(int redis_port, const std::vector<std::string>
   grpc_port_ = FreePort();
   health_port_ = FreePort();
   metrics_port_ = FreePort();
+  http_port_ = FreePort();
   char tmpl[] = "/tmp/alliance-intake-test-XXXXXX";
   log_dir_ = mkdtemp(tmpl);
   std::vector<std::string> args = {
@@ -46,6 +47,7 @@ absl::Status IntakeProcess::Start(int redis_port, const std::vector<std::string>
       absl::StrCat("--grpc_port=", grpc_port_),
       absl::StrCat("--health_port=", health_port_),
       absl::StrCat("--metrics_port=", metrics_port_),
+      absl::StrCat("--http_port=", http_port_),
       absl::StrCat("--redis_port=", redis_port),
       "--redis_timeout_ms=1000",
       "--shutdown_timeout=20s",

@@ -47,6 +47,7 @@ class IntakeProcess {
   ChildProcess& process() { return process_; }
   int grpc_port() const { return grpc_port_; }
   int health_port() const { return health_port_; }
+  int http_port() const { return http_port_; }
   std::string Log() const { return process_.ReadLog(); }
 
  private:
@@ -54,6 +55,7 @@ class IntakeProcess {
   int grpc_port_ = 0;
   int health_port_ = 0;
   int metrics_port_ = 0;
+  int http_port_ = 0;
   std::string log_dir_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<alliance::v1::FeedbackIntake::Stub> stub_;
