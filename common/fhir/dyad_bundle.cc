@@ -257,7 +257,9 @@ std::string DeterministicUrnUuid(std::string_view system, std::string_view value
   std::string hex = analytics::Hash128Hex({"alliance.fhir.uuid.v1", system, value});
   hex[12] = '8';  // version 8 (custom)
   static constexpr char kVariant[] = "89ab";
-  hex[16] = kVariant[std::stoi(hex.substr(16, 1), nullptr, 16) & 3];  // variant 10xx
+  char c = hex[16];
+  int nibble = c <= '9' ? c - '0' : c - 'a' + 10;
+  hex[16] = kVariant[nibble & 3];  // variant 10xx
   return absl::StrCat("urn:uuid:", hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4),
                       "-", hex.substr(16, 4), "-", hex.substr(20, 12));
 }
