@@ -81,6 +81,13 @@ class RawClient {
       if (!ReadMore()) return "";
     }
   }
+  // Reads until `text` has arrived; false when the connection ended first.
+  bool ReadUntil(std::string_view text) {
+    while (!absl::StrContains(buffer_, Absl(text))) {
+      if (!ReadMore()) return false;
+    }
+    return true;
+  }
   // True when the server closed the connection (EOF or reset) before sending anything more.
   bool ClosedByServer() {
     char c;
@@ -645,6 +652,40 @@ TEST_F(HttpServerTest, ShutdownClosesStreams) {
   ASSERT_TRUE(probe.closed.HasBeenNotified());
   absl::MutexLock lock(&probe.mu);
   EXPECT_EQ(probe.close_reason.code(), absl::StatusCode::kCancelled) << probe.close_reason;
+}
+
+// The reason for an asynchronous server: many open streams, one thread.
+TEST_F(HttpServerTest, OneThreadServesManyOpenStreams) {
+  constexpr int kStreams = 500;
+  absl::Mutex mu;
+  std::vector<std::shared_ptr<ResponseStream>> streams;
+  Router router;
+  router.Handle("GET", "/events", [&](Request, Responder respond) {
+    auto stream = std::move(respond).Stream(StreamOptions());
+    absl::MutexLock lock(&mu);
+    streams.push_back(std::move(stream));
+  });
+  ServerOptions options = TestOptions();
+  options.threads = 1;
+  options.max_connections = kStreams;
+  Start(std::move(router), options);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kStreams; ++i) {
+    clients.push_back(std::make_unique<RawClient>(server_->port()));
+    ASSERT_TRUE(clients.back()->Send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  ASSERT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    return streams.size() == kStreams;
+  }));
+  {
+    absl::MutexLock lock(&mu);
+    for (size_t i = 0; i < streams.size(); ++i) {
+      EXPECT_TRUE(streams[i]->Write("data: hello\n\n"));
+    }
+  }
+  for (auto& client : clients) EXPECT_TRUE(client->ReadUntil("data: hello\n\n"));
+  EXPECT_EQ(server_->connections(), kStreams);
 }
 
 TEST(HttpServerOptionsTest, RejectsBadOptions) {
