@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, kScriptCount> kFileNames = {
     "dead_letter.lua",     "lease_keep.lua",         "lease_release.lua",
     "heartbeat.lua",       "replay_dead_letter.lua", "retire_consumers.lua",
     "append_feedback.lua", "acknowledge_alert.lua",  "resolve_alert.lua",
-    "erase_dyad.lua"};
+    "erase_dyad.lua",      "snooze_alert.lua"};
 
 constexpr std::string_view kIncludePrefix = "--@include ";
 

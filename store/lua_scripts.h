@@ -37,8 +37,9 @@ enum class Script {
   kAcknowledgeAlert,  // acknowledge_alert.lua
   kResolveAlert,      // resolve_alert.lua
   kEraseDyad,         // erase_dyad.lua
+  kSnoozeAlert,       // snooze_alert.lua
 };
-inline constexpr size_t kScriptCount = 13;
+inline constexpr size_t kScriptCount = 14;
 
 // File name of a script, e.g. "apply_batch.lua".
 std::string_view ScriptFileName(Script script);
