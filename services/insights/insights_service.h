@@ -51,6 +51,10 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   grpc::ServerUnaryReactor* ResolveAlert(grpc::CallbackServerContext* context,
                                          const alliance::v1::ResolveAlertRequest* request,
                                          alliance::v1::ResolveAlertResponse* response) override;
+  // Defined in snooze_rpc.cc.
+  grpc::ServerUnaryReactor* SnoozeAlert(grpc::CallbackServerContext* context,
+                                        const alliance::v1::SnoozeAlertRequest* request,
+                                        alliance::v1::SnoozeAlertResponse* response) override;
   grpc::ServerUnaryReactor* DeleteClientData(
       grpc::CallbackServerContext* context, const alliance::v1::DeleteClientDataRequest* request,
       alliance::v1::DeleteClientDataResponse* response) override;
