@@ -110,7 +110,7 @@ absl::StatusOr<alliance::v1::AlertStatus> ParseStatus(const std::string& text) {
   if (text.empty()) return alliance::v1::ALERT_STATUS_UNSPECIFIED;
   alliance::v1::AlertStatus s;
   if (alliance::v1::AlertStatus_Parse("ALERT_STATUS_" + absl::AsciiStrToUpper(text), &s)) return s;
-  return absl::InvalidArgumentError("--status: open, acknowledged or resolved");
+  return absl::InvalidArgumentError("--status: open, acknowledged, snoozed or resolved");
 }
 
 // "item 2: 8.7, item 4: 9.0 (<= 9)": items at or below the check value (one instrument, so one
@@ -586,6 +586,52 @@ int ChangeStatus(const Args& args, bool resolve) {
 
 int Acknowledge(const Args& args) { return ChangeStatus(args, false); }
 int Resolve(const Args& args) { return ChangeStatus(args, true); }
+
+int Snooze(const Args& args) {
+  std::string tenant;
+  if (!Tenant(&tenant)) return 2;
+  if (args.size() != 1) return Usage("snooze ALERT_ID");
+  if (absl::GetFlag(FLAGS_actor).empty()) return Usage("--actor is required");
+  if (absl::GetFlag(FLAGS_reason).empty()) return Usage("--reason is required");
+  const absl::Duration length = absl::GetFlag(FLAGS_for);
+  const std::string until_text = absl::GetFlag(FLAGS_until);
+  if ((length == absl::ZeroDuration()) == until_text.empty()) {
+    return Usage("snooze needs one of --for (e.g. 2h) or --until (RFC 3339)");
+  }
+  alliance::v1::SnoozeAlertRequest request;
+  request.set_tenant_id(tenant);
+  request.set_alert_id(args[0]);
+  request.set_actor(absl::GetFlag(FLAGS_actor));
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  request.set_therapist_id(absl::GetFlag(FLAGS_therapist));
+  request.set_client_id(absl::GetFlag(FLAGS_client));
+  if (until_text.empty()) {
+    *request.mutable_duration() =
+        google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(length));
+  } else {
+    absl::Time until;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, until_text, &until, &error)) {
+      return Usage(absl::StrCat("--until: not an RFC 3339 time (", error, ")"));
+    }
+    *request.mutable_until() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(until));
+  }
+  auto stub = InsightsStub();
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  alliance::v1::SnoozeAlertResponse response;
+  grpc::Status status = stub->SnoozeAlert(&context, request, &response);
+  if (!status.ok()) return Failed(status);
+  if (Json()) {
+    PrintJson(response.alert());
+    return 0;
+  }
+  Table table = AlertTable();
+  AddAlertRow(table, response.alert());
+  table.Print();
+  return 0;
+}
 
 int DeleteClient(const Args& /*args*/) {
   std::string tenant;

@@ -18,6 +18,8 @@ int ListAlerts(const Args& args);
 int Watch(const Args& args);
 int Acknowledge(const Args& args);
 int Resolve(const Args& args);
+// Snoozes an alert (SnoozeAlert): --actor, --reason and --for or --until.
+int Snooze(const Args& args);
 // Therapist summaries (GetTherapistSummary / ListTherapistSummaries); with a therapist id, that
 // therapist's (tools/alliancectl/therapists.cc).
 int Therapists(const Args& args);

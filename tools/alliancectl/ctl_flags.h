@@ -39,6 +39,8 @@ ABSL_DECLARE_FLAG(int32_t, count);
 ABSL_DECLARE_FLAG(absl::Duration, for);
 ABSL_DECLARE_FLAG(bool, heartbeats);
 ABSL_DECLARE_FLAG(std::string, actor);
+ABSL_DECLARE_FLAG(std::string, reason);
+ABSL_DECLARE_FLAG(std::string, until);
 ABSL_DECLARE_FLAG(std::string, api_key_file);
 ABSL_DECLARE_FLAG(bool, tls);
 ABSL_DECLARE_FLAG(std::string, tls_ca_file);

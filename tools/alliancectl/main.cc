@@ -44,13 +44,16 @@ ABSL_FLAG(std::string, page_token, "", "dyads, alerts: continue from this page t
 ABSL_FLAG(bool, all_pages, false, "dyads, alerts: follow page tokens to the end.");
 ABSL_FLAG(std::string, min_severity, "", "alerts, watch: info, warning, high or critical.");
 ABSL_FLAG(std::string, kinds, "", "alerts, watch: comma list of rupture, repaired, unrepaired.");
-ABSL_FLAG(std::string, status, "", "alerts: open, acknowledged or resolved.");
+ABSL_FLAG(std::string, status, "", "alerts: open, acknowledged, snoozed or resolved.");
 ABSL_FLAG(std::string, cursor, "", "watch: resume after this cursor.");
 ABSL_FLAG(int32_t, count, 0, "watch: stop after this many alerts (0: no limit).");
 ABSL_FLAG(absl::Duration, for, absl::ZeroDuration(),
-          "watch: stop after this long, e.g. 30s (0: no limit).");
+          "watch: stop after this long, e.g. 30s (0: no limit). snooze: how long, e.g. 2h.");
 ABSL_FLAG(bool, heartbeats, false, "watch: also print heartbeats (with --json).");
-ABSL_FLAG(std::string, actor, "", "ack, resolve: pseudonymous id of the person acting.");
+ABSL_FLAG(std::string, actor, "", "ack, resolve, snooze: pseudonymous id of the person acting.");
+ABSL_FLAG(std::string, reason, "",
+          "snooze: why, 1-200 characters (free text: kept with the alert's status only).");
+ABSL_FLAG(std::string, until, "", "snooze: until this time, RFC 3339 (instead of --for).");
 ABSL_FLAG(std::string, api_key_file, "",
           "File whose first line is the API key sent with every call (else $ALLIANCE_API_KEY).");
 ABSL_FLAG(bool, tls, false, "Connect with TLS, trusting the system's CAs.");
@@ -76,6 +79,9 @@ commands:
   watch      live alerts (--cursor, --count N, --for 30s, --min_severity, --kinds)
   ack ID     acknowledge an alert (--actor)
   resolve ID resolve an alert (--actor)
+  snooze ID  put an alert aside until a time limit, then it is back by itself (--actor,
+             --reason, --for 2h or --until RFC3339; at least 1m, at most the service's
+             --max_snooze, 30 days by default)
   delete-client  erase one client's data everywhere (--client; needs an admin key)
   therapists [ID]  therapist summaries for supervision, not ranking: dyads, active, share at
              risk, ruptures per 100 sessions, share repaired in the window, median client
@@ -93,13 +99,13 @@ per line.
 Exit codes: 0 success, 1 a call failed (or a submission was refused), 2 usage error (unknown
 flag, illegal value, missing or unknown command, bad arguments).)";
 
-constexpr std::string_view kCommands[] = {"submit",        "dyad",     "dyads",      "timeline",
-                                          "alerts",        "watch",    "ack",        "resolve",
-                                          "delete-client", "hash-key", "therapists", "instruments"};
+constexpr std::string_view kCommands[] = {
+    "submit",  "dyad",   "dyads",         "timeline", "alerts",     "watch",      "ack",
+    "resolve", "snooze", "delete-client", "hash-key", "therapists", "instruments"};
 
 // Commands that take positional arguments, and how many.
 int PositionalCount(const std::string& command) {
-  return command == "ack" || command == "resolve" ? 1 : 0;
+  return command == "ack" || command == "resolve" || command == "snooze" ? 1 : 0;
 }
 
 // Commands whose one positional argument may be left out.
@@ -166,6 +172,7 @@ int main(int argc, char** argv) {
   if (command == "watch") return alliance::ctl::Watch(args);
   if (command == "ack") return alliance::ctl::Acknowledge(args);
   if (command == "resolve") return alliance::ctl::Resolve(args);
+  if (command == "snooze") return alliance::ctl::Snooze(args);
   if (command == "delete-client") return alliance::ctl::DeleteClient(args);
   if (command == "instruments") return alliance::ctl::Instruments(args);
   return 2;  // not reached: the command was checked against kCommands

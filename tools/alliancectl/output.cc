@@ -116,6 +116,13 @@ Table AlertTable() {
                 "SEVERITY", "STATUS", "FOCUS"});
 }
 
+std::string AlertStatusCell(const alliance::v1::Alert& a) {
+  // One word, so that a reader splitting the row on blanks keeps its columns.
+  if (a.status() != alliance::v1::ALERT_STATUS_SNOOZED) return StatusName(a.status());
+  return absl::StrCat("snoozed-until-",
+                      google::protobuf::util::TimeUtil::ToString(a.snoozed_until()));
+}
+
 void AddAlertRow(Table& table, const alliance::v1::Alert& a) {
   // "-" for an empty cell (a dyad-level alert has no rater or instrument, not every alert a
   // focus), so every row has as many cells as the header for a reader splitting on runs of blanks.
@@ -124,7 +131,7 @@ void AddAlertRow(Table& table, const alliance::v1::Alert& a) {
       a.rater() == alliance::v1::RATER_UNSPECIFIED ? std::string() : RaterName(a.rater());
   table.Add({a.alert_id(), a.therapist_id(), a.client_id(), std::to_string(a.session_number()),
              cell(rater), cell(a.instrument_id()), KindName(a.kind()), SeverityName(a.severity()),
-             StatusName(a.status()), cell(a.suggested_focus())});
+             AlertStatusCell(a), cell(a.suggested_focus())});
 }
 
 }  // namespace alliance::ctl

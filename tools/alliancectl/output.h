@@ -47,8 +47,10 @@ std::string SeriesRisk(const alliance::v1::SeriesPicture& series);
 // or "no"; "yes" when the dyad is at risk but carries no series.
 std::string DyadRisk(const alliance::v1::Dyad& dyad);
 
-// Table rows for alerts (shared by `alerts`, `watch`, `ack`, `resolve`).
+// Table rows for alerts (shared by `alerts`, `watch`, `ack`, `resolve`, `snooze`).
 Table AlertTable();
+// The STATUS cell: the status's name, "snoozed-until-<RFC 3339>" while snoozed.
+std::string AlertStatusCell(const alliance::v1::Alert& alert);
 void AddAlertRow(Table& table, const alliance::v1::Alert& alert);
 
 }  // namespace alliance::ctl

@@ -122,6 +122,48 @@ TEST_F(AlliancectlTest, ShowsDyadsAlertsAndChangesStatus) {
   EXPECT_EQ(Run({"alerts", "--status=open"}).size(), 0u);
 }
 
+TEST_F(AlliancectlTest, SnoozePutsAnAlertAsideAndAlertsShowsUntilWhen) {
+  auto alert = MakeAlert("clinic-a", "t1", "c1", 1);
+  AppendAlerts({alert});
+  const std::string id = alert.alert_id();
+  std::vector<nlohmann::json> snoozed =
+      Run({"snooze", id, "--actor=nurse-1", "--reason=Waiting for supervision", "--for=2h"});
+  ASSERT_EQ(snoozed.size(), 1u);
+  EXPECT_EQ(snoozed[0]["status"], "ALERT_STATUS_SNOOZED");
+  EXPECT_EQ(snoozed[0]["snoozed_by"], "nurse-1");
+  EXPECT_EQ(snoozed[0]["snooze_reason"], "Waiting for supervision");
+
+  const std::string until = "2099-01-02T03:04:05Z";  // past --max_snooze: refused (exit 1)
+  Run({"snooze", id, "--actor=nurse-1", "--reason=r", "--until=" + until}, /*expected_exit=*/1);
+  const std::string soon =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() + absl::Hours(3), absl::UTCTimeZone());
+  std::vector<nlohmann::json> later =
+      Run({"snooze", id, "--actor=nurse-2", "--reason=Later", "--until=" + soon});
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0]["snoozed_until"], soon);
+  EXPECT_EQ(later[0]["snoozed_by"], "nurse-2");
+
+  // The table's STATUS cell says until when; --status=snoozed filters on it.
+  std::vector<std::vector<std::string>> rows = TableRows(RunText({"alerts", "--status=snoozed"}));
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows[0][8], "STATUS");
+  EXPECT_EQ(rows[1][0], id);
+  EXPECT_EQ(rows[1][8], "snoozed-until-" + soon);
+  EXPECT_EQ(Run({"alerts", "--status=open"}).size(), 0u);
+
+  // Usage errors (exit 2) and a refused request (exit 1).
+  Run({"snooze", id, "--actor=nurse-1", "--for=2h"}, 2);    // no --reason
+  Run({"snooze", id, "--reason=r", "--for=2h"}, 2);         // no --actor
+  Run({"snooze", id, "--actor=nurse-1", "--reason=r"}, 2);  // no limit
+  Run({"snooze", id, "--actor=nurse-1", "--reason=r", "--for=2h", "--until=" + soon}, 2);
+  Run({"snooze", id, "--actor=nurse-1", "--reason=r", "--until=tomorrow"}, 2);
+  Run({"snooze", "--actor=nurse-1", "--reason=r", "--for=2h"}, 2);       // no alert id
+  Run({"snooze", id, "--actor=nurse-1", "--reason=r", "--for=30s"}, 1);  // under 1 minute
+  Run({"snooze", "no-such-alert", "--actor=nurse-1", "--reason=r", "--for=2h"}, 1);
+  Run({"resolve", id, "--actor=dr-2"});
+  Run({"snooze", id, "--actor=nurse-1", "--reason=r", "--for=2h"}, 1);  // resolved
+}
+
 TEST_F(AlliancectlTest, WatchResumesFromACursorAndStopsAfterCount) {
   // Take a cursor from a watch of our own, then append three alerts.
   auto stub = NewStub();
