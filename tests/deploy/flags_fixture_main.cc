@@ -1,5 +1,5 @@
 // Test fixture for the manifest/flag consistency check: a binary that defines the agreed
-// conventions (shared flags, --listen_host, --grpc_port, --shutdown_timeout,
+// conventions (shared flags, --listen_host, --grpc_port, --http_port, --shutdown_timeout,
 // --max_connection_age_ms) and parses them the way the services do (flags with ALLIANCE_*
 // environment equivalents), then exits.
 // Built twice: as a gRPC service and, with ALLIANCE_FIXTURE_WORKER, as the worker.
@@ -31,6 +31,7 @@ ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(20), "Drain time on SI
 ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port.");
 ABSL_FLAG(int32_t, max_connection_age_ms, 300000, "gRPC connection age in ms.");
 ABSL_FLAG(std::string, api_keys_file, "", "Hashed API keys.");
+ABSL_FLAG(int32_t, http_port, 0, "HTTP (FHIR) port.");
 #endif
 
 int main(int argc, char** argv) {

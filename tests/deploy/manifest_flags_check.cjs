@@ -8,7 +8,8 @@
 // - the gRPC probes target the effective --health_port, which is a declared container port;
 //   liveness asks for service "liveness" and readiness for "" ;
 // - the Prometheus annotation and the `metrics` port equal --metrics_port;
-// - --grpc_port is the `grpc` container port, and Services target declared ports;
+// - --grpc_port is the `grpc` container port, --http_port the `http` one, and Services target
+//   declared ports;
 // - terminationGracePeriodSeconds exceeds preStop sleep + the drain flag (--shutdown_timeout);
 // - a gRPC server sets its connection-age flag so clients rebalance across pods.
 // Usage: node manifest_flags_check.cjs (--bin-dir DIR | --as NAME=PATH)... [--only NAME] FILE...
@@ -183,6 +184,12 @@ for (const {file, doc} of docs) {
       else if (!(seconds(effective.get(age)) > 0) && !(Number(effective.get(age)) > 0)) {
         fail(where, `--${age} is ${effective.get(age)}: connections never rebalance across pods`);
       }
+    }
+    // HTTP (FHIR) port: declared as the `http` container port when the binary serves one.
+    if (flags.has('http_port')) {
+      const http = Number(effective.get('http_port'));
+      if (http > 0 && ports.get('http') !== http) fail(where, `container port 'http' != --http_port ${http}`);
+      if (!(http > 0) && ports.has('http')) fail(where, `container port 'http' declared but --http_port is ${http}`);
     }
     // Graceful shutdown fits the grace period.
     const drainFlag = [...flags.keys()].find((k) => /^(shutdown_timeout|drain_timeout)(_ms|_seconds)?$/.test(k));
