@@ -8,6 +8,8 @@ namespace alliance::fhir {
 
 // Canonical base of every Alliance FHIR URL.
 inline constexpr char kBase[] = "https://alliance.health/fhir";
+// Content type of FHIR R4 resources in JSON.
+inline constexpr char kFhirJsonContentType[] = "application/fhir+json";
 
 // Identifier systems (Identifier.system).
 inline constexpr char kClientSystem[] = "https://alliance.health/fhir/sid/client";

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -83,14 +84,24 @@ int HttpStatusFromStatusCode(absl::StatusCode code) {
   }
 }
 
-Response ResponseFromStatus(const absl::Status& status) {
+absl::Status StatusShownToCaller(const absl::Status& status) {
+  if (HttpStatusFromStatusCode(status.code()) != 500) return status;
+  return absl::Status(status.code(), "internal error");
+}
+
+Response ResponseForStatus(const absl::Status& status, std::string content_type, std::string body) {
   Response response;
   response.status = HttpStatusFromStatusCode(status.code());
-  std::string_view message =
-      response.status == 500 ? std::string_view("internal error") : Std(status.message());
-  response.body = "{\"error\":\"" + JsonEscape(message) + "\"}";
+  response.content_type = std::move(content_type);
+  response.body = std::move(body);
   if (response.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
   return response;
+}
+
+Response ResponseFromStatus(const absl::Status& status) {
+  const absl::Status shown = StatusShownToCaller(status);
+  return ResponseForStatus(shown, "application/json",
+                           "{\"error\":\"" + JsonEscape(Std(shown.message())) + "\"}");
 }
 
 }  // namespace alliance::http

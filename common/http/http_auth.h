@@ -25,9 +25,17 @@ absl::StatusOr<Principal> AuthorizeRequest(const Authorizer& authorizer, const R
 // UNIMPLEMENTED 501, UNAVAILABLE 503, DEADLINE_EXCEEDED 504, OK 200, anything else 500.
 int HttpStatusFromStatusCode(absl::StatusCode code);
 
-// A JSON error response {"error": "<message>"} with HttpStatusFromStatusCode's status, and
-// "WWW-Authenticate: Bearer" on 401. Messages of 500s are replaced by "internal error" (they
-// may name internals); the caller logs the original.
+// The status as a caller may see it: the message of one that maps to 500 is replaced by
+// "internal error" (it may name internals); the caller logs the original.
+absl::Status StatusShownToCaller(const absl::Status& status);
+
+// A response with HttpStatusFromStatusCode's status, "WWW-Authenticate: Bearer" on 401, and
+// `body` (rendered by the caller from StatusShownToCaller(status), e.g. a FHIR
+// OperationOutcome).
+Response ResponseForStatus(const absl::Status& status, std::string content_type, std::string body);
+
+// A JSON error response {"error": "<message>"} of StatusShownToCaller(status), as
+// ResponseForStatus.
 Response ResponseFromStatus(const absl::Status& status);
 
 }  // namespace alliance::http

@@ -10,6 +10,8 @@
 #include "common/fhir/questionnaire.h"
 #include "common/fhir/questionnaire_response.h"
 #include "common/http/http_auth.h"
+#include "common/log.h"
+#include "common/strings.h"
 #include "services/insights/access_log.h"
 #include "services/insights/fhir_queries.h"
 #include "services/insights/tenant.h"
@@ -17,22 +19,16 @@
 namespace alliance::insights {
 namespace {
 
-constexpr char kFhirJson[] = "application/fhir+json";
-
+// The error as an OperationOutcome, with the HTTP status of its code.
 http::Response Outcome(const absl::Status& status) {
-  http::Response response;
-  response.status = http::HttpStatusFromStatusCode(status.code());
-  response.content_type = kFhirJson;
-  response.body = fhir::OperationOutcomeJson(status);
-  if (status.code() == absl::StatusCode::kUnauthenticated) {
-    response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  }
-  return response;
+  const absl::Status shown = http::StatusShownToCaller(status);
+  return http::ResponseForStatus(shown, fhir::kFhirJsonContentType,
+                                 fhir::OperationOutcomeJson(shown));
 }
 
 http::Response Resource(std::string json) {
   http::Response response;
-  response.content_type = kFhirJson;
+  response.content_type = fhir::kFhirJsonContentType;
   response.body = std::move(json);
   return response;
 }
@@ -48,7 +44,17 @@ class Call {
                          absl::Now() - start_);
     std::move(respond_)(std::move(response));
   }
-  void Fail(const absl::Status& status) { Finish(status, Outcome(status)); }
+  void Fail(const absl::Status& status) {
+    // As the gRPC path (InsightsService::Run): failures of the service, not of the request.
+    if (status.code() == absl::StatusCode::kInternal ||
+        status.code() == absl::StatusCode::kUnavailable ||
+        status.code() == absl::StatusCode::kDataLoss) {
+      LogWarning("query_failed", {{"method", std::string_view(method_)},
+                                  {"code", static_cast<int64_t>(status.code())},
+                                  {"error", Std(status.message())}});
+    }
+    Finish(status, Outcome(status));
+  }
 
  private:
   ServiceMetrics* const metrics_;

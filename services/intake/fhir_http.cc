@@ -18,17 +18,11 @@
 namespace alliance::intake {
 namespace {
 
-constexpr char kFhirJson[] = "application/fhir+json";
-
+// The error as an OperationOutcome, with the HTTP status of its code.
 http::Response OutcomeResponse(const absl::Status& status) {
-  http::Response response;
-  response.status = http::HttpStatusFromStatusCode(status.code());
-  response.content_type = kFhirJson;
-  response.body = fhir::OperationOutcomeJson(status);
-  if (status.code() == absl::StatusCode::kUnauthenticated) {
-    response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  }
-  return response;
+  const absl::Status shown = http::StatusShownToCaller(status);
+  return http::ResponseForStatus(shown, fhir::kFhirJsonContentType,
+                                 fhir::OperationOutcomeJson(shown));
 }
 
 // 201 with an informational OperationOutcome naming the acknowledgement (200 for a retry).
@@ -42,7 +36,7 @@ http::Response AcceptedResponse(const alliance::v1::SubmitFeedbackResponse& ack)
           ack.duplicate() ? "already stored: a retry of an accepted response" : "stored"}}}}};
   http::Response response;
   response.status = ack.duplicate() ? 200 : 201;
-  response.content_type = kFhirJson;
+  response.content_type = fhir::kFhirJsonContentType;
   response.body = outcome.dump();
   response.headers.emplace_back("X-Alliance-Accepted-Id", ack.accepted_id());
   response.headers.emplace_back("X-Alliance-Partition", absl::StrCat(ack.partition()));
@@ -53,7 +47,7 @@ http::Response AcceptedResponse(const alliance::v1::SubmitFeedbackResponse& ack)
 bool IsJsonContentType(std::string_view content_type) {
   const std::string type = absl::AsciiStrToLower(
       absl::StripAsciiWhitespace(Absl(content_type.substr(0, content_type.find(';')))));
-  return type == kFhirJson || type == "application/json";
+  return type == fhir::kFhirJsonContentType || type == "application/json";
 }
 
 }  // namespace
