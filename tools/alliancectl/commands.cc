@@ -38,34 +38,12 @@ namespace {
 using alliance::v1::AllianceInsights;
 using alliance::v1::FeedbackIntake;
 
-// A channel that cannot be built (unreadable certificate) fails every call with the reason.
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(address);
-  if (channel.ok()) return *channel;
-  std::fprintf(stderr, "usage error: %s\n", std::string(channel.status().message()).c_str());
-  std::exit(2);
-}
-
 std::unique_ptr<AllianceInsights::Stub> InsightsStub() {
-  return AllianceInsights::NewStub(Channel(absl::GetFlag(FLAGS_insights)));
+  return AllianceInsights::NewStub(ChannelOrExit(absl::GetFlag(FLAGS_insights)));
 }
 
 std::unique_ptr<FeedbackIntake::Stub> IntakeStub() {
-  return FeedbackIntake::NewStub(Channel(absl::GetFlag(FLAGS_intake)));
-}
-
-// Deadline and API key of a unary call.
-void SetDeadline(grpc::ClientContext* context) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
-  AddApiKey(context);
-}
-
-int Failed(const grpc::Status& status) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
-               status.error_message().c_str());
-  return 1;
+  return FeedbackIntake::NewStub(ChannelOrExit(absl::GetFlag(FLAGS_intake)));
 }
 
 int Usage(std::string_view message) {
@@ -237,7 +215,7 @@ int Submit(const Args& /*args*/) {
     }
     alliance::v1::SubmitFeedbackBatchResponse response;
     grpc::ClientContext context;
-    SetDeadline(&context);
+    PrepareUnaryCall(&context);
     call_status = stub->SubmitFeedbackBatch(&context, request, &response);
     for (const alliance::v1::BatchItemResult& r : response.results()) {
       counts.Add(r);
@@ -265,7 +243,7 @@ int Submit(const Args& /*args*/) {
         stderr, "%s of %s submissions not answered (the call failed)\n",
         WithThousands(static_cast<int64_t>(submissions.size()) - counts.submitted()).c_str(),
         WithThousands(static_cast<int64_t>(submissions.size())).c_str());
-    return Failed(call_status);
+    return CallFailed(call_status);
   }
   return counts.failed() == 0 ? 0 : 1;
 }
@@ -279,9 +257,9 @@ int ShowDyad(const Args& /*args*/) {
   request.set_client_id(absl::GetFlag(FLAGS_client));
   alliance::v1::GetDyadResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context);
+  PrepareUnaryCall(&context);
   grpc::Status status = InsightsStub()->GetDyad(&context, request, &response);
-  if (!status.ok()) return Failed(status);
+  if (!status.ok()) return CallFailed(status);
   if (Json()) {
     PrintJson(response.dyad());
     return 0;
@@ -348,9 +326,9 @@ int ListDyads(const Args& /*args*/) {
   for (int page = 0; page < 100000; ++page) {
     alliance::v1::ListDyadsResponse response;
     grpc::ClientContext context;
-    SetDeadline(&context);
+    PrepareUnaryCall(&context);
     grpc::Status status = stub->ListDyads(&context, request, &response);
-    if (!status.ok()) return Failed(status);
+    if (!status.ok()) return CallFailed(status);
     for (const alliance::v1::Dyad& d : response.dyads()) {
       if (Json()) {
         PrintJson(d);
@@ -384,9 +362,9 @@ int Timeline(const Args& /*args*/) {
   request.set_client_id(absl::GetFlag(FLAGS_client));
   alliance::v1::GetDyadTimelineResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context);
+  PrepareUnaryCall(&context);
   grpc::Status status = InsightsStub()->GetDyadTimeline(&context, request, &response);
-  if (!status.ok()) return Failed(status);
+  if (!status.ok()) return CallFailed(status);
   if (Json()) {
     PrintJson(response);
     return 0;
@@ -432,9 +410,9 @@ int ListAlerts(const Args& /*args*/) {
   for (int page = 0; page < 100000; ++page) {
     alliance::v1::ListAlertsResponse response;
     grpc::ClientContext context;
-    SetDeadline(&context);
+    PrepareUnaryCall(&context);
     grpc::Status status = stub->ListAlerts(&context, request, &response);
-    if (!status.ok()) return Failed(status);
+    if (!status.ok()) return CallFailed(status);
     for (const alliance::v1::Alert& a : response.alerts()) {
       if (Json()) {
         PrintJson(a);
@@ -535,7 +513,7 @@ int Watch(const Args& /*args*/) {
       (run_for > absl::ZeroDuration() &&
        (status.error_code() == grpc::DEADLINE_EXCEEDED || absl::Now() >= end));
   if (stopped_by_us || status.ok()) return 0;
-  return Failed(status);
+  return CallFailed(status);
 }
 
 namespace {
@@ -547,7 +525,7 @@ int ChangeStatus(const Args& args, bool resolve) {
   if (absl::GetFlag(FLAGS_actor).empty()) return Usage("--actor is required");
   auto stub = InsightsStub();
   grpc::ClientContext context;
-  SetDeadline(&context);
+  PrepareUnaryCall(&context);
   alliance::v1::Alert alert;
   grpc::Status status;
   if (resolve) {
@@ -571,7 +549,7 @@ int ChangeStatus(const Args& args, bool resolve) {
     status = stub->AcknowledgeAlert(&context, request, &response);
     alert = response.alert();
   }
-  if (!status.ok()) return Failed(status);
+  if (!status.ok()) return CallFailed(status);
   if (Json()) {
     PrintJson(alert);
     return 0;
@@ -619,10 +597,10 @@ int Snooze(const Args& args) {
   }
   auto stub = InsightsStub();
   grpc::ClientContext context;
-  SetDeadline(&context);
+  PrepareUnaryCall(&context);
   alliance::v1::SnoozeAlertResponse response;
   grpc::Status status = stub->SnoozeAlert(&context, request, &response);
-  if (!status.ok()) return Failed(status);
+  if (!status.ok()) return CallFailed(status);
   if (Json()) {
     PrintJson(response.alert());
     return 0;
@@ -639,13 +617,13 @@ int DeleteClient(const Args& /*args*/) {
   if (absl::GetFlag(FLAGS_client).empty()) return Usage("--client is required");
   auto stub = InsightsStub();
   grpc::ClientContext context;
-  SetDeadline(&context);
+  PrepareUnaryCall(&context);
   alliance::v1::DeleteClientDataRequest request;
   request.set_tenant_id(tenant);
   request.set_client_id(absl::GetFlag(FLAGS_client));
   alliance::v1::DeleteClientDataResponse response;
   grpc::Status status = stub->DeleteClientData(&context, request, &response);
-  if (!status.ok()) return Failed(status);
+  if (!status.ok()) return CallFailed(status);
   if (Json()) {
     PrintJson(response);
     return 0;
@@ -710,10 +688,10 @@ int PrintInstrumentItems(const alliance::v1::Instrument& instrument) {
 int Instruments(const Args& args) {
   alliance::v1::ListInstrumentsResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context);
+  PrepareUnaryCall(&context);
   grpc::Status status =
       InsightsStub()->ListInstruments(&context, alliance::v1::ListInstrumentsRequest(), &response);
-  if (!status.ok()) return Failed(status);
+  if (!status.ok()) return CallFailed(status);
   if (!args.empty()) {
     for (const alliance::v1::Instrument& instrument : response.instruments()) {
       if (instrument.id() != args.front()) continue;
@@ -723,8 +701,8 @@ int Instruments(const Args& args) {
       }
       return PrintInstrumentItems(instrument);
     }
-    return Failed(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                               absl::StrCat("no instrument '", args.front(), "'")));
+    return CallFailed(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                   absl::StrCat("no instrument '", args.front(), "'")));
   }
   if (Json()) {
     for (const alliance::v1::Instrument& instrument : response.instruments()) {

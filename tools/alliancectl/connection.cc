@@ -1,9 +1,12 @@
 // Channel credentials and API key of alliancectl; see connection.h.
 #include "tools/alliancectl/connection.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
@@ -67,6 +70,26 @@ void AddApiKey(grpc::ClientContext* context) {
   // main() checked ApiKey() already; an error here cannot happen twice differently.
   absl::StatusOr<std::string> key = ApiKey();
   if (key.ok() && !key->empty()) context->AddMetadata("authorization", "Bearer " + *key);
+}
+
+std::shared_ptr<grpc::Channel> ChannelOrExit(const std::string& address) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(address);
+  if (channel.ok()) return *channel;
+  std::fprintf(stderr, "usage error: %s\n", std::string(channel.status().message()).c_str());
+  std::exit(2);
+}
+
+void PrepareUnaryCall(grpc::ClientContext* context) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  AddApiKey(context);
+}
+
+int CallFailed(const grpc::Status& status) {
+  std::fprintf(stderr, "error: %s: %s\n",
+               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+               status.error_message().c_str());
+  return 1;
 }
 
 }  // namespace alliance::ctl

@@ -38,6 +38,7 @@ ABSL_DECLARE_FLAG(std::string, cursor);
 ABSL_DECLARE_FLAG(int32_t, count);
 ABSL_DECLARE_FLAG(absl::Duration, for);
 ABSL_DECLARE_FLAG(bool, heartbeats);
+ABSL_DECLARE_FLAG(bool, export);
 ABSL_DECLARE_FLAG(std::string, actor);
 ABSL_DECLARE_FLAG(std::string, reason);
 ABSL_DECLARE_FLAG(std::string, until);

@@ -12,6 +12,7 @@
 #include "tools/alliancectl/commands.h"
 #include "tools/alliancectl/connection.h"
 #include "tools/alliancectl/ctl_flags.h"
+#include "tools/alliancectl/fhir_commands.h"
 #include "tools/alliancectl/flag_check.h"
 
 ABSL_FLAG(std::string, intake, "localhost:50051", "FeedbackIntake address (host:port).");
@@ -50,6 +51,7 @@ ABSL_FLAG(int32_t, count, 0, "watch: stop after this many alerts (0: no limit)."
 ABSL_FLAG(absl::Duration, for, absl::ZeroDuration(),
           "watch: stop after this long, e.g. 30s (0: no limit). snooze: how long, e.g. 2h.");
 ABSL_FLAG(bool, heartbeats, false, "watch: also print heartbeats (with --json).");
+ABSL_FLAG(bool, export, false, "fhir-bundle: the transaction Bundle of conditional creates.");
 ABSL_FLAG(std::string, actor, "", "ack, resolve, snooze: pseudonymous id of the person acting.");
 ABSL_FLAG(std::string, reason, "",
           "snooze: why, 1-200 characters (free text: kept with the alert's status only).");
@@ -90,6 +92,10 @@ commands:
   instruments [ID]  the instruments the service scores with (id, name, raters, items, scale,
              subscales, cutoff); with an instrument id, that instrument's items
   hash-key   read an API key on stdin, print its key file entry (--key_id, --tenant, --scopes)
+  fhir-submit FILE...  submit FHIR R4 QuestionnaireResponse files (JSON), one line per file
+  questionnaire [ID]  an instrument as a FHIR Questionnaire (JSON); without an id, all of them
+  fhir-bundle  a dyad's FHIR Observations and Flags as a Bundle (--therapist, --client;
+             --export: a transaction of conditional creates to import)
 
 Calls carry the API key of --api_key_file or $ALLIANCE_API_KEY; the tenant is the key's
 (--tenant may name it; without a key --tenant is required). --tls, --tls_ca_file and
@@ -100,8 +106,9 @@ Exit codes: 0 success, 1 a call failed (or a submission was refused), 2 usage er
 flag, illegal value, missing or unknown command, bad arguments).)";
 
 constexpr std::string_view kCommands[] = {
-    "submit",  "dyad",   "dyads",         "timeline", "alerts",     "watch",      "ack",
-    "resolve", "snooze", "delete-client", "hash-key", "therapists", "instruments"};
+    "submit",      "dyad",        "dyads",         "timeline",      "alerts",   "watch",
+    "ack",         "resolve",     "snooze",        "delete-client", "hash-key", "therapists",
+    "instruments", "fhir-submit", "questionnaire", "fhir-bundle"};
 
 // Commands that take positional arguments, and how many.
 int PositionalCount(const std::string& command) {
@@ -109,7 +116,9 @@ int PositionalCount(const std::string& command) {
 }
 
 // Commands whose one positional argument may be left out.
-bool PositionalOptional(const std::string& command) { return command == "instruments"; }
+bool PositionalOptional(const std::string& command) {
+  return command == "instruments" || command == "questionnaire";
+}
 
 }  // namespace
 
@@ -144,6 +153,14 @@ int main(int argc, char** argv) {
     }
     return alliance::ctl::Therapists(args);
   }
+  // fhir-submit FILE...: any number of files, checked by the command.
+  if (command == "fhir-submit") {
+    if (absl::StatusOr<std::string> key = alliance::ctl::ApiKey(); !key.ok()) {
+      std::fprintf(stderr, "usage error: %s\n", std::string(key.status().message()).c_str());
+      return 2;
+    }
+    return alliance::ctl::FhirSubmit(args);
+  }
   if (PositionalOptional(command) && args.size() > 1) {
     std::fprintf(stderr, "usage error: %s takes at most one argument, the instrument id\n",
                  command.c_str());
@@ -175,5 +192,7 @@ int main(int argc, char** argv) {
   if (command == "snooze") return alliance::ctl::Snooze(args);
   if (command == "delete-client") return alliance::ctl::DeleteClient(args);
   if (command == "instruments") return alliance::ctl::Instruments(args);
+  if (command == "questionnaire") return alliance::ctl::FhirQuestionnaire(args);
+  if (command == "fhir-bundle") return alliance::ctl::FhirBundle(args);
   return 2;  // not reached: the command was checked against kCommands
 }

@@ -33,7 +33,8 @@ absl::StatusOr<alliance::v1::Feedback> ParseJsonLine(std::string_view line,
 // Every submission of a file (.csv, or JSON lines otherwise). Blank lines and lines starting
 // with '#' are skipped. A CSV file whose first record starts with a column name (e.g.
 // `tenant_id`) has a header row naming its columns (any order; tenant_id may be left out);
-// without one the columns come in the order of kCsvColumns. Errors: "<path>: line L, column C (<name>): <what>".
+// without one the columns come in the order of kCsvColumns. Errors: "<path>: line L, column C
+// (<name>): <what>".
 absl::StatusOr<std::vector<alliance::v1::Feedback>> ReadSubmissionFile(
     const std::string& path, std::string_view default_tenant);
 

@@ -44,19 +44,6 @@ void AddRow(Table& table, const alliance::v1::TherapistSummary& s) {
              FigureText(s.mean_client_therapist_gap_pomp(), 1, 1, "")});
 }
 
-void Prepare(grpc::ClientContext* context) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
-  AddApiKey(context);
-}
-
-int Failed(const grpc::Status& status) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
-               status.error_message().c_str());
-  return 1;
-}
-
 void Print(Table& table, const alliance::v1::TherapistSummary& s) {
   if (absl::GetFlag(FLAGS_json)) {
     PrintJson(s);
@@ -87,13 +74,13 @@ int Therapists(const Args& args) {
   Table table = SummaryTable();
   if (!args.empty()) {
     grpc::ClientContext context;
-    Prepare(&context);
+    PrepareUnaryCall(&context);
     alliance::v1::GetTherapistSummaryRequest request;
     request.set_tenant_id(tenant);
     request.set_therapist_id(args.front());
     alliance::v1::GetTherapistSummaryResponse response;
     grpc::Status status = stub->GetTherapistSummary(&context, request, &response);
-    if (!status.ok()) return Failed(status);
+    if (!status.ok()) return CallFailed(status);
     Print(table, response.summary());
     Print(table, response.tenant());
     Footer(table);
@@ -103,14 +90,14 @@ int Therapists(const Args& args) {
   alliance::v1::TherapistSummary tenant_figures;
   for (int page = 0; page < kMaxPages; ++page) {
     grpc::ClientContext context;
-    Prepare(&context);
+    PrepareUnaryCall(&context);
     alliance::v1::ListTherapistSummariesRequest request;
     request.set_tenant_id(tenant);
     request.set_page_size(500);
     request.set_page_token(token);
     alliance::v1::ListTherapistSummariesResponse response;
     grpc::Status status = stub->ListTherapistSummaries(&context, request, &response);
-    if (!status.ok()) return Failed(status);
+    if (!status.ok()) return CallFailed(status);
     for (const alliance::v1::TherapistSummary& s : response.summaries()) Print(table, s);
     tenant_figures = response.tenant();
     token = response.next_page_token();

@@ -17,6 +17,7 @@
 #include "tests/services/insights/insights_fixture.h"
 #include "tests/services/intake/intake_fixture.h"
 #include "tests/support/api_keys.h"
+#include "tests/support/questionnaire_responses.h"
 #include "tools/alliancectl/submissions.h"
 
 namespace alliance::testing {
@@ -348,6 +349,30 @@ TEST_F(AlliancectlTest, InstrumentsListsTheRegistryAndOneInstrumentsItems) {
   EXPECT_THAT(RunText({"instruments", "srs", "wai-sr"}, 2), HasSubstr("at most one argument"));
 }
 
+// `questionnaire` and `fhir-bundle`: the FHIR resources of GetFhirQuestionnaire and
+// GetDyadFhirBundle, printed as the service returns them (one JSON object per line).
+TEST_F(AlliancectlTest, FhirCommandsPrintTheResources) {
+  std::vector<nlohmann::json> srs = Run({"questionnaire", "srs"});
+  ASSERT_EQ(srs.size(), 1u);
+  EXPECT_EQ(srs[0]["resourceType"], "Questionnaire");
+  EXPECT_EQ(srs[0]["url"], "https://alliance.health/fhir/Questionnaire/srs");
+  std::vector<nlohmann::json> all = Run({"questionnaire"});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["resourceType"], "Bundle");
+  EXPECT_THAT(RunText({"questionnaire", "no-such"}, 1), HasSubstr("NOT_FOUND"));
+
+  WriteDyads({MakeDyad("clinic-a", "t1", "c1")});
+  std::vector<nlohmann::json> bundle = Run({"fhir-bundle", "--therapist=t1", "--client=c1"});
+  ASSERT_EQ(bundle.size(), 1u);
+  EXPECT_EQ(bundle[0]["type"], "searchset");
+  std::vector<nlohmann::json> exported =
+      Run({"fhir-bundle", "--therapist=t1", "--client=c1", "--export"});
+  ASSERT_EQ(exported.size(), 1u);
+  EXPECT_EQ(exported[0]["type"], "transaction");
+  EXPECT_THAT(RunText({"fhir-bundle", "--therapist=t1", "--client=c9"}, 1), HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(RunText({"fhir-bundle", "--therapist=t1"}, 2), HasSubstr("--client"));
+}
+
 // Usage errors exit 2, failed calls 1, success 0; --help and --version 0.
 TEST_F(AlliancectlTest, ExitCodes) {
   const std::string insights = absl::StrCat("--insights=", address());
@@ -465,6 +490,35 @@ TEST(SubmissionFiles, CsvAndJsonLines) {
   ASSERT_EQ(json->answers_size(), 3);
   EXPECT_EQ(json->answers(2).item(), 3);
   EXPECT_FALSE(ctl::ParseJsonLine("{not json", "").ok());
+}
+
+// `fhir-submit`: QuestionnaireResponse files to the real intake, one line per file with the
+// result (accepted, duplicate, or the code and the message naming the FHIRPath).
+TEST_F(AlliancectlSubmitTest, FhirSubmitSendsEachFile) {
+  QuestionnaireResponseSpec spec;
+  spec.identifier = "qr-ctl-1";
+  spec.answers = {9, 8.5, 9, 9};
+  spec.decimal = true;
+  const std::string good = WriteCsv("good.json", QuestionnaireResponseJson(spec));
+  spec.identifier = "qr-ctl-2";
+  spec.answers = {9, 8.5, 9};
+  const std::string bad = WriteCsv("bad.json", QuestionnaireResponseJson(spec));
+  const std::vector<std::string> connection = {
+      absl::StrCat("--intake=127.0.0.1:", intake_.grpc_port()), "--tenant=clinic-a"};
+  auto run = [&](std::vector<std::string> files, int expected_exit) {
+    std::vector<std::string> args = connection;
+    args.push_back("fhir-submit");
+    args.insert(args.end(), files.begin(), files.end());
+    return RunCtl(redis_.dir(), args, expected_exit);
+  };
+  EXPECT_THAT(run({good}, 0), HasSubstr("\taccepted\t"));
+  std::string again = run({good, bad, redis_.dir() + "/missing.json"}, 1);
+  EXPECT_THAT(again, HasSubstr("good.json\tduplicate\t"));
+  EXPECT_THAT(again, HasSubstr("bad.json\tINVALID_ARGUMENT\tQuestionnaireResponse.item"));
+  EXPECT_THAT(again, HasSubstr("missing.json\tUNREADABLE"));
+  std::vector<std::string> none = connection;
+  none.push_back("fhir-submit");
+  EXPECT_THAT(RunCtl(redis_.dir(), none, 2), HasSubstr("one or more files"));
 }
 
 }  // namespace
