@@ -88,15 +88,17 @@ entry=$("$bin/alliancectl" hash-key --key_id=demo --tenant="$tenant" --scopes=su
 echo "{\"keys\": [$entry]}" >"$work/api-keys.json"
 
 intake_port=$(free_port) insights_port=$(free_port)
+intake_http=$(free_port) insights_http=$(free_port)
 # Every listener (gRPC, health, metrics) on loopback only: the demo serves nobody else.
 common=("${redis[@]}" --partitions="$partitions" --listen_host=127.0.0.1)
 auth=(--api_keys_file="$work/api-keys.json")
-"$bin/alliance-intake" "${common[@]}" "${auth[@]}" --grpc_port="$intake_port" 2>"$work/intake.log" &
+"$bin/alliance-intake" "${common[@]}" "${auth[@]}" --grpc_port="$intake_port" \
+  --http_port="$intake_http" 2>"$work/intake.log" &
 pids+=($!)
 "$bin/alliance-worker" "${common[@]}" --worker_id=demo-worker 2>"$work/worker.log" &
 pids+=($!)
 "$bin/alliance-insights" "${common[@]}" "${auth[@]}" --grpc_port="$insights_port" \
-  2>"$work/insights.log" &
+  --http_port="$insights_http" 2>"$work/insights.log" &
 pids+=($!)
 wait_port "$intake_port" intake
 wait_port "$insights_port" insights
@@ -220,6 +222,41 @@ echo
 echo
 echo "-- th-05 / cl-023: the goals line at or below 9 at some sessions, steady total, no alert"
 "${ctl[@]}" timeline --therapist=th-05 --client=cl-023
+echo
+echo "== FHIR R4 (docs/fhir.md): a QuestionnaireResponse in, Observations and Flags out"
+# The client's SRS of session 1 of a new dyad, as a platform holding FHIR resources sends it.
+fhir_base=https://alliance.health/fhir
+cat >"$work/qr.json" <<EOF_QR
+{"resourceType": "QuestionnaireResponse",
+ "identifier": {"system": "$fhir_base/sid/submission", "value": "qr-demo-1"},
+ "questionnaire": "$fhir_base/Questionnaire/srs", "status": "completed",
+ "subject": {"identifier": {"system": "$fhir_base/sid/client", "value": "cl-fhir"}},
+ "author": {"identifier": {"system": "$fhir_base/sid/client", "value": "cl-fhir"}},
+ "encounter": {"identifier": {"system": "$fhir_base/sid/session", "value": "visit-1"}},
+ "authored": "$(date -u -d '1 day ago' +%Y-%m-%dT%H:%M:%SZ)",
+ "extension": [
+   {"url": "$fhir_base/StructureDefinition/session-number", "valuePositiveInt": 1},
+   {"url": "$fhir_base/StructureDefinition/therapist",
+    "valueReference": {"identifier": {"system": "$fhir_base/sid/therapist", "value": "th-01"}}}],
+ "item": [{"linkId": "1", "answer": [{"valueDecimal": 9.1}]},
+          {"linkId": "2", "answer": [{"valueDecimal": 8.7}]},
+          {"linkId": "3", "answer": [{"valueDecimal": 9.4}]},
+          {"linkId": "4", "answer": [{"valueDecimal": 9.0}]}]}
+EOF_QR
+"${ctl[@]}" fhir-submit "$work/qr.json" || true
+for _ in $(seq 50); do  # the worker applies it within moments; bounded wait
+  "${ctl[@]}" dyad --therapist=th-01 --client=cl-fhir >/dev/null 2>&1 && break
+  sleep 0.2
+done
+count_resources() { grep -o "\"resourceType\":\"$1\"" | wc -l; }
+for dyad in th-01/cl-fhir th-01/cl-004 th-05/cl-024; do
+  bundle=$("${ctl[@]}" fhir-bundle --therapist="${dyad%/*}" --client="${dyad#*/}" 2>/dev/null || true)
+  echo "   $dyad: $(count_resources Observation <<<"$bundle") Observations," \
+    "$(count_resources Flag <<<"$bundle") Flags (open ruptures, unrepaired)"
+done
+echo "   Over HTTP (header X-Api-Key: the demo key):" \
+  "http://127.0.0.1:$insights_http/fhir/dyads/th-01/cl-004," \
+  "POST http://127.0.0.1:$intake_http/fhir/QuestionnaireResponse"
 echo
 echo "== Therapist summaries, for supervision (not ranking): each figure shrunk toward the clinic's,"
 echo "   with its 95% interval and n"
