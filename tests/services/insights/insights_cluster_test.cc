@@ -356,6 +356,20 @@ TEST_F(InsightsClusterTest, DyadsAndAlertsOfEveryPrimaryAreListedPagedAndAcknowl
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(acked.alert().status(), alliance::v1::ALERT_STATUS_ACKNOWLEDGED);
     EXPECT_EQ(acked.alert().acknowledged_by(), "dr-a");
+    // Snoozed on the hash's primary too; the resolve below ends the snooze.
+    grpc::ClientContext snooze_context;
+    alliance::v1::SnoozeAlertRequest snooze;
+    snooze.set_tenant_id(kTenant);
+    snooze.set_alert_id(id);
+    snooze.set_actor("dr-c");
+    snooze.set_reason("after the team meeting");
+    snooze.mutable_duration()->set_seconds(3600);
+    alliance::v1::SnoozeAlertResponse snoozed;
+    status = stub_->SnoozeAlert(&snooze_context, snooze, &snoozed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(snoozed.alert().status(), alliance::v1::ALERT_STATUS_SNOOZED);
+    EXPECT_EQ(snoozed.alert().snoozed_by(), "dr-c");
+    EXPECT_EQ(snoozed.alert().acknowledged_by(), "dr-a");
     grpc::ClientContext resolve_context;
     alliance::v1::ResolveAlertRequest resolve;
     resolve.set_tenant_id(kTenant);
