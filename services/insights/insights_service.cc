@@ -10,44 +10,12 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "services/insights/access_log.h"
-#include "services/insights/alert_queries.h"
-#include "services/insights/dyad_queries.h"
 #include "services/insights/erasure.h"
+#include "services/insights/insights_queries.h"
 #include "services/insights/instruments_rpc.h"
 #include "services/insights/tenant.h"
-#include "services/insights/timeline.h"
-#include "services/insights/tokens.h"
-#include "store/alert_status_reads.h"
-#include "store/alert_writes.h"
-#include "store/dyad_reads.h"
 
 namespace alliance::insights {
-namespace {
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-// First error of a list of checks.
-absl::Status FirstError(std::initializer_list<absl::Status> checks) {
-  for (const absl::Status& s : checks) {
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-void FillIds(const alliance::internal::v1::DyadRecord& record, alliance::v1::Dyad* dyad) {
-  dyad->set_tenant_id(record.tenant_id());
-  dyad->set_therapist_id(record.therapist_id());
-  dyad->set_client_id(record.client_id());
-}
-
-}  // namespace
 
 InsightsService::InsightsService(RedisPool* pool, const KeyLayout* layout,
                                  const analytics::InstrumentRegistry* registry,
@@ -59,7 +27,8 @@ InsightsService::InsightsService(RedisPool* pool, const KeyLayout* layout,
       metrics_(metrics),
       watch_(watch),
       limits_(limits),
-      authorizer_(authorizer) {}
+      authorizer_(authorizer),
+      deps_{layout, registry, limits} {}
 
 grpc::ServerUnaryReactor* InsightsService::Run(grpc::CallbackServerContext* context,
                                                std::string_view method, const absl::Status& auth,
@@ -100,18 +69,11 @@ grpc::ServerUnaryReactor* InsightsService::GetDyad(grpc::CallbackServerContext* 
                                                    alliance::v1::GetDyadResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
-  absl::Status invalid = FirstError({CheckId("therapist_id", request->therapist_id(), false),
-                                     CheckId("client_id", request->client_id(), false)});
-  return Run(context, "GetDyad", caller.status(), invalid,
+  return Run(context, "GetDyad", caller.status(),
+             CheckDyadIds(request->therapist_id(), request->client_id()),
              [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
-               absl::StatusOr<alliance::internal::v1::DyadRecord> record = ReadTenantDyad(
-                   redis, *layout_, caller.tenant, request->therapist_id(), request->client_id());
-               if (!record.ok()) return record.status();
-               *response->mutable_dyad() = record->picture();
-               FillIds(*record, response->mutable_dyad());
-               LogAccess("GetDyad", caller,
-                         {absl::StrCat(request->therapist_id(), ":", request->client_id())}, {});
-               return absl::OkStatus();
+               return GetDyadQuery(redis, deps_, caller, request->therapist_id(),
+                                   request->client_id(), response);
              });
 }
 
@@ -120,37 +82,11 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
                                                      alliance::v1::ListDyadsResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
-  absl::StatusOr<int> page_size = PageSize(request->page_size());
-  DyadListQuery query;
-  absl::Status invalid =
-      FirstError({page_size.status(), CheckId("therapist_id", request->therapist_id(), true)});
-  if (invalid.ok() && !request->page_token().empty()) {
-    absl::StatusOr<std::string> after = DecodeDyadPageToken(request->page_token());
-    if (after.ok()) {
-      query.after = *std::move(after);
-    } else {
-      invalid = after.status();
-    }
-  }
-  if (caller.ok() && invalid.ok()) {
-    query.tenant = caller->tenant;
-    query.therapist = request->therapist_id();
-    query.at_risk_only = request->at_risk_only();
-    query.open_rupture_only = request->open_rupture_only();
-    query.unrepaired_only = request->unrepaired_only();
-    query.page_size = *page_size;
-    query.max_examined = limits_.dyad_max_examined;
-  }
-  return Run(context, "ListDyads", caller.status(), invalid,
-             [this, query, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
-               absl::Status status = ListDyadsPage(redis, *layout_, query, response);
-               if (status.ok()) {
-                 std::vector<std::string> dyads;
-                 for (const alliance::v1::Dyad& d : response->dyads())
-                   dyads.push_back(absl::StrCat(d.therapist_id(), ":", d.client_id()));
-                 LogAccess("ListDyads", caller, dyads, {});
-               }
-               return status;
+  absl::StatusOr<DyadListQuery> query = PrepareListDyads(*request, deps_);
+  return Run(context, "ListDyads", caller.status(), query.status(),
+             [this, query = query.value_or(DyadListQuery{}), response,
+              caller = caller.value_or(Caller{})](RedisExecutor& redis) {
+               return ListDyadsQuery(redis, deps_, caller, query, response);
              });
 }
 
@@ -159,24 +95,11 @@ grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
     alliance::v1::GetDyadTimelineResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
-  absl::Status invalid = FirstError({CheckId("therapist_id", request->therapist_id(), false),
-                                     CheckId("client_id", request->client_id(), false)});
-  return Run(context, "GetDyadTimeline", caller.status(), invalid,
+  return Run(context, "GetDyadTimeline", caller.status(),
+             CheckDyadIds(request->therapist_id(), request->client_id()),
              [this, request, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
-               const std::string& tenant = caller.tenant;
-               absl::StatusOr<alliance::internal::v1::DyadRecord> record = ReadTenantDyad(
-                   redis, *layout_, tenant, request->therapist_id(), request->client_id());
-               if (!record.ok()) return record.status();
-               std::vector<alliance::v1::Alert*> alerts;
-               for (alliance::v1::Alert& alert : *record->mutable_alerts())
-                 alerts.push_back(&alert);
-               if (absl::Status s = ReadAlertStatuses(redis, *layout_, tenant, alerts); !s.ok()) {
-                 return s;
-               }
-               *response = BuildTimeline(*record, *registry_);
-               LogAccess("GetDyadTimeline", caller,
-                         {absl::StrCat(request->therapist_id(), ":", request->client_id())}, {});
-               return absl::OkStatus();
+               return GetDyadTimelineQuery(redis, deps_, caller, request->therapist_id(),
+                                           request->client_id(), response);
              });
 }
 
@@ -185,52 +108,11 @@ grpc::ServerUnaryReactor* InsightsService::ListAlerts(
     alliance::v1::ListAlertsResponse* response) {
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
-  absl::StatusOr<int> page_size = PageSize(request->page_size());
-  absl::Status invalid =
-      FirstError({page_size.status(), CheckId("therapist_id", request->therapist_id(), true),
-                  CheckId("client_id", request->client_id(), true)});
-  if (invalid.ok() && !alliance::v1::Severity_IsValid(request->min_severity())) {
-    invalid = absl::InvalidArgumentError("min_severity: unknown value");
-  }
-  if (invalid.ok() && !alliance::v1::AlertStatus_IsValid(request->status())) {
-    invalid = absl::InvalidArgumentError("status: unknown value");
-  }
-  AlertListQuery query;
-  for (int kind : request->kinds()) {
-    if (!alliance::v1::AlertKind_IsValid(kind)) {
-      invalid = absl::InvalidArgumentError("kinds: unknown value");
-    } else if (kind != alliance::v1::ALERT_KIND_UNSPECIFIED) {
-      query.filter.kinds.insert(kind);
-    }
-  }
-  if (invalid.ok() && !request->page_token().empty()) {
-    absl::StatusOr<AlertWalk> walk =
-        DecodeAlertPageToken(request->page_token(), layout_->partitions());
-    if (walk.ok()) {
-      query.walk = *std::move(walk);
-    } else {
-      invalid = walk.status();
-    }
-  }
-  if (caller.ok() && invalid.ok()) {
-    query.filter.tenant = caller->tenant;
-    query.filter.therapist = request->therapist_id();
-    query.filter.client = request->client_id();
-    query.filter.min_severity = request->min_severity();
-    query.status = request->status();
-    query.page_size = *page_size;
-    query.max_examined = limits_.alert_max_examined;
-  }
-  return Run(context, "ListAlerts", caller.status(), invalid,
-             [this, query, response, caller = caller.value_or(Caller{})](RedisExecutor& redis) {
-               absl::Status status = ListAlertsPage(redis, *layout_, query, response);
-               if (status.ok()) {
-                 std::vector<std::string> alerts;
-                 for (const alliance::v1::Alert& a : response->alerts())
-                   alerts.push_back(a.alert_id());
-                 LogAccess("ListAlerts", caller, {}, alerts);
-               }
-               return status;
+  absl::StatusOr<AlertListQuery> query = PrepareListAlerts(*request, deps_);
+  return Run(context, "ListAlerts", caller.status(), query.status(),
+             [this, query = query.value_or(AlertListQuery{}), response,
+              caller = caller.value_or(Caller{})](RedisExecutor& redis) {
+               return ListAlertsQuery(redis, deps_, caller, query, response);
              });
 }
 
@@ -239,23 +121,14 @@ grpc::ServerUnaryReactor* InsightsService::ChangeStatus(
     std::string_view alert_id, std::string_view actor, std::string_view therapist,
     std::string_view client, bool resolve, alliance::v1::Alert* out) {
   absl::StatusOr<Caller> caller = ResolveCaller(*authorizer_, *context, Scope::kRead, tenant_id);
-  absl::Status invalid =
-      FirstError({CheckId("alert_id", alert_id, false), CheckId("actor", actor, false),
-                  CheckId("therapist_id", therapist, true), CheckId("client_id", client, true)});
+  AlertStatusChangeRequest change{std::string(method),    std::string(alert_id),
+                                  std::string(actor),     std::string(therapist),
+                                  std::string(client),    resolve};
+  absl::Status invalid = CheckAlertStatusChange(change);
   return Run(context, method, caller.status(), invalid,
-             [this, method = std::string(method), caller = caller.value_or(Caller{}),
-              alert_id = std::string(alert_id), actor = std::string(actor),
-              therapist = std::string(therapist), client = std::string(client), resolve,
+             [this, caller = caller.value_or(Caller{}), change = std::move(change),
               out](RedisExecutor& redis) {
-               absl::StatusOr<alliance::v1::Alert> alert =
-                   FindAlert(redis, *layout_, caller.tenant, alert_id, therapist, client,
-                             limits_.lookup_max_examined);
-               if (!alert.ok()) return alert.status();
-               *out = *std::move(alert);
-               LogAccess(method, caller, {}, {alert_id});
-               return ChangeAlertStatus(
-                   redis, *layout_, caller.tenant, actor,
-                   resolve ? AlertStatusChange::kResolve : AlertStatusChange::kAcknowledge, out);
+               return AlertStatusChangeQuery(redis, deps_, caller, change, out);
              });
 }
 

@@ -12,20 +12,13 @@
 #include "analytics/registry.h"
 #include "analytics/summary_rules.h"
 #include "common/auth.h"
+#include "services/insights/insights_queries.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
 #include "services/insights/watch_reactor.h"
 #include "store/keys.h"
 
 namespace alliance::insights {
-
-struct QueryLimits {
-  int dyad_max_examined = 5000;      // ListDyads: index members examined per call
-  int alert_max_examined = 20000;    // ListAlerts: stream entries examined per call
-  int lookup_max_examined = 100000;  // Acknowledge/Resolve without dyad hint: entries searched
-  // Therapist summaries: active window and prior strengths (the --rules_file's).
-  analytics::SummaryRules summaries;
-};
 
 class InsightsService final : public alliance::v1::AllianceInsights::CallbackService {
  public:
@@ -103,6 +96,7 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   WatchEnvironment* const watch_;
   const QueryLimits limits_;
   const Authorizer* const authorizer_;  // every call is authorized here first
+  const QueryDeps deps_;                // what the shared query bodies read with
 };
 
 }  // namespace alliance::insights
