@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "common/process.h"
 #include "common/security.h"
+#include "services/insights/dashboard_api.h"
 #include "services/insights/fhir_http.h"
 #include "services/insights/insights_service.h"
 #include "services/insights/redis_pool.h"
@@ -153,12 +154,16 @@ int Main(int argc, char** argv) {
   watch.options.end_grace = absl::Milliseconds(absl::GetFlag(FLAGS_watch_end_grace_ms));
   watch.quota = &watch_quota;
   InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits, authorizer->get());
+  const QueryDeps query_deps{&*layout, &*registry, limits};
 
   if (absl::Status s = server.Start(&service); !s.ok()) return Fail("grpc_listen_failed", s);
   std::unique_ptr<http::Server> http_server;
   if (http_options->port != 0) {
     http::Router router;
     AddFhirRoutes({&pool, &*layout, &*registry, authorizer->get(), &metrics}, router);
+    // The dashboard API (docs/dashboard.md); its SSE streams share the watch limits and end
+    // with the hub at shutdown.
+    AddDashboardRoutes({&pool, &query_deps, authorizer->get(), &metrics, &watch}, router);
     absl::StatusOr<std::unique_ptr<http::Server>> http_started =
         http::Server::Start(*http_options, std::move(router));
     if (!http_started.ok()) {

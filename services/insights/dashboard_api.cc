@@ -1,0 +1,264 @@
+// The dashboard's JSON routes; see dashboard_api.h. Each route builds the gRPC request message
+// from the path, the query and the body, then runs the same check and query body as the gRPC
+// handler (insights_queries.h) on the Redis pool.
+#include "services/insights/dashboard_api.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/http/http_auth.h"
+#include "common/strings.h"
+#include "services/insights/dashboard_json.h"
+#include "services/insights/dashboard_params.h"
+#include "services/insights/dashboard_sse.h"
+#include "services/insights/instruments_rpc.h"
+#include "services/insights/tenant.h"
+
+namespace alliance::insights {
+namespace {
+
+// Answers and counts one call under `method` (the gRPC method it mirrors).
+class Call {
+ public:
+  Call(ServiceMetrics* metrics, std::string_view method, http::Responder respond)
+      : metrics_(metrics), method_(method), start_(absl::Now()), respond_(std::move(respond)) {}
+
+  void Finish(const absl::Status& status, http::Response response) {
+    metrics_->RecordCall(method_, static_cast<grpc::StatusCode>(status.code()),
+                         absl::Now() - start_);
+    std::move(respond_)(std::move(response));
+  }
+  void Fail(const absl::Status& status) { Finish(status, ErrorResponse(status)); }
+  void Succeed(std::string json) { Finish(absl::OkStatus(), JsonResponse(std::move(json))); }
+
+ private:
+  ServiceMetrics* const metrics_;
+  const std::string method_;
+  const absl::Time start_;
+  http::Responder respond_;
+};
+
+// A query body: fills its response message for an authorized caller on a pool thread and
+// returns it as JSON.
+using Body = std::function<absl::StatusOr<std::string>(RedisExecutor&, const Caller&)>;
+
+// The one path of every Redis-backed route, as InsightsService::Run for gRPC: the caller's
+// authentication and authorization error first (so an unauthorized caller learns nothing about
+// its request), then the request's, then the query on the Redis pool.
+void Run(const DashboardDeps& deps, std::string_view method, http::Responder respond,
+         const absl::StatusOr<Caller>& caller, const absl::Status& invalid, Body body) {
+  auto call = std::make_shared<Call>(deps.metrics, method, std::move(respond));
+  if (!caller.ok()) return call->Fail(caller.status());
+  if (!invalid.ok()) return call->Fail(invalid);
+  const bool queued = deps.pool->Submit(
+      [call, caller = *caller, body = std::move(body)](absl::StatusOr<RedisExecutor*> redis) {
+        if (!redis.ok()) return call->Fail(redis.status());
+        absl::StatusOr<std::string> json = body(**redis, caller);
+        if (!json.ok()) return call->Fail(json.status());
+        call->Succeed(*std::move(json));
+      });
+  if (!queued) call->Fail(absl::ResourceExhaustedError("too many queries queued; retry later"));
+}
+
+absl::StatusOr<Caller> ReadCaller(const DashboardDeps& deps, const http::Request& request,
+                                  std::string_view tenant) {
+  return ResolveCaller(*deps.authorizer, http::ApiKeyFromHeaders(request), Scope::kRead, tenant);
+}
+
+// First error of the parsed parameters.
+absl::Status FirstError(std::initializer_list<absl::Status> checks) {
+  for (const absl::Status& s : checks) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void ServeInstruments(const DashboardDeps& deps, const http::Request& request,
+                      http::Responder respond) {
+  Call call(deps.metrics, "ListInstruments", std::move(respond));
+  // As the gRPC method: the same list for every tenant, so only the key and its scope count.
+  absl::Status status =
+      deps.authorizer->Authorize(http::ApiKeyFromHeaders(request), Scope::kRead, "").status();
+  if (!status.ok()) return call.Fail(status);
+  call.Succeed(ProtoJson(ListInstruments(*deps.queries->registry)));
+}
+
+void ServeListDyads(const DashboardDeps& deps, const http::Request& request,
+                    http::Responder respond) {
+  absl::StatusOr<Caller> caller = ReadCaller(deps, request, request.QueryParam("tenant"));
+  alliance::v1::ListDyadsRequest message;
+  absl::StatusOr<bool> at_risk = BoolParam(request, "at_risk_only");
+  absl::StatusOr<bool> open_rupture = BoolParam(request, "open_rupture_only");
+  absl::StatusOr<bool> unrepaired = BoolParam(request, "unrepaired_only");
+  absl::StatusOr<int> page_size = IntParam(request, "page_size");
+  absl::Status invalid = FirstError(
+      {at_risk.status(), open_rupture.status(), unrepaired.status(), page_size.status()});
+  absl::StatusOr<DyadListQuery> query = DyadListQuery{};
+  if (!invalid.ok()) {
+    query = invalid;
+  } else {
+    message.set_therapist_id(std::string(request.QueryParam("therapist_id")));
+    message.set_at_risk_only(*at_risk);
+    message.set_open_rupture_only(*open_rupture);
+    message.set_unrepaired_only(*unrepaired);
+    message.set_page_size(*page_size);
+    message.set_page_token(std::string(request.QueryParam("page_token")));
+    query = PrepareListDyads(message, *deps.queries);
+  }
+  Run(deps, "ListDyads", std::move(respond), caller, query.status(),
+      [queries = deps.queries, query = query.value_or(DyadListQuery{})](
+          RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
+        alliance::v1::ListDyadsResponse response;
+        absl::Status s = ListDyadsQuery(redis, *queries, who, query, &response);
+        if (!s.ok()) return s;
+        return ProtoJson(response);
+      });
+}
+
+void ServeDyad(const DashboardDeps& deps, const http::Request& request, bool timeline,
+               http::Responder respond) {
+  absl::StatusOr<Caller> caller = ReadCaller(deps, request, request.QueryParam("tenant"));
+  std::string therapist = request.path_params.at(0);
+  std::string client = request.path_params.at(1);
+  absl::Status invalid = CheckDyadIds(therapist, client);
+  Run(deps, timeline ? "GetDyadTimeline" : "GetDyad", std::move(respond), caller, invalid,
+      [queries = deps.queries, timeline, therapist = std::move(therapist),
+       client = std::move(client)](RedisExecutor& redis,
+                                   const Caller& who) -> absl::StatusOr<std::string> {
+        if (timeline) {
+          alliance::v1::GetDyadTimelineResponse response;
+          absl::Status s = GetDyadTimelineQuery(redis, *queries, who, therapist, client, &response);
+          if (!s.ok()) return s;
+          return ProtoJson(response);
+        }
+        alliance::v1::GetDyadResponse response;
+        absl::Status s = GetDyadQuery(redis, *queries, who, therapist, client, &response);
+        if (!s.ok()) return s;
+        return ProtoJson(response);
+      });
+}
+
+void ServeListAlerts(const DashboardDeps& deps, const http::Request& request,
+                     http::Responder respond) {
+  absl::StatusOr<Caller> caller = ReadCaller(deps, request, request.QueryParam("tenant"));
+  alliance::v1::ListAlertsRequest message;
+  absl::StatusOr<int> min_severity = SeverityParam(request, "min_severity");
+  absl::StatusOr<int> status = AlertStatusParam(request, "status");
+  absl::StatusOr<int> page_size = IntParam(request, "page_size");
+  absl::Status invalid = FirstError({min_severity.status(), status.status(), page_size.status(),
+                                     AlertKindsParam(request, "kinds", message.mutable_kinds())});
+  absl::StatusOr<AlertListQuery> query = AlertListQuery{};
+  if (!invalid.ok()) {
+    query = invalid;
+  } else {
+    message.set_therapist_id(std::string(request.QueryParam("therapist_id")));
+    message.set_client_id(std::string(request.QueryParam("client_id")));
+    message.set_min_severity(static_cast<alliance::v1::Severity>(*min_severity));
+    message.set_status(static_cast<alliance::v1::AlertStatus>(*status));
+    message.set_page_size(*page_size);
+    message.set_page_token(std::string(request.QueryParam("page_token")));
+    query = PrepareListAlerts(message, *deps.queries);
+  }
+  Run(deps, "ListAlerts", std::move(respond), caller, query.status(),
+      [queries = deps.queries, query = query.value_or(AlertListQuery{})](
+          RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
+        alliance::v1::ListAlertsResponse response;
+        absl::Status s = ListAlertsQuery(redis, *queries, who, query, &response);
+        if (!s.ok()) return s;
+        return ProtoJson(response);
+      });
+}
+
+// POST .../acknowledge and .../resolve: the body is the gRPC request's other fields in proto3
+// JSON (actor, therapistId, clientId; tenantId optional); the alert id is the path's.
+void ServeStatusChange(const DashboardDeps& deps, const http::Request& request, bool resolve,
+                       http::Responder respond) {
+  alliance::v1::AcknowledgeAlertRequest message;  // ResolveAlertRequest has the same fields
+  absl::Status invalid;
+  if (!request.body.empty()) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(request.body, &message, options);
+    if (!status.ok()) {
+      invalid = absl::InvalidArgumentError(
+          absl::StrCat("body: ", std::string(status.message().data(), status.message().size())));
+    }
+  }
+  const std::string alert_id = request.path_params.at(0);
+  if (invalid.ok() && !message.alert_id().empty() && message.alert_id() != alert_id) {
+    invalid = absl::InvalidArgumentError("alert_id: the body names another alert than the path");
+  }
+  std::string tenant(request.QueryParam("tenant"));
+  if (invalid.ok() && !tenant.empty() && !message.tenant_id().empty() &&
+      tenant != message.tenant_id()) {
+    invalid = absl::InvalidArgumentError("tenant_id: the body names another tenant than ?tenant=");
+  }
+  if (tenant.empty()) tenant = message.tenant_id();
+  absl::StatusOr<Caller> caller = ReadCaller(deps, request, tenant);
+  AlertStatusChangeRequest change{resolve ? "ResolveAlert" : "AcknowledgeAlert",
+                                  alert_id,
+                                  message.actor(),
+                                  message.therapist_id(),
+                                  message.client_id(),
+                                  resolve};
+  if (invalid.ok()) invalid = CheckAlertStatusChange(change);
+  const std::string method = change.method;
+  Run(deps, method, std::move(respond), caller, invalid,
+      [queries = deps.queries, change = std::move(change)](
+          RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
+        alliance::v1::Alert alert;
+        absl::Status s = AlertStatusChangeQuery(redis, *queries, who, change, &alert);
+        if (!s.ok()) return s;
+        if (change.resolve) {
+          alliance::v1::ResolveAlertResponse response;
+          *response.mutable_alert() = std::move(alert);
+          return ProtoJson(response);
+        }
+        alliance::v1::AcknowledgeAlertResponse response;
+        *response.mutable_alert() = std::move(alert);
+        return ProtoJson(response);
+      });
+}
+
+}  // namespace
+
+void AddDashboardRoutes(const DashboardDeps& deps, http::Router& router) {
+  // The handlers keep a pointer to this copy, which lives as long as the router's handlers.
+  auto d = std::make_shared<const DashboardDeps>(deps);
+  router.Handle("GET", "/api/v1/instruments", [d](http::Request request, http::Responder r) {
+    ServeInstruments(*d, request, std::move(r));
+  });
+  router.Handle("GET", "/api/v1/dyads", [d](http::Request request, http::Responder r) {
+    ServeListDyads(*d, request, std::move(r));
+  });
+  router.Handle("GET", "/api/v1/dyads/{therapist_id}/{client_id}",
+                [d](http::Request request, http::Responder r) {
+                  ServeDyad(*d, request, /*timeline=*/false, std::move(r));
+                });
+  router.Handle("GET", "/api/v1/dyads/{therapist_id}/{client_id}/timeline",
+                [d](http::Request request, http::Responder r) {
+                  ServeDyad(*d, request, /*timeline=*/true, std::move(r));
+                });
+  router.Handle("GET", "/api/v1/alerts", [d](http::Request request, http::Responder r) {
+    ServeListAlerts(*d, request, std::move(r));
+  });
+  router.Handle("GET", "/api/v1/alerts/stream", [d](http::Request request, http::Responder r) {
+    ServeAlertStream(d->watch, request, std::move(r));
+  });
+  router.Handle("POST", "/api/v1/alerts/{alert_id}/acknowledge",
+                [d](http::Request request, http::Responder r) {
+                  ServeStatusChange(*d, request, /*resolve=*/false, std::move(r));
+                });
+  router.Handle("POST", "/api/v1/alerts/{alert_id}/resolve",
+                [d](http::Request request, http::Responder r) {
+                  ServeStatusChange(*d, request, /*resolve=*/true, std::move(r));
+                });
+}
+
+}  // namespace alliance::insights
