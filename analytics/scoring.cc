@@ -21,7 +21,8 @@ std::string Fmt(double v) {
   return buf;
 }
 
-// Empty when `value` is a valid answer; otherwise why not.
+}  // namespace
+
 std::string AnswerProblem(const Instrument& ins, double value) {
   if (!std::isfinite(value)) return "is not a finite number";
   double tolerance = kStepTolerance * ins.step;
@@ -34,6 +35,8 @@ std::string AnswerProblem(const Instrument& ins, double value) {
   }
   return {};
 }
+
+namespace {
 
 // Rounds to a millionth so that sums of 0.1-step answers equal the decimal a person would write
 // (8.7 + 9.1 + 9.2 + 9.0 is exactly 36, not 35.99999999999999, at the cutoff).

@@ -53,6 +53,10 @@ struct Score {
 // INVALID_ARGUMENT names the field, e.g. "answers[2].value: 7 is outside 1..5 for item 3".
 absl::Status ValidateAnswers(const Instrument& instrument, std::span<const Answer> answers);
 
+// Empty when `value` is a valid answer to an item of `instrument` (inside its range, on its
+// step within a millionth of a step); otherwise why not, e.g. "11 is outside 0..10".
+std::string AnswerProblem(const Instrument& instrument, double value);
+
 // Orders validated answers by item: result[i] is item i+1.
 std::vector<double> AnswersByItem(const Instrument& instrument, std::span<const Answer> answers);
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "analytics/scoring.h"
 #include "common/fhir/fhir_json.h"
 #include "common/fhir/questionnaire.h"
 #include "common/strings.h"
@@ -26,18 +27,8 @@ using Json = nlohmann::json;
 constexpr char kRoot[] = "QuestionnaireResponse";
 constexpr int kMaxSessionNumber = 100000;  // services/intake/validation.h
 constexpr size_t kMaxIdLength = 128;
-// Answers may carry binary rounding noise (0.1 steps): accept within a millionth of a step, as
-// analytics/scoring.cc does.
-constexpr double kStepTolerance = 1e-6;
-
 absl::Status Bad(std::string_view path, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(Absl(path), ": ", Absl(why)));
-}
-
-std::string Fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
 }
 
 bool IsIdChar(char c) {
@@ -226,19 +217,6 @@ absl::StatusOr<absl::Time> ParseAuthored(std::string_view s, std::string_view pa
          absl::Nanoseconds(nanos);
 }
 
-std::string AnswerProblem(const analytics::Instrument& ins, double value) {
-  if (!std::isfinite(value)) return "is not a finite number";
-  double tolerance = kStepTolerance * ins.step;
-  if (value < ins.item_min - tolerance || value > ins.item_max + tolerance) {
-    return absl::StrCat(Fmt(value), " is outside ", Fmt(ins.item_min), "..", Fmt(ins.item_max));
-  }
-  double steps = (value - ins.item_min) / ins.step;
-  if (std::fabs(steps - std::round(steps)) > kStepTolerance) {
-    return absl::StrCat(Fmt(value), " is not on the scale's step of ", Fmt(ins.step));
-  }
-  return {};
-}
-
 bool IntegerItems(const analytics::Instrument& ins) {
   auto whole = [](double v) { return std::isfinite(v) && std::fabs(v - std::round(v)) < 1e-9; };
   return whole(ins.item_min) && whole(ins.step) && whole(ins.item_max);
@@ -359,7 +337,7 @@ class ItemReader {
       if (!value->is_number()) return Bad(value_path, "must be a number");
       v = value->get<double>();
     }
-    if (std::string problem = AnswerProblem(ins_, v); !problem.empty()) {
+    if (std::string problem = analytics::AnswerProblem(ins_, v); !problem.empty()) {
       return Bad(value_path, absl::StrCat(problem, " for item ", number));
     }
     return v;
