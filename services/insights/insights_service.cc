@@ -83,11 +83,10 @@ grpc::ServerUnaryReactor* InsightsService::ListDyads(grpc::CallbackServerContext
   absl::StatusOr<Caller> caller =
       ResolveCaller(*authorizer_, *context, Scope::kRead, request->tenant_id());
   absl::StatusOr<DyadListQuery> query = PrepareListDyads(*request, deps_);
-  return Run(context, "ListDyads", caller.status(), query.status(),
-             [this, query = query.value_or(DyadListQuery{}), response,
-              caller = caller.value_or(Caller{})](RedisExecutor& redis) {
-               return ListDyadsQuery(redis, deps_, caller, query, response);
-             });
+  return Run(
+      context, "ListDyads", caller.status(), query.status(),
+      [this, query = query.value_or(DyadListQuery{}), response, caller = caller.value_or(Caller{})](
+          RedisExecutor& redis) { return ListDyadsQuery(redis, deps_, caller, query, response); });
 }
 
 grpc::ServerUnaryReactor* InsightsService::GetDyadTimeline(
@@ -121,9 +120,8 @@ grpc::ServerUnaryReactor* InsightsService::ChangeStatus(
     std::string_view alert_id, std::string_view actor, std::string_view therapist,
     std::string_view client, bool resolve, alliance::v1::Alert* out) {
   absl::StatusOr<Caller> caller = ResolveCaller(*authorizer_, *context, Scope::kRead, tenant_id);
-  AlertStatusChangeRequest change{std::string(method),    std::string(alert_id),
-                                  std::string(actor),     std::string(therapist),
-                                  std::string(client),    resolve};
+  AlertStatusChangeRequest change{std::string(method),    std::string(alert_id), std::string(actor),
+                                  std::string(therapist), std::string(client),   resolve};
   absl::Status invalid = CheckAlertStatusChange(change);
   return Run(context, method, caller.status(), invalid,
              [this, caller = caller.value_or(Caller{}), change = std::move(change),
