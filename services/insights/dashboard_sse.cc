@@ -2,7 +2,10 @@
 // are WatchReactor's (watch_reactor.cc): positions move with every entry read, the cursor only
 // with the caller's own tenant's entries and the hub's time floor, so a cursor reveals nothing
 // about other tenants. Lock order: the hub's lock, then the watcher's mu_, then the quota's and
-// the stream's. The stream's on_close runs on an HTTP server thread holding none of them.
+// the stream's. The stream's on_close runs on an HTTP server thread holding none of them (the
+// server reports a close from the session's strand; the only inline reports are at Stream()
+// time, before any lock is taken here, and for a stream whose session is gone unreported,
+// which happens only after the hub has stopped and no longer writes).
 #include "services/insights/dashboard_sse.h"
 
 #include <algorithm>
