@@ -254,9 +254,8 @@ for dyad in th-01/cl-fhir th-01/cl-004 th-05/cl-024; do
   echo "   $dyad: $(count_resources Observation <<<"$bundle") Observations," \
     "$(count_resources Flag <<<"$bundle") Flags (open ruptures, unrepaired)"
 done
-echo "   Over HTTP (header X-Api-Key: the demo key):" \
-  "http://127.0.0.1:$insights_http/fhir/dyads/th-01/cl-004," \
-  "POST http://127.0.0.1:$intake_http/fhir/QuestionnaireResponse"
+echo "   The same over HTTP while the services run: GET /fhir/dyads/th-01/cl-004 on insights'" \
+  "--http_port, POST /fhir/QuestionnaireResponse on intake's (docs/fhir.md)"
 echo
 echo "== Therapist summaries, for supervision (not ranking): each figure shrunk toward the clinic's,"
 echo "   with its 95% interval and n"
