@@ -62,6 +62,8 @@ void PipelineTest::SetUp() {
                   .ok());
   ASSERT_TRUE(WaitForPort(intake_port, absl::Seconds(20)).ok()) << intake_.ReadLog();
   ASSERT_TRUE(WaitForPort(insights_port, absl::Seconds(20)).ok()) << insights_.ReadLog();
+  ASSERT_TRUE(WaitForPort(intake_http_port_, absl::Seconds(20)).ok()) << intake_.ReadLog();
+  ASSERT_TRUE(WaitForPort(insights_http_port_, absl::Seconds(20)).ok()) << insights_.ReadLog();
   intake_stub_ = v1::FeedbackIntake::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", intake_port), grpc::InsecureChannelCredentials()));
   insights_stub_ = v1::AllianceInsights::NewStub(grpc::CreateChannel(

@@ -147,11 +147,6 @@ class SseClient {
 
 class DashboardApiTest : public InsightsFixture {
  protected:
-  // The HTTP port opens after the gRPC one, which is what the fixture waits for.
-  void SetUp() override {
-    InsightsFixture::SetUp();
-    ASSERT_TRUE(WaitForPort(http_port_, absl::Seconds(20)).ok()) << service_.ReadLog();
-  }
   std::vector<std::string> ExtraFlags() const override {
     std::string keys = absl::StrCat(redis_.dir(), "/api-keys.json");
     EXPECT_TRUE(WriteApiKeyFile(keys, {{"ra", kRead, "clinic-a", {"read"}},

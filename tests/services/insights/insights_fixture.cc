@@ -47,6 +47,8 @@ void InsightsFixture::SetUp() {
   std::string log = absl::StrCat(redis_.dir(), "/insights.log");
   ASSERT_TRUE(service_.Start(BinaryPath("alliance-insights"), args, log).ok());
   ASSERT_TRUE(WaitForPort(grpc_port_, absl::Seconds(20)).ok()) << service_.ReadLog();
+  // The HTTP port opens just after the gRPC one.
+  ASSERT_TRUE(WaitForPort(http_port_, absl::Seconds(20)).ok()) << service_.ReadLog();
   channel_ = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
 }
 

@@ -65,6 +65,8 @@ absl::Status IntakeProcess::Start(int redis_port, const std::vector<std::string>
     return s;
   }
   if (absl::Status s = WaitForPort(grpc_port_, absl::Seconds(20)); !s.ok()) return s;
+  // The HTTP port opens just after the gRPC one.
+  if (absl::Status s = WaitForPort(http_port_, absl::Seconds(20)); !s.ok()) return s;
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
                                  grpc::InsecureChannelCredentials());
   stub_ = alliance::v1::FeedbackIntake::NewStub(channel_);
