@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/fhir/capability.h"
 #include "common/fhir/questionnaire.h"
 #include "common/fhir/questionnaire_response.h"
 #include "common/http/http_auth.h"
@@ -106,6 +107,10 @@ void ServeDyadBundle(const FhirRouteDeps& deps, const http::Request& request,
 }  // namespace
 
 void AddFhirRoutes(const FhirRouteDeps& deps, http::Router& router) {
+  // What a FHIR client may do here; public like any FHIR server's, it names no tenant's data.
+  router.Handle("GET", "/fhir/metadata", [](http::Request, http::Responder respond) {
+    std::move(respond)(Resource(fhir::CapabilityStatementJson(fhir::FhirServer::kInsights)));
+  });
   router.Handle("GET", "/fhir/Questionnaire", [deps](http::Request request, http::Responder r) {
     ServeQuestionnaire(deps, request, "", std::move(r));
   });

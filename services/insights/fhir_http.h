@@ -1,6 +1,7 @@
 // The insights' FHIR routes on its HTTP port (docs/fhir.md, "Endpoints"), with the API keys,
 // scopes and tenant rules of the gRPC API (key in "Authorization: Bearer" or "X-Api-Key"; the
 // tenant is the key's, or the `tenant` query parameter when it is the key's too):
+//   GET /fhir/metadata                           the CapabilityStatement (no key needed)
 //   GET /fhir/Questionnaire                      every instrument, a searchset Bundle (read)
 //   GET /fhir/Questionnaire/{instrument_id}      one instrument's Questionnaire (read)
 //   GET /fhir/CodeSystem/alliance                the Alliance CodeSystem (read)

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/fhir/capability.h"
 #include "common/fhir/questionnaire_response.h"
 #include "common/http/http_auth.h"
 #include "common/strings.h"
@@ -53,6 +54,13 @@ bool IsJsonContentType(std::string_view content_type) {
 }  // namespace
 
 void AddFhirRoutes(const IntakeService* service, http::Router& router) {
+  // What a FHIR client may do here; public like any FHIR server's, it names no tenant's data.
+  router.Handle("GET", "/fhir/metadata", [](http::Request, http::Responder respond) {
+    http::Response response;
+    response.content_type = fhir::kFhirJsonContentType;
+    response.body = fhir::CapabilityStatementJson(fhir::FhirServer::kIntake);
+    std::move(respond)(std::move(response));
+  });
   router.Handle(
       "POST", "/fhir/QuestionnaireResponse",
       [service](http::Request request, http::Responder respond) {

@@ -1,7 +1,8 @@
 // Writes every kind of resource alliance_fhir produces into a folder, one JSON file each, for the
 // independent FHIR validator (tests/fhir/validate.cjs): the Questionnaire of each built-in
 // instrument, the Questionnaire Bundle, the CodeSystem, the sample dyad's searchset and
-// transaction Bundles, and OperationOutcomes for statuses with and without a FHIRPath.
+// transaction Bundles, OperationOutcomes for statuses with and without a FHIRPath, and the two
+// services' CapabilityStatements.
 // Usage: fhir_resource_writer OUT_DIR
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "analytics/registry.h"
+#include "common/fhir/capability.h"
 #include "common/fhir/dyad_bundle.h"
 #include "common/fhir/questionnaire.h"
 #include "common/fhir/questionnaire_response.h"
@@ -70,6 +72,10 @@ int main(int argc, char** argv) {
   write("operation-outcome-unavailable.json",
         alliance::fhir::OperationOutcomeJson(absl::UnavailableError("")));
   write("operation-outcome-ok.json", alliance::fhir::OperationOutcomeJson(absl::OkStatus()));
+  write("capability-intake.json",
+        alliance::fhir::CapabilityStatementJson(alliance::fhir::FhirServer::kIntake));
+  write("capability-insights.json",
+        alliance::fhir::CapabilityStatementJson(alliance::fhir::FhirServer::kInsights));
   if (!ok) return 1;
   std::cout << "fhir_resource_writer: " << count << " resources in " << dir.string() << "\n";
   return 0;

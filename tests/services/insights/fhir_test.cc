@@ -127,6 +127,10 @@ TEST_F(FhirRoutesTest, QuestionnairesAndTheCodeSystemAreServed) {
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.json["resourceType"], "OperationOutcome");
   EXPECT_EQ(Get("/fhir/Questionnaire/b@d").status, 400);
+  Got metadata = Get("/fhir/metadata");
+  EXPECT_EQ(metadata.status, 200);
+  EXPECT_EQ(metadata.json["resourceType"], "CapabilityStatement");
+  EXPECT_EQ(metadata.json["fhirVersion"], "4.0.1");
   Got codes = Get("/fhir/CodeSystem/alliance");
   EXPECT_EQ(codes.json["resourceType"], "CodeSystem");
   EXPECT_EQ(codes.json["url"], "https://alliance.health/fhir/CodeSystem/alliance");

@@ -293,6 +293,12 @@ TEST_F(FhirSubmitTest, KeysScopesAndTenantsAreThoseOfTheGrpcApi) {
   EXPECT_EQ(no_scope.status, 403);
   EXPECT_THAT(no_scope.diagnostics, HasSubstr("submit"));
   EXPECT_EQ(TotalFeedbackEntries(*redis_conn_, layout_), 0);
+  // The CapabilityStatement is public, as FHIR clients expect.
+  httplib::Client client("127.0.0.1", intake_.http_port());
+  httplib::Result metadata = client.Get("/fhir/metadata");
+  ASSERT_TRUE(metadata);
+  EXPECT_EQ(metadata->status, 200);
+  EXPECT_THAT(metadata->body, HasSubstr("\"QuestionnaireResponse\""));
   // An unauthenticated caller learns nothing about its resource, even a malformed one.
   EXPECT_EQ(Post("not json").status, 401);
   EXPECT_EQ(Post(body, "submit-key").status, 201);
