@@ -14,22 +14,47 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace alliance::testing {
 
-int FreePort() {
+namespace {
+
+// A port the kernel picks for a socket bound to port 0 (0 when it cannot).
+int KernelPickedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int port = 0;
   socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
   close(fd);
+  return port;
+}
+
+}  // namespace
+
+int FreePort() {
+  // The kernel may hand the same port out again once its socket is closed, so a test that
+  // asks for several ports (gRPC, health, metrics, HTTP) could get one twice: each port is
+  // given out once per process.
+  static absl::Mutex mu(absl::kConstInit);
+  static absl::flat_hash_set<int>* given = new absl::flat_hash_set<int>();
+  absl::MutexLock lock(&mu);
+  int port = 0;
+  for (int attempt = 0; attempt < 1000; ++attempt) {  // bounded; a repeat is rare
+    port = KernelPickedPort();
+    if (port != 0 && given->insert(port).second) return port;
+  }
   return port;
 }
 

@@ -13,7 +13,8 @@
 
 namespace alliance::testing {
 
-// A free TCP port on 127.0.0.1 (bound then released; good enough for tests).
+// A free TCP port on 127.0.0.1 (bound then released; good enough for tests), never the same
+// one twice in a process.
 int FreePort();
 
 class RedisServer {
