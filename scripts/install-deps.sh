@@ -18,6 +18,9 @@ packages=(
   # Sanitizer and fuzzing builds; llvm brings llvm-symbolizer, without which sanitizer reports
   # have no function names and the suppression files cannot match them.
   clang libclang-rt-14-dev llvm
+  # The dashboard's browser tests (scripts/browser-tests.sh) drive Debian's chromium headless;
+  # a font so that the pages and their screenshots have text (playwright never downloads one).
+  chromium fonts-dejavu-core
 )
 # The deploy checks (scripts/check-deploy.sh) run on Node.js and npm; an existing installation
 # (of any origin) is kept rather than replaced by Debian's.
