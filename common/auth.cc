@@ -148,7 +148,11 @@ absl::StatusOr<ApiKeyTable> ApiKeyTable::Parse(std::string_view json, std::strin
 }
 
 absl::StatusOr<Principal> ApiKeyTable::Lookup(std::string_view presented_key) const {
-  auto it = by_hash_.find(HashApiKey(presented_key));
+  return LookupHash(HashApiKey(presented_key));
+}
+
+absl::StatusOr<Principal> ApiKeyTable::LookupHash(std::string_view key_sha256) const {
+  auto it = by_hash_.find(Absl(key_sha256));
   if (it == by_hash_.end()) return absl::UnauthenticatedError("unknown API key");
   return it->second;
 }
@@ -203,6 +207,15 @@ absl::StatusOr<Principal> Authorizer::Authorize(
 
 absl::StatusOr<Principal> Authorizer::Authorize(std::string_view key, Scope scope,
                                                 std::string_view requested_tenant) const {
+  if (enabled_ && key.empty()) {
+    LogAuthFailure("missing_key", "", scope);
+    return absl::UnauthenticatedError("missing API key");
+  }
+  return AuthorizeKeyHash(enabled_ ? HashApiKey(key) : std::string(), scope, requested_tenant);
+}
+
+absl::StatusOr<Principal> Authorizer::AuthorizeKeyHash(std::string_view key_sha256, Scope scope,
+                                                       std::string_view requested_tenant) const {
   if (!enabled_) {
     Principal anyone;
     anyone.key_id = "auth-disabled";
@@ -210,7 +223,7 @@ absl::StatusOr<Principal> Authorizer::Authorize(std::string_view key, Scope scop
     anyone.scopes = ~0u;
     return anyone;
   }
-  if (key.empty()) {
+  if (key_sha256.empty()) {
     LogAuthFailure("missing_key", "", scope);
     return absl::UnauthenticatedError("missing API key");
   }
@@ -219,7 +232,7 @@ absl::StatusOr<Principal> Authorizer::Authorize(std::string_view key, Scope scop
     absl::MutexLock lock(&mu_);
     table = table_;
   }
-  absl::StatusOr<Principal> principal = table->Lookup(key);
+  absl::StatusOr<Principal> principal = table->LookupHash(key_sha256);
   if (!principal.ok()) {
     LogAuthFailure("unknown_key", "", scope);
     return principal.status();

@@ -44,6 +44,8 @@ class ApiKeyTable {
   static absl::StatusOr<ApiKeyTable> Parse(std::string_view json, std::string_view source);
   // UNAUTHENTICATED for an unknown key.
   absl::StatusOr<Principal> Lookup(std::string_view presented_key) const;
+  // The same for a key's hash (HashApiKey's form), e.g. one a dashboard session stored.
+  absl::StatusOr<Principal> LookupHash(std::string_view key_sha256) const;
   size_t size() const { return by_hash_.size(); }
 
  private:
@@ -81,6 +83,11 @@ class Authorizer {
   // common/http/http_auth.h); empty `presented_key`: no key presented. Same errors and log.
   absl::StatusOr<Principal> Authorize(std::string_view presented_key, Scope scope,
                                       std::string_view requested_tenant) const;
+  // The same check for a key known only by its hash (HashApiKey's form), as a dashboard
+  // session stores it: checked against the current key file, so a key removed from it is
+  // refused (UNAUTHENTICATED) however it was presented. Same errors and log.
+  absl::StatusOr<Principal> AuthorizeKeyHash(std::string_view key_sha256, Scope scope,
+                                             std::string_view requested_tenant) const;
 
   bool enabled() const { return enabled_; }
   // Re-reads the key file now (the reload thread calls this too).

@@ -75,4 +75,8 @@ std::string KeyLayout::WorkerMembers() const { return absl::StrCat(prefix_, ":wo
 
 std::string KeyLayout::PartitionCount() const { return absl::StrCat(prefix_, ":partitions"); }
 
+std::string KeyLayout::DashboardSession(std::string_view token_sha256) const {
+  return absl::StrCat(prefix_, ":session:", Absl(token_sha256));
+}
+
 }  // namespace alliance

@@ -76,6 +76,9 @@ class KeyLayout {
   // The partition count this deployment was created with (store/partition_guard.h). Outside
   // any partition.
   std::string PartitionCount() const;
+  // Hash of one dashboard sign-in session (store/dashboard_sessions.h), named by the SHA-256
+  // (hex) of its cookie token; alone in its key, so it needs no tag. Outside any partition.
+  std::string DashboardSession(std::string_view token_sha256) const;
 
  private:
   int partitions_;
