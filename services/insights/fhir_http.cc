@@ -8,12 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/fhir/capability.h"
-#include "common/fhir/questionnaire.h"
 #include "common/fhir/questionnaire_response.h"
 #include "common/http/http_auth.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "services/insights/access_log.h"
+#include "services/insights/fhir_definitions.h"
 #include "services/insights/fhir_queries.h"
 #include "services/insights/tenant.h"
 
@@ -65,15 +65,15 @@ class Call {
 };
 
 // Instrument definitions: the same for every tenant, answered on the server thread.
-void ServeQuestionnaire(const FhirRouteDeps& deps, const http::Request& request,
-                        std::string_view instrument_id, http::Responder respond) {
+void ServeQuestionnaire(const FhirRouteDeps& deps, const FhirDefinitions& definitions,
+                        const http::Request& request, std::string_view instrument_id,
+                        http::Responder respond) {
   Call call(deps.metrics, "GetFhirQuestionnaire", std::move(respond));
   absl::Status status =
       deps.authorizer->Authorize(http::ApiKeyFromHeaders(request), Scope::kRead, "").status();
   if (status.ok()) status = CheckId("instrument_id", instrument_id, true);
   if (!status.ok()) return call.Fail(status);
-  absl::StatusOr<alliance::v1::FhirResource> resource =
-      QuestionnaireResource(*deps.registry, instrument_id);
+  absl::StatusOr<alliance::v1::FhirResource> resource = definitions.Questionnaire(instrument_id);
   if (!resource.ok()) return call.Fail(resource.status());
   call.Finish(absl::OkStatus(), Resource(std::move(*resource->mutable_json())));
 }
@@ -107,26 +107,32 @@ void ServeDyadBundle(const FhirRouteDeps& deps, const http::Request& request,
 }  // namespace
 
 void AddFhirRoutes(const FhirRouteDeps& deps, http::Router& router) {
+  // The handlers share these, rendered once; they live as long as the router's handlers.
+  auto definitions = std::make_shared<const FhirDefinitions>(*deps.registry);
+  auto capability = std::make_shared<const std::string>(
+      fhir::CapabilityStatementJson(fhir::FhirServer::kInsights));
   // What a FHIR client may do here; public like any FHIR server's, it names no tenant's data.
-  router.Handle("GET", "/fhir/metadata", [](http::Request, http::Responder respond) {
-    std::move(respond)(Resource(fhir::CapabilityStatementJson(fhir::FhirServer::kInsights)));
+  router.Handle("GET", "/fhir/metadata", [capability](http::Request, http::Responder respond) {
+    std::move(respond)(Resource(*capability));
   });
-  router.Handle("GET", "/fhir/Questionnaire", [deps](http::Request request, http::Responder r) {
-    ServeQuestionnaire(deps, request, "", std::move(r));
-  });
+  router.Handle("GET", "/fhir/Questionnaire",
+                [deps, definitions](http::Request request, http::Responder r) {
+                  ServeQuestionnaire(deps, *definitions, request, "", std::move(r));
+                });
   router.Handle("GET", "/fhir/Questionnaire/{id}",
-                [deps](http::Request request, http::Responder r) {
+                [deps, definitions](http::Request request, http::Responder r) {
                   const std::string id = request.path_params.at(0);
                   // An empty id would be the bundle; the route never captures one.
-                  ServeQuestionnaire(deps, request, id, std::move(r));
+                  ServeQuestionnaire(deps, *definitions, request, id, std::move(r));
                 });
   router.Handle(
-      "GET", "/fhir/CodeSystem/alliance", [deps](http::Request request, http::Responder r) {
+      "GET", "/fhir/CodeSystem/alliance",
+      [deps, definitions](http::Request request, http::Responder r) {
         Call call(deps.metrics, "GetFhirQuestionnaire", std::move(r));
         absl::Status status =
             deps.authorizer->Authorize(http::ApiKeyFromHeaders(request), Scope::kRead, "").status();
         if (!status.ok()) return call.Fail(status);
-        call.Finish(absl::OkStatus(), Resource(fhir::CodeSystemJson(*deps.registry)));
+        call.Finish(absl::OkStatus(), Resource(definitions->code_system()));
       });
   router.Handle("GET", "/fhir/dyads/{therapist_id}/{client_id}",
                 [deps](http::Request request, http::Responder r) {

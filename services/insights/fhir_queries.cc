@@ -5,9 +5,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/str_cat.h"
-#include "common/fhir/questionnaire.h"
-#include "common/strings.h"
 #include "services/insights/timeline.h"
 #include "store/alert_status_reads.h"
 #include "store/dyad_reads.h"
@@ -55,24 +52,6 @@ alliance::v1::FhirResource DyadBundleResource(const fhir::DyadFhirInput& input,
   resource.set_json(type == alliance::v1::FHIR_BUNDLE_TYPE_TRANSACTION
                         ? fhir::DyadTransactionJson(input, registry)
                         : fhir::DyadBundleJson(input, registry));
-  return resource;
-}
-
-absl::StatusOr<alliance::v1::FhirResource> QuestionnaireResource(
-    const analytics::InstrumentRegistry& registry, std::string_view instrument_id) {
-  alliance::v1::FhirResource resource;
-  if (instrument_id.empty()) {
-    resource.set_resource_type("Bundle");
-    resource.set_json(fhir::QuestionnaireBundleJson(registry));
-    return resource;
-  }
-  const analytics::Instrument* instrument = registry.Find(instrument_id);
-  if (instrument == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("instrument_id: no instrument \"", Absl(instrument_id), "\""));
-  }
-  resource.set_resource_type("Questionnaire");
-  resource.set_json(fhir::QuestionnaireJson(*instrument));
   return resource;
 }
 

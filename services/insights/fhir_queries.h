@@ -1,6 +1,7 @@
 // What the FHIR endpoints of insights read and render (docs/fhir.md, "Out"), shared by the gRPC
 // methods (fhir_rpc.cc) and the HTTP routes (fhir_http.cc): one dyad's timeline and its open
-// alerts, read under the caller's tenant, and the resources made of them by common/fhir/.
+// alerts, read under the caller's tenant, and the resources made of them by common/fhir/
+// (the registry's own resources are rendered once: fhir_definitions.h).
 #ifndef ALLIANCE_SERVICES_INSIGHTS_FHIR_QUERIES_H_
 #define ALLIANCE_SERVICES_INSIGHTS_FHIR_QUERIES_H_
 
@@ -29,10 +30,6 @@ absl::StatusOr<fhir::DyadFhirInput> ReadDyadFhirInput(RedisExecutor& redis, cons
 alliance::v1::FhirResource DyadBundleResource(const fhir::DyadFhirInput& input,
                                               alliance::v1::FhirBundleType type,
                                               const analytics::InstrumentRegistry& registry);
-
-// One instrument's Questionnaire, or (empty id) a Bundle of all; NOT_FOUND naming the id.
-absl::StatusOr<alliance::v1::FhirResource> QuestionnaireResource(
-    const analytics::InstrumentRegistry& registry, std::string_view instrument_id);
 
 }  // namespace alliance::insights
 

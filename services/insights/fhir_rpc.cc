@@ -19,7 +19,7 @@ grpc::ServerUnaryReactor* InsightsService::GetFhirQuestionnaire(
   if (status.ok()) status = CheckId("instrument_id", request->instrument_id(), true);
   if (status.ok()) {
     absl::StatusOr<alliance::v1::FhirResource> resource =
-        QuestionnaireResource(*registry_, request->instrument_id());
+        fhir_definitions_.Questionnaire(request->instrument_id());
     if (resource.ok()) {
       *response = *std::move(resource);
     } else {

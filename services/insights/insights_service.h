@@ -12,6 +12,7 @@
 #include "analytics/registry.h"
 #include "analytics/summary_rules.h"
 #include "common/auth.h"
+#include "services/insights/fhir_definitions.h"
 #include "services/insights/insights_queries.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
@@ -92,6 +93,7 @@ class InsightsService final : public alliance::v1::AllianceInsights::CallbackSer
   RedisPool* const pool_;
   const KeyLayout* const layout_;
   const analytics::InstrumentRegistry* const registry_;
+  const FhirDefinitions fhir_definitions_;  // rendered from registry_ once
   ServiceMetrics* const metrics_;
   WatchEnvironment* const watch_;
   const QueryLimits limits_;
