@@ -30,11 +30,7 @@ source scripts/lib/processes.sh
 start_scratch attack
 result_field() { sed -n 's/.*RESULT.* '"$2"'=\([0-9.-]*\).*/\1/p' "$1"; }
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
-  --daemonize no --logfile "$tmp/redis.log" &
-pids+=($!)
-wait_port "$redis_port"
+start_redis
 
 # One key for the well-behaved client (submit and read); the attacker has none.
 tenant=attack-check

@@ -34,13 +34,8 @@ metric() {  # metric PORT NAME -> value of an unlabelled metric
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 result_field() { sed -n 's/.*RESULT.* '"$2"'=\([0-9.]*\).*/\1/p' "$1"; }
 
-redis_port=$(free_port)
 if [[ $appendonly == no ]]; then aof=(--appendonly no); else aof=(--appendonly yes --appendfsync "$appendonly"); fi
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' "${aof[@]}" \
-  --daemonize no --logfile "$tmp/redis.log" &
-redis_pid=$!
-pids+=("$redis_pid")
-wait_port "$redis_port"
+start_redis "${aof[@]}"
 
 intake_port=$(free_port)
 metrics_port=$(free_port)

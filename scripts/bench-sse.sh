@@ -17,23 +17,12 @@ done
 # One descriptor per stream on each side, plus the service's own.
 ulimit -n $((streams * 2 + 1024))
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-redis_port=$(free_port)
+# shellcheck source=scripts/lib/processes.sh
+source scripts/lib/processes.sh
+start_scratch bench-sse
+start_redis
 grpc_port=$(free_port)
 http_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
-  >"$tmp/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 # No API keys (authentication off; the streams name their tenant); all streams are one
 # tenant's, so its limit is raised to their number.
@@ -42,8 +31,8 @@ for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
   --log_level=warning --auth_disabled --max_watchers_per_tenant="$streams" \
   --max_watchers="$((streams > 2000 ? streams : 2000))" >"$tmp/insights.log" 2>&1 &
 insights=$!
-pids+=($insights)
-for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null && break; sleep 0.1; done
+pids+=("$insights")
+wait_port "$http_port"
 sleep 1  # the alert reader's first read
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -17,22 +17,11 @@ for b in alliance-insights alliance-watch-bench; do
   [[ -x $bin/$b ]] || { echo "missing $bin/$b: run scripts/build.sh first" >&2; exit 1; }
 done
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-redis_port=$(free_port)
+# shellcheck source=scripts/lib/processes.sh
+source scripts/lib/processes.sh
+start_scratch bench-watch
+start_redis
 grpc_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
-  >"$tmp/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 # The benchmark clients send no API key: authentication is off here (one SHA-256 and one hash
 # lookup per call, nothing per streamed alert). All watchers are one tenant's: its limit is
@@ -42,7 +31,7 @@ for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
   --max_watchers_per_tenant="$watchers" --max_watchers="$((watchers > 2000 ? watchers : 2000))" \
   >"$tmp/insights.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null && break; sleep 0.1; done
+wait_port "$grpc_port"
 
 pipeline=()
 if [[ -n ${INTAKE_BIN:-} && -n ${WORKER_BIN:-} ]]; then
@@ -53,7 +42,7 @@ if [[ -n ${INTAKE_BIN:-} && -n ${WORKER_BIN:-} ]]; then
   "$INTAKE_BIN" --redis_port="$redis_port" --grpc_port="$intake_port" --partitions=8 \
     --listen_host=127.0.0.1 --log_level=warning --auth_disabled >"$tmp/intake.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$intake_port") 2>/dev/null && break; sleep 0.1; done
+  wait_port "$intake_port"
   pipeline=(--intake="127.0.0.1:$intake_port")
   echo "mode: intake -> worker -> insights (submit acknowledgement to arrival)"
 else

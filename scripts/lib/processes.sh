@@ -29,3 +29,16 @@ wait_port() {
   for _ in $(seq 1 200); do port_in_use "$1" && return 0; sleep 0.05; done
   echo "nothing listens on port $1" >&2; exit 1
 }
+
+# Starts a redis-server on a free loopback port with its files in $tmp (extra arguments go to
+# it, e.g. --appendonly yes), adds it to $pids, waits until it listens; sets $redis_port and
+# $redis_pid.
+# shellcheck disable=SC2120  # the arguments are optional
+start_redis() {
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
+    "$@" --daemonize no --logfile "$tmp/redis.log" &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  wait_port "$redis_port"
+}

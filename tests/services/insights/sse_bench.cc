@@ -29,6 +29,7 @@
 #include "alliance/v1/common.pb.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
+#include "tests/services/insights/bench_alerts.h"
 
 ABSL_FLAG(int32_t, http_port, 0, "alliance-insights HTTP port (host 127.0.0.1).");
 ABSL_FLAG(int32_t, redis_port, 6379, "Redis port (host 127.0.0.1).");
@@ -40,7 +41,8 @@ ABSL_FLAG(int32_t, pid, 0, "alliance-insights' process id, for its VmRSS.");
 
 namespace {
 
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+using alliance::bench::NowMicros;
+using alliance::bench::Percentile;
 
 long RssKib(int pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
@@ -53,12 +55,6 @@ long RssKib(int pid) {
     }
   }
   return -1;
-}
-
-double Percentile(std::vector<double>& v, double q) {
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + i, v.end());
-  return v[i];
 }
 
 struct Conn {
@@ -172,24 +168,10 @@ int main(int argc, char** argv) {
     const absl::Duration interval = absl::Seconds(1) / absl::GetFlag(FLAGS_rate);
     absl::Time next = absl::Now();
     for (int i = 0; i < total; ++i) {
-      alliance::v1::Alert alert;
-      alert.set_alert_id(absl::StrCat("bench-", i));
-      alert.set_tenant_id("bench");
-      alert.set_therapist_id(absl::StrCat("t", i % 13));
-      alert.set_client_id(absl::StrCat("c", i % 97));
-      alert.set_kind(alliance::v1::ALERT_KIND_RUPTURE);
-      alert.set_severity(alliance::v1::SEVERITY_HIGH);
-      alert.set_instrument_id("srs");
-      std::string json;
-      (void)google::protobuf::util::MessageToJsonString(alert, &json);
-      int p = layout.PartitionOf("bench", alert.therapist_id(), alert.client_id());
       sent_at[static_cast<size_t>(i)] = NowMicros();
-      auto reply = (*redis)->Command({"XADD", layout.AlertStream(p), "*", "v", "1", "tenant",
-                                      "bench", "therapist", alert.therapist_id(), "client",
-                                      alert.client_id(), "alert_id", alert.alert_id(), "kind",
-                                      "rupture", "severity", "high", "alert", json});
-      if (!reply.ok()) {
-        std::fprintf(stderr, "XADD: %s\n", std::string(reply.status().message()).c_str());
+      absl::Status appended = alliance::bench::AppendBenchAlert(**redis, layout, i);
+      if (!appended.ok()) {
+        std::fprintf(stderr, "XADD: %s\n", std::string(appended.message()).c_str());
         return;
       }
       next += interval;

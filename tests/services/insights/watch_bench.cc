@@ -24,6 +24,7 @@
 #include "alliance/v1/intake.grpc.pb.h"
 #include "store/keys.h"
 #include "store/redis_connection.h"
+#include "tests/services/insights/bench_alerts.h"
 
 ABSL_FLAG(std::string, insights, "127.0.0.1:50052", "AllianceInsights address.");
 ABSL_FLAG(int32_t, redis_port, 6379, "Redis port (host 127.0.0.1).");
@@ -38,13 +39,8 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-double Percentile(std::vector<double>& v, double q) {
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + i, v.end());
-  return v[i];
-}
+using alliance::bench::NowMicros;
+using alliance::bench::Percentile;
 
 }  // namespace
 
@@ -154,24 +150,9 @@ int main(int argc, char** argv) {
     absl::SleepFor(next - absl::Now());
   }
   for (int i = 0; i < total && !pipeline; ++i) {
-    alliance::v1::Alert alert;
-    alert.set_alert_id(absl::StrCat("bench-", i));
-    alert.set_tenant_id("bench");
-    alert.set_therapist_id(absl::StrCat("t", i % 13));
-    alert.set_client_id(absl::StrCat("c", i % 97));
-    alert.set_kind(alliance::v1::ALERT_KIND_RUPTURE);
-    alert.set_severity(alliance::v1::SEVERITY_HIGH);
-    alert.set_instrument_id("srs");
-    *alert.mutable_detected_at() = TimeUtil::MicrosecondsToTimestamp(NowMicros());
-    std::string json;
-    (void)google::protobuf::util::MessageToJsonString(alert, &json);
-    int p = layout.PartitionOf("bench", alert.therapist_id(), alert.client_id());
-    auto reply = (*redis)->Command({"XADD", layout.AlertStream(p), "*", "v", "1", "tenant", "bench",
-                                    "therapist", alert.therapist_id(), "client", alert.client_id(),
-                                    "alert_id", alert.alert_id(), "kind", "rupture", "severity",
-                                    "high", "alert", json});
-    if (!reply.ok()) {
-      std::fprintf(stderr, "XADD: %s\n", std::string(reply.status().message()).c_str());
+    absl::Status appended = alliance::bench::AppendBenchAlert(**redis, layout, i);
+    if (!appended.ok()) {
+      std::fprintf(stderr, "XADD: %s\n", std::string(appended.message()).c_str());
       return 1;
     }
     next += interval;
