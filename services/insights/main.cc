@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/time/clock.h"
@@ -10,6 +12,7 @@
 #include "common/grpc_server_bootstrap.h"
 #include "common/http/http_flags.h"
 #include "common/http/http_server.h"
+#include "common/http/static_files.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
@@ -37,6 +40,9 @@ ABSL_FLAG(int32_t, max_watchers_per_key, 50,
           "Concurrent WatchAlerts streams per API key and process (none with --auth_disabled).");
 ABSL_FLAG(int32_t, max_watchers_per_tenant, 200,
           "Concurrent WatchAlerts streams per tenant and process, all its keys together.");
+ABSL_FLAG(std::string, web_root, "",
+          "Folder of the dashboard page (<build>/web, scripts/web-tools.sh assemble), read into "
+          "memory at start-up and served on the HTTP port at / ; empty: no page.");
 ABSL_FLAG(int32_t, watch_end_grace_ms, 10000,
           "Time the client of an ended watch stream gets to read its last messages and status "
           "before the stream is reset, in ms.");
@@ -112,7 +118,20 @@ int Main(int argc, char** argv) {
   // The HTTP port (FHIR; docs/fhir.md) when --http_port is set.
   absl::StatusOr<http::ServerOptions> http_options = http::HttpServerOptionsFromFlags();
   if (!http_options.ok()) return Fail("invalid_flag", http_options.status());
-
+  // The dashboard page (docs/dashboard.md, "The page"): read once here, so a bad folder stops
+  // the start and nothing on disk is read while serving.
+  std::optional<http::StaticFiles> web_files;
+  if (const std::string web_root = absl::GetFlag(FLAGS_web_root); !web_root.empty()) {
+    if (http_options->port == 0) {
+      return Fail("invalid_flag",
+                  absl::InvalidArgumentError("--web_root needs --http_port (the page's port)"));
+    }
+    absl::StatusOr<http::StaticFiles> loaded = http::StaticFiles::Load(web_root);
+    if (!loaded.ok()) return Fail("invalid_web_root", loaded.status());
+    web_files = *std::move(loaded);
+    LogInfo("web_root_loaded", {{"files", static_cast<int64_t>(web_files->file_count())},
+                                {"bytes", static_cast<int64_t>(web_files->total_bytes())}});
+  }
   MetricsRegistry metrics_registry;
   ServiceMetrics metrics(&metrics_registry);
   MetricsServer metrics_server(&metrics_registry);
@@ -164,6 +183,8 @@ int Main(int argc, char** argv) {
     // The dashboard API (docs/dashboard.md); its SSE streams share the watch limits and end
     // with the hub at shutdown.
     AddDashboardRoutes({&pool, &query_deps, authorizer->get(), &metrics, &watch}, router);
+    // After the API routes: the page's files are literal paths, never under /api or /fhir.
+    if (web_files) web_files->AddRoutes(router);
     absl::StatusOr<std::unique_ptr<http::Server>> http_started =
         http::Server::Start(*http_options, std::move(router));
     if (!http_started.ok()) {
