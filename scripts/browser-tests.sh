@@ -77,6 +77,6 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export ALLIANCE_PLAYWRIGHT="$cache/npm/node_modules/playwright-core/index.mjs"
 export ALLIANCE_BIN_DIR="$bin" ALLIANCE_WEB_ROOT="$web" ALLIANCE_ARTIFACTS="$artifacts"
 export ALLIANCE_CHROMIUM="$chromium"
-# One file at a time: each starts its own Redis, services and chromium, and the machine may
-# have two cores.
-exec node --test --test-concurrency=1 "$@"
+# Each file starts its own Redis, services and chromium (ctest runs one file per test, one at a
+# time).
+exec node --test "$@"

@@ -107,10 +107,23 @@ export class Stack {
     child.log = log;
     children.add(child);
     child.once('exit', () => children.delete(child));
+    // A child never keeps the test process alive: its 'exit' handler above kills it.
+    child.unref();
     return child;
   }
 
+  // Starts everything; on a failure, stops what started and rethrows.
   async start() {
+    try {
+      await this.startAll();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    return this;
+  }
+
+  async startAll() {
     this.redisPort = await freePort();
     this.intakePort = await freePort();
     this.insightsPort = await freePort();
@@ -132,7 +145,6 @@ export class Stack {
       [...common, `--grpc_port=${this.intakePort}`, `--api_keys_file=${this.keyFile}`]);
     await this.startInsights();
     await waitForPort(this.intakePort, this.intake);
-    return this;
   }
 
   async startInsights() {
