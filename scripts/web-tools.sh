@@ -71,7 +71,7 @@ assemble() {
   mkdir -p "$tmp/vendor"
   local f
   shopt -s nullglob
-  for f in "$web"/*.html "$web"/*.js "$web"/*.css; do
+  for f in "$web"/*.html "$web"/*.js "$web"/*.css "$web"/*.svg; do
     cp "$f" "$tmp/"
   done
   cp "$uplot/uPlot.iife.min.js" "$uplot/uPlot.min.css" "$tmp/vendor/"

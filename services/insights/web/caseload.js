@@ -3,8 +3,8 @@
 // timeline, fetched a few at a time), the client-therapist gap and the flags (at risk, open
 // rupture, unrepaired, below cutoff, large gap); sortable by column, filtered by flag.
 import { enc, get, withQuery } from './api.js';
-import { dyadFlags, FLAG_LABELS, loadInstruments, seriesOf } from './clinical.js';
-import { formatNumber, formatTime, h, replace } from './dom.js';
+import { dyadFlags, FLAG_LABELS, learnUsualGaps, loadInstruments, seriesOf, usualGap } from './clinical.js';
+import { formatNumber, formatShort, h, replace } from './dom.js';
 
 const MAX_PAGES = 20; // 500 dyads a page: 10,000 dyads at most on one screen
 const SPARK_CONCURRENCY = 4;
@@ -54,7 +54,7 @@ const COLUMNS = [
   { key: 'clientScore', label: 'Client score (POMP)', value: (d) => seriesOf(d, 'RATER_CLIENT')?.latestPomp ?? -1 },
   { key: 'therapistScore', label: 'Therapist score (POMP)', value: (d) => seriesOf(d, 'RATER_THERAPIST')?.latestPomp ?? -1 },
   { key: 'trend', label: 'Client series', sortable: false },
-  { key: 'gap', label: 'Gap', value: (d) => Math.abs(d.gap?.latestGapPomp ?? 0) },
+  { key: 'gap', label: 'Gap (POMP)', value: (d) => Math.abs((d.gap?.latestGapPomp ?? 0) - usualGap(d)) },
   { key: 'flags', label: 'Flags', value: (d) => Object.values(dyadFlags(d)).filter(Boolean).length },
   { key: 'sessions', label: 'Sessions', value: (d) => Math.max(0, ...(d.series ?? []).map((s) => s.lastSessionNumber ?? 0)) },
   { key: 'updated', label: 'Updated', value: (d) => d.updatedAt ?? '' },
@@ -133,12 +133,13 @@ export function renderCaseload(view) {
     h('td', { class: 'num' }, client ? formatNumber(client.latestPomp, 0) : '–', h('span', { class: 'sub' }, latestText(client))),
     h('td', { class: 'num' }, ther ? formatNumber(ther.latestPomp, 0) : '–', h('span', { class: 'sub' }, latestText(ther))),
     h('td', { 'data-spark': key }, values ? sparkline(values, `Client scores over ${values.length} sessions`) : ''),
-    h('td', { class: 'num' }, d.gap?.latestGapPomp !== undefined ? formatNumber(d.gap.latestGapPomp, 0) : '–'),
+    h('td', { class: 'num' }, d.gap?.latestGapPomp !== undefined
+      ? [formatNumber(d.gap.latestGapPomp, 0), h('span', { class: 'sub' }, `usual ${formatNumber(usualGap(d), 0)}`)] : '–'),
     h('td', {}, h('ul', { class: 'flags' },
       Object.entries(FLAG_LABELS).filter(([k]) => flags[k]).map(([k, label]) =>
         h('li', { class: `flag flag-${k}`, 'data-flag': k }, label)))),
     h('td', { class: 'num' }, String(COLUMNS[7].value(d))),
-    h('td', {}, formatTime(d.updatedAt)));
+    h('td', { class: 'nowrap' }, formatShort(d.updatedAt)));
   }
 
   function renderTable() {
@@ -186,6 +187,7 @@ export function renderCaseload(view) {
       }
       if (stopped) return;
       dyads = all;
+      learnUsualGaps(all);
       replace(status, token ? `Showing the first ${all.length} dyads.` : '');
       renderTable();
       fetchSparks(all.filter((d) => !sparks.has(`${d.therapistId}/${d.clientId}`)));

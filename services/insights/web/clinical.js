@@ -54,15 +54,48 @@ export function seriesOf(dyad, rater) {
   return (dyad.series ?? []).find((s) => s.rater === rater);
 }
 
-// A client-therapist gap is shown as large when it is wider than the client instrument's
-// reliable change threshold in POMP: a difference the client's instrument can tell from noise.
-// Information, not an alert (DOMAIN: clients rate higher than therapists on average).
+// Client and therapist often rate on different instruments, and clients rate higher than
+// therapists on average (DOMAIN: d = .63), so a gap in POMP is mostly the usual one of its pair
+// of instruments. A gap is shown as large when it differs from the usual gap of its instrument
+// pair (the median over the dyads listed, when there are at least 5; else 0) by more than the
+// client instrument's reliable change threshold in POMP: a difference the client's instrument
+// can tell from noise. Information, not an alert.
+const MIN_DYADS_FOR_USUAL_GAP = 5;
+let usualGaps = new Map(); // "srs|wai-sr-t" -> median gap
+
+function pairOf(dyad) {
+  return `${seriesOf(dyad, 'RATER_CLIENT')?.instrumentId}|${seriesOf(dyad, 'RATER_THERAPIST')?.instrumentId}`;
+}
+
+// Sets the usual gaps from the dyads listed (the caseload calls it on every load).
+export function learnUsualGaps(dyads) {
+  const byPair = new Map();
+  for (const d of dyads) {
+    const gap = d.gap?.latestGapPomp;
+    if (gap === undefined || gap === null) continue;
+    const key = pairOf(d);
+    if (!byPair.has(key)) byPair.set(key, []);
+    byPair.get(key).push(gap);
+  }
+  usualGaps = new Map();
+  for (const [key, gaps] of byPair) {
+    if (gaps.length < MIN_DYADS_FOR_USUAL_GAP) continue;
+    gaps.sort((a, b) => a - b);
+    const mid = Math.floor(gaps.length / 2);
+    usualGaps.set(key, gaps.length % 2 ? gaps[mid] : (gaps[mid - 1] + gaps[mid]) / 2);
+  }
+}
+
+export function usualGap(dyad) {
+  return usualGaps.get(pairOf(dyad)) ?? 0;
+}
+
 export function largeGap(dyad) {
   const gap = dyad.gap?.latestGapPomp;
   if (gap === undefined || gap === null) return false;
   const client = seriesOf(dyad, 'RATER_CLIENT');
   const threshold = reliableChangePomp(instrument(client?.instrumentId));
-  return threshold !== null && Math.abs(gap) > threshold;
+  return threshold !== null && Math.abs(gap - usualGap(dyad)) > threshold;
 }
 
 // The flags of a caseload row, from ListDyads' fields.

@@ -64,6 +64,14 @@ export function formatTime(rfc3339) {
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+// "03/12/2026, 20:31" (short, for table cells).
+export function formatShort(rfc3339) {
+  if (!rfc3339) return '';
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  return d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+}
+
 export function formatDate(rfc3339) {
   if (!rfc3339) return '';
   const d = new Date(rfc3339);

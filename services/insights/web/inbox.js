@@ -274,7 +274,10 @@ function alertItem(alert, { isNew, onError }) {
     h('span', { class: 'badge severity' }, enumWords(alert.severity, 'SEVERITY_')),
     h('span', { class: 'badge status', 'data-testid': 'alert-status' }, status)),
   h('p', { class: 'meta' },
-    `Session ${alert.sessionNumber ?? '?'} (${formatTime(alert.sessionTime)}), ${rater} rating on ${alert.instrumentId}: `,
+    `Session ${alert.sessionNumber ?? '?'} (${formatTime(alert.sessionTime)})`,
+    rater || alert.instrumentId
+      ? `, ${[rater, 'rating', alert.instrumentId ? `on ${alert.instrumentId}` : ''].filter(Boolean).join(' ')}` : '',
+    ': ',
     h('strong', {}, reasonText(alert.reason))),
   drop ? h('p', {}, drop) : null,
   alert.factors?.length ? h('p', {}, 'Factors: ', alert.factors.join('; ')) : null,
