@@ -18,6 +18,7 @@
 #include "services/insights/dashboard_params.h"
 #include "services/insights/dashboard_sse.h"
 #include "services/insights/instruments_rpc.h"
+#include "services/insights/snooze_query.h"
 #include "services/insights/tenant.h"
 
 namespace alliance::insights {
@@ -50,25 +51,29 @@ using Body = std::function<absl::StatusOr<std::string>(RedisExecutor&, const Cal
 
 // The one path of every Redis-backed route, as InsightsService::Run for gRPC: the caller's
 // authentication and authorization error first (so an unauthorized caller learns nothing about
-// its request), then the request's, then the query on the Redis pool.
-void Run(const DashboardDeps& deps, std::string_view method, http::Responder respond,
-         const absl::StatusOr<Caller>& caller, const absl::Status& invalid, Body body) {
+// its request), then the request's, then the query on the Redis pool. The caller is the key's
+// or the session cookie's (dashboard_session.h), resolved before the query is queued.
+void Run(const DashboardDeps& deps, const http::Request& request, std::string_view method,
+         http::Responder respond, std::string tenant, const absl::Status& invalid, Body body) {
   auto call = std::make_shared<Call>(deps.metrics, method, std::move(respond));
-  if (!caller.ok()) return call->Fail(caller.status());
-  if (!invalid.ok()) return call->Fail(invalid);
-  const bool queued = deps.pool->Submit(
-      [call, caller = *caller, body = std::move(body)](absl::StatusOr<RedisExecutor*> redis) {
-        if (!redis.ok()) return call->Fail(redis.status());
-        absl::StatusOr<std::string> json = body(**redis, caller);
-        if (!json.ok()) return call->Fail(json.status());
-        call->Succeed(*std::move(json));
+  deps.auth->Authorize(
+      request, Scope::kRead, std::move(tenant),
+      [pool = deps.pool, call, invalid,
+       body = std::move(body)](absl::StatusOr<Principal> principal) {
+        absl::StatusOr<Caller> caller = CallerOf(std::move(principal));
+        if (!caller.ok()) return call->Fail(caller.status());
+        if (!invalid.ok()) return call->Fail(invalid);
+        const bool queued =
+            pool->Submit([call, caller = *caller, body](absl::StatusOr<RedisExecutor*> redis) {
+              if (!redis.ok()) return call->Fail(redis.status());
+              absl::StatusOr<std::string> json = body(**redis, caller);
+              if (!json.ok()) return call->Fail(json.status());
+              call->Succeed(*std::move(json));
+            });
+        if (!queued) {
+          call->Fail(absl::ResourceExhaustedError("too many queries queued; retry later"));
+        }
       });
-  if (!queued) call->Fail(absl::ResourceExhaustedError("too many queries queued; retry later"));
-}
-
-absl::StatusOr<Caller> ReadCaller(const DashboardDeps& deps, const http::Request& request,
-                                  std::string_view tenant) {
-  return ResolveCaller(*deps.authorizer, http::ApiKeyFromHeaders(request), Scope::kRead, tenant);
 }
 
 // First error of the parsed parameters.
@@ -81,17 +86,18 @@ absl::Status FirstError(std::initializer_list<absl::Status> checks) {
 
 void ServeInstruments(const DashboardDeps& deps, const http::Request& request,
                       http::Responder respond) {
-  Call call(deps.metrics, "ListInstruments", std::move(respond));
+  auto call = std::make_shared<Call>(deps.metrics, "ListInstruments", std::move(respond));
   // As the gRPC method: the same list for every tenant, so only the key and its scope count.
-  absl::Status status =
-      deps.authorizer->Authorize(http::ApiKeyFromHeaders(request), Scope::kRead, "").status();
-  if (!status.ok()) return call.Fail(status);
-  call.Succeed(ProtoJson(ListInstruments(*deps.queries->registry)));
+  deps.auth->Authorize(
+      request, Scope::kRead, "",
+      [call, registry = deps.queries->registry](const absl::StatusOr<Principal>& principal) {
+        if (!principal.ok()) return call->Fail(principal.status());
+        call->Succeed(ProtoJson(ListInstruments(*registry)));
+      });
 }
 
 void ServeListDyads(const DashboardDeps& deps, const http::Request& request,
                     http::Responder respond) {
-  absl::StatusOr<Caller> caller = ReadCaller(deps, request, request.QueryParam("tenant"));
   alliance::v1::ListDyadsRequest message;
   absl::StatusOr<bool> at_risk = BoolParam(request, "at_risk_only");
   absl::StatusOr<bool> open_rupture = BoolParam(request, "open_rupture_only");
@@ -111,7 +117,8 @@ void ServeListDyads(const DashboardDeps& deps, const http::Request& request,
     message.set_page_token(std::string(request.QueryParam("page_token")));
     query = PrepareListDyads(message, *deps.queries);
   }
-  Run(deps, "ListDyads", std::move(respond), caller, query.status(),
+  Run(deps, request, "ListDyads", std::move(respond), std::string(request.QueryParam("tenant")),
+      query.status(),
       [queries = deps.queries, query = query.value_or(DyadListQuery{})](
           RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
         alliance::v1::ListDyadsResponse response;
@@ -123,11 +130,11 @@ void ServeListDyads(const DashboardDeps& deps, const http::Request& request,
 
 void ServeDyad(const DashboardDeps& deps, const http::Request& request, bool timeline,
                http::Responder respond) {
-  absl::StatusOr<Caller> caller = ReadCaller(deps, request, request.QueryParam("tenant"));
   std::string therapist = request.path_params.at(0);
   std::string client = request.path_params.at(1);
   absl::Status invalid = CheckDyadIds(therapist, client);
-  Run(deps, timeline ? "GetDyadTimeline" : "GetDyad", std::move(respond), caller, invalid,
+  Run(deps, request, timeline ? "GetDyadTimeline" : "GetDyad", std::move(respond),
+      std::string(request.QueryParam("tenant")), invalid,
       [queries = deps.queries, timeline, therapist = std::move(therapist),
        client = std::move(client)](RedisExecutor& redis,
                                    const Caller& who) -> absl::StatusOr<std::string> {
@@ -146,7 +153,6 @@ void ServeDyad(const DashboardDeps& deps, const http::Request& request, bool tim
 
 void ServeListAlerts(const DashboardDeps& deps, const http::Request& request,
                      http::Responder respond) {
-  absl::StatusOr<Caller> caller = ReadCaller(deps, request, request.QueryParam("tenant"));
   alliance::v1::ListAlertsRequest message;
   absl::StatusOr<int> min_severity = SeverityParam(request, "min_severity");
   absl::StatusOr<int> status = AlertStatusParam(request, "status");
@@ -165,7 +171,8 @@ void ServeListAlerts(const DashboardDeps& deps, const http::Request& request,
     message.set_page_token(std::string(request.QueryParam("page_token")));
     query = PrepareListAlerts(message, *deps.queries);
   }
-  Run(deps, "ListAlerts", std::move(respond), caller, query.status(),
+  Run(deps, request, "ListAlerts", std::move(respond), std::string(request.QueryParam("tenant")),
+      query.status(),
       [queries = deps.queries, query = query.value_or(AlertListQuery{})](
           RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
         alliance::v1::ListAlertsResponse response;
@@ -175,32 +182,45 @@ void ServeListAlerts(const DashboardDeps& deps, const http::Request& request,
       });
 }
 
+// The body of a POST on an alert (empty: every field at its default) into `message`, the gRPC
+// request in proto3 JSON; its alert_id and tenant_id may repeat the path's alert and ?tenant=
+// but not contradict them. *tenant: the tenant asked for (empty: the caller's).
+absl::Status ParseAlertBody(const http::Request& request, google::protobuf::Message* message,
+                            std::string* tenant) {
+  if (!request.body.empty()) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(request.body, message, options);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("body: ", std::string(status.message().data(), status.message().size())));
+    }
+  }
+  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  const std::string body_alert =
+      reflection->GetString(*message, descriptor->FindFieldByName("alert_id"));
+  const std::string body_tenant =
+      reflection->GetString(*message, descriptor->FindFieldByName("tenant_id"));
+  if (!body_alert.empty() && body_alert != request.path_params.at(0)) {
+    return absl::InvalidArgumentError("alert_id: the body names another alert than the path");
+  }
+  *tenant = std::string(request.QueryParam("tenant"));
+  if (!tenant->empty() && !body_tenant.empty() && *tenant != body_tenant) {
+    return absl::InvalidArgumentError("tenant_id: the body names another tenant than ?tenant=");
+  }
+  if (tenant->empty()) *tenant = body_tenant;
+  return absl::OkStatus();
+}
+
 // POST .../acknowledge and .../resolve: the body is the gRPC request's other fields in proto3
 // JSON (actor, therapistId, clientId; tenantId optional); the alert id is the path's.
 void ServeStatusChange(const DashboardDeps& deps, const http::Request& request, bool resolve,
                        http::Responder respond) {
   alliance::v1::AcknowledgeAlertRequest message;  // ResolveAlertRequest has the same fields
-  absl::Status invalid;
-  if (!request.body.empty()) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    auto status = google::protobuf::util::JsonStringToMessage(request.body, &message, options);
-    if (!status.ok()) {
-      invalid = absl::InvalidArgumentError(
-          absl::StrCat("body: ", std::string(status.message().data(), status.message().size())));
-    }
-  }
+  std::string tenant;
+  absl::Status invalid = ParseAlertBody(request, &message, &tenant);
   const std::string alert_id = request.path_params.at(0);
-  if (invalid.ok() && !message.alert_id().empty() && message.alert_id() != alert_id) {
-    invalid = absl::InvalidArgumentError("alert_id: the body names another alert than the path");
-  }
-  std::string tenant(request.QueryParam("tenant"));
-  if (invalid.ok() && !tenant.empty() && !message.tenant_id().empty() &&
-      tenant != message.tenant_id()) {
-    invalid = absl::InvalidArgumentError("tenant_id: the body names another tenant than ?tenant=");
-  }
-  if (tenant.empty()) tenant = message.tenant_id();
-  absl::StatusOr<Caller> caller = ReadCaller(deps, request, tenant);
   AlertStatusChangeRequest change{resolve ? "ResolveAlert" : "AcknowledgeAlert",
                                   alert_id,
                                   message.actor(),
@@ -209,7 +229,7 @@ void ServeStatusChange(const DashboardDeps& deps, const http::Request& request, 
                                   resolve};
   if (invalid.ok()) invalid = CheckAlertStatusChange(change);
   const std::string method = change.method;
-  Run(deps, method, std::move(respond), caller, invalid,
+  Run(deps, request, method, std::move(respond), std::move(tenant), invalid,
       [queries = deps.queries, change = std::move(change)](
           RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
         alliance::v1::Alert alert;
@@ -222,6 +242,26 @@ void ServeStatusChange(const DashboardDeps& deps, const http::Request& request, 
         }
         alliance::v1::AcknowledgeAlertResponse response;
         *response.mutable_alert() = std::move(alert);
+        return ProtoJson(response);
+      });
+}
+
+// POST .../snooze: the body is SnoozeAlertRequest's other fields in proto3 JSON (actor, reason,
+// until or duration, therapistId, clientId; tenantId optional); the alert id is the path's.
+void ServeSnooze(const DashboardDeps& deps, const http::Request& request, http::Responder respond) {
+  alliance::v1::SnoozeAlertRequest message;
+  std::string tenant;
+  absl::Status invalid = ParseAlertBody(request, &message, &tenant);
+  message.set_alert_id(request.path_params.at(0));
+  absl::StatusOr<absl::Time> until = absl::Time();
+  if (invalid.ok()) until = CheckSnoozeAlert(message, absl::Now());
+  if (invalid.ok()) invalid = until.status();
+  Run(deps, request, "SnoozeAlert", std::move(respond), std::move(tenant), invalid,
+      [queries = deps.queries, message = std::move(message), until = until.value_or(absl::Time())](
+          RedisExecutor& redis, const Caller& who) -> absl::StatusOr<std::string> {
+        alliance::v1::SnoozeAlertResponse response;
+        absl::Status s = SnoozeAlertQuery(redis, *queries, who, message, until, &response);
+        if (!s.ok()) return s;
         return ProtoJson(response);
       });
 }
@@ -249,7 +289,7 @@ void AddDashboardRoutes(const DashboardDeps& deps, http::Router& router) {
     ServeListAlerts(*d, request, std::move(r));
   });
   router.Handle("GET", "/api/v1/alerts/stream", [d](http::Request request, http::Responder r) {
-    ServeAlertStream(d->watch, request, std::move(r));
+    ServeAlertStream(d->watch, *d->auth, request, std::move(r));
   });
   router.Handle("POST", "/api/v1/alerts/{alert_id}/acknowledge",
                 [d](http::Request request, http::Responder r) {
@@ -259,6 +299,9 @@ void AddDashboardRoutes(const DashboardDeps& deps, http::Router& router) {
                 [d](http::Request request, http::Responder r) {
                   ServeStatusChange(*d, request, /*resolve=*/true, std::move(r));
                 });
+  router.Handle(
+      "POST", "/api/v1/alerts/{alert_id}/snooze",
+      [d](http::Request request, http::Responder r) { ServeSnooze(*d, request, std::move(r)); });
 }
 
 }  // namespace alliance::insights

@@ -16,6 +16,7 @@
 
 #include "common/auth.h"
 #include "common/http/http_server.h"
+#include "services/insights/dashboard_session.h"
 #include "services/insights/insights_queries.h"
 #include "services/insights/redis_pool.h"
 #include "services/insights/service_metrics.h"
@@ -30,6 +31,8 @@ struct DashboardDeps {
   const Authorizer* authorizer = nullptr;
   ServiceMetrics* metrics = nullptr;
   WatchEnvironment* watch = nullptr;  // the WatchAlerts streams' hub, limits and quota
+  // Who calls: a key in the headers or the session cookie (dashboard_session.h).
+  const RequestAuthenticator* auth = nullptr;
 };
 
 void AddDashboardRoutes(const DashboardDeps& deps, http::Router& router);

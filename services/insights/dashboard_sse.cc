@@ -400,17 +400,15 @@ absl::Status FirstError(std::initializer_list<absl::Status> checks) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-void ServeAlertStream(WatchEnvironment* env, const http::Request& request,
-                      http::Responder respond) {
+// The stream of an authorized (or refused) caller; runs on the HTTP thread, or on a Redis pool
+// thread when the caller came by session cookie.
+void OpenAlertStream(WatchEnvironment* env, const http::Request& request, http::Responder respond,
+                     absl::StatusOr<Caller> caller) {
   auto fail = [&](const absl::Status& status) {
     env->metrics->RecordCall("WatchAlerts", static_cast<grpc::StatusCode>(status.code()),
                              std::nullopt);
     std::move(respond)(ErrorResponse(status));
   };
-  absl::StatusOr<Caller> caller = ResolveCaller(*env->authorizer, http::ApiKeyFromHeaders(request),
-                                                Scope::kWatch, request.QueryParam("tenant"));
   if (!caller.ok()) return fail(caller.status());
   AlertFilter filter;
   absl::StatusOr<int> min_severity = SeverityParam(request, "min_severity");
@@ -465,6 +463,21 @@ void ServeAlertStream(WatchEnvironment* env, const http::Request& request,
   auto watcher =
       std::make_shared<SseWatcher>(env, *std::move(caller), std::move(filter), *std::move(slot));
   watcher->Open(std::move(respond), std::move(resume), *std::move(head), floor);
+}
+
+}  // namespace
+
+void ServeAlertStream(WatchEnvironment* env, const RequestAuthenticator& auth,
+                      const http::Request& request, http::Responder respond) {
+  // The request and the responder outlive this call when the caller's session is read on the
+  // Redis pool.
+  auto kept =
+      std::make_shared<std::pair<http::Request, http::Responder>>(request, std::move(respond));
+  auth.Authorize(request, Scope::kWatch, std::string(request.QueryParam("tenant")),
+                 [env, kept](absl::StatusOr<Principal> principal) {
+                   OpenAlertStream(env, kept->first, std::move(kept->second),
+                                   CallerOf(std::move(principal)));
+                 });
 }
 
 }  // namespace alliance::insights

@@ -14,6 +14,7 @@
 #include <cstddef>
 
 #include "common/http/http_server.h"
+#include "services/insights/dashboard_session.h"
 #include "services/insights/watch_reactor.h"
 
 namespace alliance::insights {
@@ -24,7 +25,9 @@ namespace alliance::insights {
 // in the socket write while the next is queued: 2 KiB keeps a reading client clear of the bound.
 inline constexpr size_t kSseBytesPerMessage = 2048;
 
-void ServeAlertStream(WatchEnvironment* env, const http::Request& request, http::Responder respond);
+// The caller is the request's key or session cookie (dashboard_session.h).
+void ServeAlertStream(WatchEnvironment* env, const RequestAuthenticator& auth,
+                      const http::Request& request, http::Responder respond);
 
 }  // namespace alliance::insights
 

@@ -18,6 +18,7 @@
 #include "common/process.h"
 #include "common/security.h"
 #include "services/insights/dashboard_api.h"
+#include "services/insights/dashboard_session.h"
 #include "services/insights/fhir_http.h"
 #include "services/insights/insights_service.h"
 #include "services/insights/redis_pool.h"
@@ -118,6 +119,9 @@ int Main(int argc, char** argv) {
   // The HTTP port (FHIR; docs/fhir.md) when --http_port is set.
   absl::StatusOr<http::ServerOptions> http_options = http::HttpServerOptionsFromFlags();
   if (!http_options.ok()) return Fail("invalid_flag", http_options.status());
+  absl::StatusOr<SessionOptions> session_options =
+      SessionOptionsFromFlags(/*secure_cookie=*/http_options->tls.enabled());
+  if (!session_options.ok()) return Fail("invalid_flag", session_options.status());
   // The dashboard page (docs/dashboard.md, "The page"): read once here, so a bad folder stops
   // the start and nothing on disk is read while serving.
   std::optional<http::StaticFiles> web_files;
@@ -132,6 +136,7 @@ int Main(int argc, char** argv) {
     LogInfo("web_root_loaded", {{"files", static_cast<int64_t>(web_files->file_count())},
                                 {"bytes", static_cast<int64_t>(web_files->total_bytes())}});
   }
+
   MetricsRegistry metrics_registry;
   ServiceMetrics metrics(&metrics_registry);
   MetricsServer metrics_server(&metrics_registry);
@@ -174,6 +179,7 @@ int Main(int argc, char** argv) {
   watch.quota = &watch_quota;
   InsightsService service(&pool, &*layout, &*registry, &metrics, &watch, limits, authorizer->get());
   const QueryDeps query_deps{&*layout, &*registry, limits};
+  const RequestAuthenticator session_auth(&pool, &*layout, authorizer->get(), *session_options);
 
   if (absl::Status s = server.Start(&service); !s.ok()) return Fail("grpc_listen_failed", s);
   std::unique_ptr<http::Server> http_server;
@@ -182,7 +188,11 @@ int Main(int argc, char** argv) {
     AddFhirRoutes({&pool, &*layout, &*registry, authorizer->get(), &metrics}, router);
     // The dashboard API (docs/dashboard.md); its SSE streams share the watch limits and end
     // with the hub at shutdown.
-    AddDashboardRoutes({&pool, &query_deps, authorizer->get(), &metrics, &watch}, router);
+    // Sign-in (docs/dashboard.md, "Sign-in"): every dashboard route takes a key or the
+    // session cookie through the one authenticator.
+    session_auth.AddRoutes(router);
+    AddDashboardRoutes({&pool, &query_deps, authorizer->get(), &metrics, &watch, &session_auth},
+                       router);
     // After the API routes: the page's files are literal paths, never under /api or /fhir.
     if (web_files) web_files->AddRoutes(router);
     absl::StatusOr<std::unique_ptr<http::Server>> http_started =

@@ -6,16 +6,12 @@
 
 namespace alliance::insights {
 
-namespace {
-
 absl::StatusOr<Caller> CallerOf(absl::StatusOr<Principal> principal) {
   if (!principal.ok()) return principal.status();
   absl::Status valid = CheckId("tenant_id", principal->tenant_id, /*optional=*/false);
   if (!valid.ok()) return valid;
   return Caller{principal->tenant_id, principal->key_id};
 }
-
-}  // namespace
 
 absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
                                      const grpc::CallbackServerContext& context, Scope scope,

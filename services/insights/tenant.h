@@ -30,6 +30,10 @@ absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer,
 absl::StatusOr<Caller> ResolveCaller(const Authorizer& authorizer, std::string_view presented_key,
                                      Scope scope, std::string_view requested_tenant);
 
+// The caller of an authorized principal (the HTTP routes authorize a key or a session first:
+// dashboard_session.h); INVALID_ARGUMENT when its tenant is not a valid id.
+absl::StatusOr<Caller> CallerOf(absl::StatusOr<Principal> principal);
+
 // Identifiers are 1-128 characters of [A-Za-z0-9._-] (docs/redis-layout.md).
 bool IsValidId(std::string_view id);
 
