@@ -75,9 +75,11 @@ class Inbox {
       // After the stream is open, so an alert raised in between comes by one or the other.
       const body = await get(withQuery('/api/v1/alerts', { page_size: 200 }));
       for (const a of body?.alerts ?? []) this.put(a);
+      this.loaded = true;
       this.changed();
     } catch (e) {
       if (e.status !== 401) this.loadError = e.message;
+      this.loaded = true;
       this.changed();
     }
   }
@@ -88,6 +90,7 @@ class Inbox {
     this.source?.close();
     this.source = null;
     this.alerts.clear();
+    this.loaded = false;
     this.lastId = '';
     this.setState('off', 'Live alerts: off');
     this.changed();
@@ -315,6 +318,8 @@ export function renderInbox(view) {
       return el;
     });
     list.replaceChildren(...items);
+    // The list stays on the page (and visible) when it is empty.
+    if (items.length === 0) list.append(h('li', { class: 'empty' }, inbox.loaded ? 'No alerts.' : 'Loading alerts…'));
     if (focusKey && focusTestId) {
       list.querySelector(`[data-alert-id="${CSS.escape(focusKey)}"] [data-testid="${focusTestId}"]`)?.focus();
     }
