@@ -11,6 +11,9 @@
 //   GET  /api/v1/alerts/stream                                 text/event-stream (watch)
 //   POST /api/v1/alerts/{alert_id}/acknowledge                 AcknowledgeAlertResponse (read)
 //   POST /api/v1/alerts/{alert_id}/resolve                     ResolveAlertResponse (read)
+//   POST /api/v1/alerts/{alert_id}/snooze                      SnoozeAlertResponse (read)
+// The caller is a key in the headers or the session cookie of a sign-in (dashboard_session.h,
+// which serves /api/v1/session).
 #ifndef ALLIANCE_SERVICES_INSIGHTS_DASHBOARD_API_H_
 #define ALLIANCE_SERVICES_INSIGHTS_DASHBOARD_API_H_
 

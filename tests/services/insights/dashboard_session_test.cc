@@ -3,7 +3,7 @@
 // scoped to the key's tenant as by the key, the CSRF token on writes, sign-out, a session used
 // on a second process sharing the Redis after the first stopped, a key removed from the key
 // file ending its sessions, the SSE stream by cookie, expiry, what Redis holds (hashes only),
-// and POST /api/v1/alerts/{id}/snooze. Every wait is bounded; nothing is timed.
+// the Secure flag on a TLS port, and POST /api/v1/alerts/{id}/snooze. Every wait is bounded; nothing is timed.
 #include <google/protobuf/util/time_util.h>
 
 #include <memory>
@@ -21,6 +21,7 @@
 #include "tests/services/insights/insights_fixture.h"
 #include "tests/support/api_keys.h"
 #include "tests/support/child_process.h"
+#include "tests/support/test_certificates.h"
 
 namespace alliance::testing {
 namespace {
@@ -149,7 +150,7 @@ TEST_F(DashboardSessionTest, SignInSetsAnHttpOnlyStrictCookieAndAnswersTheSessio
   EXPECT_THAT(got.set_cookie, HasSubstr("; Max-Age=28800"));  // 8h, the default
   EXPECT_THAT(got.set_cookie, HasSubstr("; HttpOnly"));
   EXPECT_THAT(got.set_cookie, HasSubstr("; SameSite=Strict"));
-  EXPECT_THAT(got.set_cookie, Not(HasSubstr("Secure")));  // plain HTTP here (tls_test: Secure)
+  EXPECT_THAT(got.set_cookie, Not(HasSubstr("Secure")));  // plain HTTP here (below: TLS)
   EXPECT_EQ(got.json["keyId"], "ka");
   EXPECT_EQ(got.json["tenantId"], "clinic-a");
   EXPECT_EQ(got.json["scopes"], nlohmann::json::array({"read", "watch"}));
@@ -426,6 +427,36 @@ TEST_F(DashboardSessionExpiryTest, ASessionEndsAtItsTtl) {
   EXPECT_EQ(Call("GET", "/api/v1/dyads/t1/c1", Cookie(token)).status, 401);
   for (int i = 0; i < 200 && !SessionKeys().empty(); ++i) absl::SleepFor(absl::Milliseconds(50));
   EXPECT_TRUE(SessionKeys().empty());
+}
+
+// On a port that serves TLS (the gRPC port's certificate flags) the cookie says Secure.
+class DashboardSessionTlsTest : public DashboardSessionTest {
+ protected:
+  std::vector<std::string> ExtraFlags() const override {
+    std::vector<std::string> flags = DashboardSessionTest::ExtraFlags();
+    EXPECT_TRUE(MakeTestCa(redis_.dir(), "ca").ok());
+    EXPECT_TRUE(MakeTestLeaf(redis_.dir(), "server", "ca", "localhost").ok());
+    flags.push_back(absl::StrCat("--tls_cert_file=", redis_.dir(), "/server.pem"));
+    flags.push_back(absl::StrCat("--tls_key_file=", redis_.dir(), "/server.key"));
+    return flags;
+  }
+};
+
+TEST_F(DashboardSessionTlsTest, TheCookieIsSecure) {
+  httplib::SSLClient client("localhost", http_port_);
+  client.set_ca_cert_path(absl::StrCat(redis_.dir(), "/ca.pem").c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_read_timeout(20, 0);
+  auto got =
+      client.Post("/api/v1/session", nlohmann::json{{"apiKey", kKeyA}}.dump(), "application/json");
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  const std::string set_cookie = got->get_header_value("Set-Cookie");
+  EXPECT_THAT(set_cookie, HasSubstr("; HttpOnly; SameSite=Strict; Secure"));
+  auto session =
+      client.Get("/api/v1/session", {{"Cookie", "alliance_session=" + CookieToken(set_cookie)}});
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->status, 200);
 }
 
 }  // namespace
