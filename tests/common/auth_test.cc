@@ -171,6 +171,31 @@ TEST_F(AuthorizerTest, ReloadTakesEffectAndBadFileKeepsOldKeys) {
   EXPECT_TRUE((*auth)->Authorize(fresh, Scope::kRead, "").ok()) << "last good keys must stay";
 }
 
+// A key known only by its hash (a dashboard session's) gets the key's own answers, and a key
+// removed from the file is refused by its hash too.
+TEST_F(AuthorizerTest, AKeyHashIsAuthorizedAsItsKey) {
+  auto auth = Authorizer::FromKeyFile(path_, absl::Hours(1));
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  const std::string reader = HashApiKey("r-key");
+  auto p = (*auth)->AuthorizeKeyHash(reader, Scope::kRead, "");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->key_id, "reader");
+  EXPECT_EQ(p->tenant_id, "clinic-a");
+  EXPECT_EQ((*auth)->AuthorizeKeyHash(reader, Scope::kSubmit, "").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ((*auth)->AuthorizeKeyHash(reader, Scope::kRead, "clinic-b").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ((*auth)->AuthorizeKeyHash("", Scope::kRead, "").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // The key itself is not its hash.
+  EXPECT_EQ((*auth)->AuthorizeKeyHash("r-key", Scope::kRead, "").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  Write(KeyFile(Entry("writer", "w-key", "clinic-a", "\"submit\"")));
+  ASSERT_TRUE((*auth)->Reload().ok());
+  EXPECT_EQ((*auth)->AuthorizeKeyHash(reader, Scope::kRead, "").status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
 TEST(AuthorizerDisabledTest, TrustsRequestedTenant) {
   Authorizer auth;
   EXPECT_FALSE(auth.enabled());
