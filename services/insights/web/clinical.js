@@ -55,11 +55,11 @@ export function seriesOf(dyad, rater) {
 }
 
 // Client and therapist often rate on different instruments, and clients rate higher than
-// therapists on average (DOMAIN: d = .63), so a gap in POMP is mostly the usual one of its pair
-// of instruments. A gap is shown as large when it differs from the usual gap of its instrument
-// pair (the median over the dyads listed, when there are at least 5; else 0) by more than the
-// client instrument's reliable change threshold in POMP: a difference the client's instrument
-// can tell from noise. Information, not an alert.
+// therapists on average (Tryon et al. 2007, d = .63; docs/analytics.md), so a gap in POMP is
+// mostly the usual one of its pair of instruments. A gap is shown as large when it differs from
+// the usual gap of its instrument pair (the median over the dyads listed, when there are at
+// least 5; else 0) by more than the client instrument's reliable change threshold in POMP: a
+// difference the client's instrument can tell from noise. Information, not an alert.
 const MIN_DYADS_FOR_USUAL_GAP = 5;
 let usualGaps = new Map(); // "srs|wai-sr-t" -> median gap
 
