@@ -4,20 +4,24 @@
 # services, feeds the sample cohort through the intake over gRPC, then prints a summary of each
 # phase (submissions by result, alerts by kind and severity, dyads at risk, the newer patterns:
 # slow declines, disengagement, item flags) and one dyad in detail, then the dyads that show
-# the newer patterns, and stops everything it started.
-# Usage: scripts/demo.sh [--cluster] [--verbose]     (BUILD_DIR defaults to ./build)
+# the newer patterns, and stops everything it started (with --serve, once you press Ctrl-C).
+# Usage: scripts/demo.sh [--cluster] [--verbose] [--serve]   (BUILD_DIR defaults to ./build)
 #        --cluster  the same on a local Redis Cluster of three primaries and three replicas
 #                   (scripts/lib/redis-cluster.sh)
 #        --verbose  also one line per submission, every alert as it arrived, every dyad
+#        --serve    then keeps everything running and serves the dashboard (docs/dashboard.md)
+#                   until Ctrl-C, printing its URL and a key to sign in with
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=single
 verbose=0
+serve=0
 for arg in "$@"; do
   case $arg in
     --cluster) mode=cluster ;;
     --verbose) verbose=1 ;;
-    *) echo "usage: scripts/demo.sh [--cluster] [--verbose]" >&2; exit 2 ;;
+    --serve) serve=1 ;;
+    *) echo "usage: scripts/demo.sh [--cluster] [--verbose] [--serve]" >&2; exit 2 ;;
   esac
 done
 root=$(pwd)
@@ -26,9 +30,11 @@ partitions=4
 tenant=demo-clinic
 
 scripts/install-deps.sh
-# Only what the demo runs (not the tests and benchmarks): names as in the CMakeLists.txt files.
-ALLIANCE_BUILD_TARGETS="alliance-intake alliance-worker alliance-insights alliancectl \
-alliance-sample-cohort" scripts/build.sh "$build_dir"
+# Only what the demo runs (not the tests and benchmarks): names as in the CMakeLists.txt files;
+# with --serve also the dashboard page's folder.
+targets="alliance-intake alliance-worker alliance-insights alliancectl alliance-sample-cohort"
+((serve)) && targets+=" alliance_web"
+ALLIANCE_BUILD_TARGETS=$targets scripts/build.sh "$build_dir"
 bin=$build_dir/bin
 
 thousands() { sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta' <<<"$1"; }
@@ -97,9 +103,12 @@ auth=(--api_keys_file="$work/api-keys.json")
 pids+=($!)
 "$bin/alliance-worker" "${common[@]}" --worker_id=demo-worker 2>"$work/worker.log" &
 pids+=($!)
+web=()
+((serve)) && web=(--web_root="$build_dir/web")
 "$bin/alliance-insights" "${common[@]}" "${auth[@]}" --grpc_port="$insights_port" \
-  --http_port="$insights_http" 2>"$work/insights.log" &
-pids+=($!)
+  --http_port="$insights_http" "${web[@]}" 2>"$work/insights.log" &
+insights_pid=$!
+pids+=("$insights_pid")
 wait_port "$intake_port" intake
 wait_port "$insights_port" insights
 
@@ -265,5 +274,18 @@ if ((submit_rc != 0)); then
   echo "Some submissions were refused (see the summary above; --verbose shows each line)."
 fi
 ((verbose)) || echo "scripts/demo.sh --verbose also prints every submission, alert and dyad."
+if ((serve)); then
+  echo
+  echo "== Dashboard (docs/dashboard.md): http://127.0.0.1:$insights_http/"
+  echo "   Sign in with the API key $(cat "$work/demo.key") (tenant $tenant)."
+  echo "   Ratings submitted meanwhile show up live, e.g. with: ${ctl[*]} submit --file=FILE.csv"
+  echo "   Press Ctrl-C to stop the services and Redis and remove $work."
+  trap 'echo; exit "$submit_rc"' INT TERM
+  # Runs until Ctrl-C, by design; it ends by itself only if insights stops.
+  while kill -0 "$insights_pid" 2>/dev/null; do sleep 1; done
+  echo "alliance-insights stopped; its log:" >&2
+  tail -n 20 "$work/insights.log" >&2
+  exit 1
+fi
 echo "Done. Services, Redis and the temporary folder are stopped and removed on exit."
 exit "$submit_rc"
