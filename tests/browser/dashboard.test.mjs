@@ -104,7 +104,9 @@ test('an acknowledgement made on the page is what gRPC reads', async () => {
   const alert = acknowledged.find((a) => a.alert_id === ruptureId);
   assert.ok(alert, `not acknowledged over gRPC: ${JSON.stringify(acknowledged)}`);
   assert.equal(alert.status, 'ALERT_STATUS_ACKNOWLEDGED');
-  assert.ok(alert.acknowledged_by, JSON.stringify(alert));
+  // The page acts as the signed-in key.
+  assert.equal(alert.acknowledged_by, keys.readerA.id, JSON.stringify(alert));
+  await page.locator(`${byTestId('inbox-alert')}[data-alert-id="${ruptureId}"][data-status="acknowledged"]`).waitFor();
   assert.deepEqual(page.problems, []);
 });
 
