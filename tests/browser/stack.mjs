@@ -94,6 +94,7 @@ export class Stack {
     this.name = name;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `alliance-browser-${name}-`));
     this.logDir = path.join(artifactsDir, `${name}-logs`);
+    fs.rmSync(this.logDir, { recursive: true, force: true });  // this run's logs only
     this.partitions = 2;
   }
 
