@@ -110,6 +110,40 @@ test('an acknowledgement made on the page is what gRPC reads', async () => {
   assert.deepEqual(page.problems, []);
 });
 
+// Polls alliancectl alerts (gRPC) until the alert `id` is there with `status`; bounded.
+async function grpcAlertWithStatus(id, status) {
+  const deadline = Date.now() + 5000;
+  let alerts = [];
+  while (Date.now() < deadline) {
+    alerts = await stack.ctlJson(['alerts', `--status=${status}`], keys.readerA);
+    const alert = alerts.find((a) => a.alert_id === id);
+    if (alert) return alert;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`alert ${id} not ${status} over gRPC: ${JSON.stringify(alerts)}`);
+}
+
+test('a snooze and a resolve made on the page are what gRPC reads', async () => {
+  assert.ok(ruptureId, 'needs the rupture of an earlier test');
+  const item = page.locator(`${byTestId('inbox-alert')}[data-alert-id="${ruptureId}"]`);
+  await item.locator(byTestId('alert-snooze')).click();
+  await item.locator(byTestId('snooze-reason')).fill('talk it through at the next session');
+  const snoozed = page.waitForResponse((r) => r.url().endsWith(`/api/v1/alerts/${ruptureId}/snooze`));
+  await item.locator(byTestId('snooze-submit')).click();
+  assert.equal((await snoozed).status(), 200);
+  const alert = await grpcAlertWithStatus(ruptureId, 'snoozed');
+  assert.equal(alert.snoozed_by, keys.readerA.id, JSON.stringify(alert));
+  assert.ok(Date.parse(alert.snoozed_until) > Date.now(), JSON.stringify(alert));
+  await page.locator(`${byTestId('inbox-alert')}[data-alert-id="${ruptureId}"][data-status="snoozed"]`).waitFor();
+
+  const resolved = page.waitForResponse((r) => r.url().endsWith(`/api/v1/alerts/${ruptureId}/resolve`));
+  await item.locator(byTestId('alert-resolve')).click();
+  assert.equal((await resolved).status(), 200);
+  assert.equal((await grpcAlertWithStatus(ruptureId, 'resolved')).resolved_by, keys.readerA.id);
+  await page.locator(`${byTestId('inbox-alert')}[data-alert-id="${ruptureId}"][data-status="resolved"]`).waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
 test('the dyad chart has the instrument\'s cutoff, both raters\' series and the rupture marker', async () => {
   assert.ok(ruptureId, 'needs the rupture of the previous test');
   await page.goto(`${stack.baseUrl}/#/dyads/th-1/cl-2`);
