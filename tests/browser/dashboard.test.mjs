@@ -61,17 +61,19 @@ test('the caseload lists the tenant\'s cohort and nothing else', async () => {
 
 let ruptureId;
 
-test('a rupture submitted over gRPC appears in the open inbox within 2 s', async () => {
+test('a rupture submitted over gRPC appears in the open inbox within 2 s', async (t) => {
   await page.goto(`${stack.baseUrl}/#/inbox`);
   // The list is in the page (hidden while empty) and the live stream is open.
   await page.locator(byTestId('inbox-list')).waitFor({ state: 'attached' });
   await page.locator(`${byTestId('connection-status')}[data-state="live"]`).waitFor({ state: 'attached' });
   const before = new Set(await inboxAlertIds(page));
   await stack.submit([ruptureA], keys.submitA);
+  const submitted = Date.now();
   // Bounded at 2 s from the submission's acknowledgement: the worker, the alert stream, the
   // SSE fan-out and the page's rendering together.
   await page.waitForFunction((known) => [...document.querySelectorAll('[data-testid="inbox-alert"]')]
     .some((el) => !known.includes(el.getAttribute('data-alert-id'))), [...before], { timeout: 2000 });
+  t.diagnostic(`shown ${Date.now() - submitted} ms after the intake's answer`);
   const fresh = (await inboxAlertIds(page)).filter((id) => !before.has(id));
   assert.equal(fresh.length, 1, `new inbox items: ${fresh}`);
   [ruptureId] = fresh;

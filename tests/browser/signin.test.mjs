@@ -52,6 +52,16 @@ test('a good key signs in with an HttpOnly SameSite=Strict cookie, and sign-out 
   const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
   assert.equal(session.tenantId, 'clinic-a');
   assert.equal(session.keyId, keys.readerA.id);
+  // A write with the cookie but without the session's CSRF token is refused (403), with it
+  // the request goes through to the alert lookup (404: no such alert).
+  page.expectedFailures.push(/\/api\/v1\/alerts\/no-such-alert\/acknowledge$/);
+  const writes = await page.evaluate(async (token) => {
+    const post = (headers) => fetch('/api/v1/alerts/no-such-alert/acknowledge', {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"actor":"dash-a"}',
+    }).then((r) => r.status);
+    return [await post({}), await post({ 'x-csrf-token': 'not-the-token' }), await post({ 'x-csrf-token': token })];
+  }, session.csrfToken);
+  assert.deepEqual(writes, [403, 403, 404]);
 
   await page.locator(byTestId('signout')).click();
   await page.locator(byTestId('signin-form')).waitFor();
