@@ -23,11 +23,19 @@ export const keys = {
 };
 
 const children = new Set();
-process.on('exit', () => {
+function killChildren() {
   for (const child of children) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
-});
+}
+process.on('exit', killChildren);
+// A runner that interrupts or times out the tests sends a signal, which skips 'exit'.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+  });
+}
 
 const givenPorts = new Set();
 // A port the kernel picks for 127.0.0.1, never the same one twice in this process.
