@@ -28,10 +28,19 @@ after(async () => {
   await stack?.stop();
 });
 
-// Every alert of clinic-a over gRPC (alliancectl alerts), ids only.
-async function grpcAlertIds() {
-  const alerts = await stack.ctlJson(['alerts', '--all_pages'], keys.readerA);
-  return alerts.map((a) => a.alert_id).sort();
+// Every alert of clinic-a over gRPC (alliancectl alerts), ids only, once there are `count`
+// (polled, bounded: the worker writes the alert with the dyad's new state).
+async function grpcAlertIds(count) {
+  const deadline = Date.now() + 5000;
+  let ids = [];
+  while (Date.now() < deadline) {
+    const alerts = await stack.ctlJson(['alerts', '--all_pages'], keys.readerA);
+    ids = alerts.map((a) => a.alert_id).sort();
+    if (ids.length >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(ids.length, count, `alerts over gRPC: ${ids}`);
+  return ids;
 }
 
 // Waits (bounded) until the inbox holds exactly the alert ids `want`, then returns the ids it
@@ -48,8 +57,7 @@ async function inboxShows(page, want, timeoutMs) {
 test('after an insights restart the inbox reconnects and shows every alert exactly once', async () => {
   await stack.submit(ruptureSeries('th-1', 'cl-1'), keys.submitA);
   await stack.waitForDyad('th-1', 'cl-1', 4, keys.readerA);
-  const first = await grpcAlertIds();
-  assert.equal(first.length, 1);
+  const first = await grpcAlertIds(1);
 
   // The page loses its stream while insights is down; Chromium logs the refused reconnects.
   const page = await openPage(browser, { expectedFailures: [/\/api\/v1\//] });
@@ -63,8 +71,7 @@ test('after an insights restart the inbox reconnects and shows every alert exact
   await stack.submit(ruptureSeries('th-1', 'cl-2'), keys.submitA);
   await stack.startInsights();
   await stack.waitForDyad('th-1', 'cl-2', 4, keys.readerA);
-  const second = await grpcAlertIds();
-  assert.equal(second.length, 2);
+  const second = await grpcAlertIds(2);
   // EventSource retries after the stream's `retry: 2000`, plus the page's own backoff.
   let shown = await inboxShows(page, second, 15000);
   // Still signed in (the session is in Redis, not in the process) and live again.
@@ -74,8 +81,7 @@ test('after an insights restart the inbox reconnects and shows every alert exact
   // One more, live, after the reconnect: anything replayed twice would have come before it.
   await stack.submit(ruptureSeries('th-2', 'cl-3'), keys.submitA);
   await stack.waitForDyad('th-2', 'cl-3', 4, keys.readerA);
-  const third = await grpcAlertIds();
-  assert.equal(third.length, 3);
+  const third = await grpcAlertIds(3);
   shown = await inboxShows(page, third, 5000);
   assert.deepEqual([...shown].sort(), third, `inbox ${shown}`);
 
