@@ -29,6 +29,7 @@
 #include "services/insights/dashboard_params.h"
 #include "services/insights/tenant.h"
 #include "services/insights/tokens.h"
+#include "services/insights/watch_catchup.h"
 #include "store/alert_reads.h"
 
 namespace alliance::insights {
@@ -214,22 +215,8 @@ void SseWatcher::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
     const size_t queued = stream_ != nullptr ? stream_->queued_bytes() : 0;
     if (queued < max_queued()) free = (max_queued() - queued) / kSseBytesPerMessage;
   }
-  std::vector<AlertRange> behind;
-  for (size_t p = 0; p < from.size(); ++p) {
-    if (from[p] < to[p]) behind.push_back({static_cast<int>(p), from[p], to[p]});
-  }
-  const size_t per = std::max<size_t>(1, free / std::max<size_t>(1, behind.size()));
-  absl::StatusOr<AlertRangeEntries> read = ReadAlertRanges(**redis, *env_->layout, behind, per);
-  std::vector<std::unique_ptr<AlertEntry>> entries;
-  std::vector<int> done;
-  if (read.ok()) {
-    entries = std::move(read->entries);
-    done = std::move(read->finished);
-    // Bodies of the caller's own entries only: other tenants' alerts are never decoded.
-    for (const auto& entry : entries) {
-      if (filter_.MatchesHeader(*entry)) ParseAlertBody(entry.get());
-    }
-  }
+  absl::StatusOr<AlertRangeEntries> read =
+      ReadCatchUpStep(**redis, *env_->layout, from, to, free, filter_);
   bool caught_up = false;
   Positions seen;
   {
@@ -241,10 +228,10 @@ void SseWatcher::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
     }
     if (finished_) return;
     const Positions before = position_;
-    for (const auto& entry : entries) {
+    for (const auto& entry : read->entries) {
       if (TakeLocked(*entry) && filter_.Matches(*entry)) WriteAlertLocked(entry->alert);
     }
-    for (int p : done) position_[p] = std::max(position_[p], to[p]);
+    for (int p : read->finished) position_[p] = std::max(position_[p], to[p]);
     caught_up = AtOrAfter(position_, target_);
     seen = position_;
     if (!caught_up && position_ == before) {

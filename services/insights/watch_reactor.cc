@@ -13,6 +13,7 @@
 #include "services/insights/access_log.h"
 #include "services/insights/tenant.h"
 #include "services/insights/tokens.h"
+#include "services/insights/watch_catchup.h"
 #include "store/alert_reads.h"
 
 namespace alliance::insights {
@@ -176,25 +177,9 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
     Unref();
     return;
   }
-  std::vector<AlertRange> behind;
-  for (size_t p = 0; p < from.size(); ++p) {
-    if (from[p] < to[p]) behind.push_back({static_cast<int>(p), from[p], to[p]});
-  }
-  const size_t per = std::max<size_t>(1, free / std::max<size_t>(1, behind.size()));
-  // On a cluster each partition's range goes to its primary; every reply is read, error
-  // replies included, so the connection stays in step.
-  absl::StatusOr<AlertRangeEntries> read = ReadAlertRanges(**redis, *env_->layout, behind, per);
+  absl::StatusOr<AlertRangeEntries> read =
+      ReadCatchUpStep(**redis, *env_->layout, from, to, free, filter_);
   absl::Status status = read.status();
-  std::vector<std::unique_ptr<AlertEntry>> entries;
-  std::vector<int> done;
-  if (read.ok()) {
-    entries = std::move(read->entries);
-    done = std::move(read->finished);
-    // Bodies of the caller's own entries only: other tenants' alerts are never decoded.
-    for (const auto& entry : entries) {
-      if (filter_.MatchesHeader(*entry)) ParseAlertBody(entry.get());
-    }
-  }
   bool caught_up = false;
   Positions seen;
   {
@@ -204,10 +189,10 @@ void WatchReactor::CatchUpStep(absl::StatusOr<RedisExecutor*> redis) {
       FinishLocked(grpc::UNAVAILABLE, Std(status.message()));
     } else if (!finished_) {
       const Positions before = position_;
-      for (const auto& entry : entries) {
+      for (const auto& entry : read->entries) {
         if (TakeLocked(*entry) && filter_.Matches(*entry)) Enqueue(entry->alert);
       }
-      for (int p : done) position_[p] = std::max(position_[p], to[p]);
+      for (int p : read->finished) position_[p] = std::max(position_[p], to[p]);
       caught_up = AtOrAfter(position_, target_);
       seen = position_;
       if (!caught_up && position_ == before) {
