@@ -150,6 +150,13 @@ std::string RequestAuthenticator::SetCookie(std::string_view value, absl::Durati
                       "; HttpOnly; SameSite=Strict", options_.secure_cookie ? "; Secure" : "");
 }
 
+std::string RequestAuthenticator::SetHintCookie(std::string_view value,
+                                                absl::Duration max_age) const {
+  return absl::StrCat(Absl(kSignedInCookie), "=", Absl(value),
+                      "; Path=/; Max-Age=", absl::ToInt64Seconds(max_age), "; SameSite=Strict",
+                      options_.secure_cookie ? "; Secure" : "");
+}
+
 void RequestAuthenticator::SignIn(const http::Request& request, http::Responder respond) const {
   if (absl::Status s = NeedsAuth(*authorizer_); !s.ok())
     return std::move(respond)(ErrorResponse(s));
@@ -185,6 +192,7 @@ void RequestAuthenticator::SignIn(const http::Request& request, http::Responder 
                                         {"tenant", std::string_view(session.tenant)}});
         http::Response response = JsonResponse(SessionJson(principal, session));
         response.headers.emplace_back("Set-Cookie", SetCookie(token, options_.ttl));
+        response.headers.emplace_back("Set-Cookie", SetHintCookie("1", options_.ttl));
         Answer(shared, std::move(response));
       });
   if (!queued) {
@@ -241,6 +249,7 @@ void RequestAuthenticator::SignOut(const http::Request& request, http::Responder
         http::Response response;
         response.status = 204;
         response.headers.emplace_back("Set-Cookie", SetCookie("", absl::ZeroDuration()));
+        response.headers.emplace_back("Set-Cookie", SetHintCookie("", absl::ZeroDuration()));
         Answer(shared, std::move(response));
       });
   if (!queued) {

@@ -31,6 +31,10 @@ ABSL_DECLARE_FLAG(absl::Duration, session_ttl);
 namespace alliance::insights {
 
 inline constexpr std::string_view kSessionCookie = "alliance_session";
+// A hint for the page, set and cleared with the session cookie: "1", no secret, readable by
+// scripts (not HttpOnly), so that a page opened without a sign-in does not ask GET
+// /api/v1/session only to be told 401. The session cookie alone authorizes.
+inline constexpr std::string_view kSignedInCookie = "alliance_signed_in";
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 inline constexpr absl::Duration kMinSessionTtl = absl::Seconds(1);
 inline constexpr absl::Duration kMaxSessionTtl = absl::Hours(24 * 7);
@@ -74,7 +78,10 @@ class RequestAuthenticator {
   void SignIn(const http::Request& request, http::Responder respond) const;
   void GetSession(const http::Request& request, http::Responder respond) const;
   void SignOut(const http::Request& request, http::Responder respond) const;
+  // The Set-Cookie values of the session cookie (HttpOnly) and of the hint cookie (same Path,
+  // SameSite, Secure and Max-Age; readable by scripts).
   std::string SetCookie(std::string_view value, absl::Duration max_age) const;
+  std::string SetHintCookie(std::string_view value, absl::Duration max_age) const;
 
   RedisPool* const pool_;
   const KeyLayout* const layout_;

@@ -3,7 +3,9 @@
 // scoped to the key's tenant as by the key, the CSRF token on writes, sign-out, a session used
 // on a second process sharing the Redis after the first stopped, a key removed from the key
 // file ending its sessions, the SSE stream by cookie, expiry, what Redis holds (hashes only),
-// the Secure flag on a TLS port, and POST /api/v1/alerts/{id}/snooze. Every wait is bounded; nothing is timed.
+// the Secure flag on a TLS port, the signed-in hint cookie (set and cleared with the session
+// cookie, same flags but readable by scripts, no secret), and POST
+// /api/v1/alerts/{id}/snooze. Every wait is bounded; nothing is timed.
 #include <google/protobuf/util/time_util.h>
 
 #include <memory>
@@ -37,8 +39,20 @@ struct Got {
   int status = 0;
   std::string body;
   nlohmann::json json;
-  std::string set_cookie;
+  std::string set_cookie;  // the Set-Cookie of alliance_session
+  std::string set_hint;    // the Set-Cookie of alliance_signed_in
+  int set_cookies = 0;     // how many Set-Cookie headers
 };
+
+// The value of the Set-Cookie header of `result` that sets cookie `name`; empty if none.
+std::string SetCookieOf(const httplib::Response& result, const std::string& name) {
+  const size_t n = result.get_header_value_count("Set-Cookie");
+  for (size_t i = 0; i < n; ++i) {
+    std::string value = result.get_header_value("Set-Cookie", i);
+    if (value.rfind(name + "=", 0) == 0) return value;
+  }
+  return "";
+}
 
 // What a browser sends: the cookie, and the CSRF token when the page adds it.
 struct Credentials {
@@ -80,7 +94,9 @@ Got Send(int port, const std::string& method, const std::string& path, const Cre
   }
   got.status = result->status;
   got.body = result->body;
-  got.set_cookie = result->get_header_value("Set-Cookie");
+  got.set_cookie = SetCookieOf(*result, "alliance_session");
+  got.set_hint = SetCookieOf(*result, "alliance_signed_in");
+  got.set_cookies = static_cast<int>(result->get_header_value_count("Set-Cookie"));
   got.json = nlohmann::json::parse(result->body, nullptr, false);
   return got;
 }
@@ -151,6 +167,10 @@ TEST_F(DashboardSessionTest, SignInSetsAnHttpOnlyStrictCookieAndAnswersTheSessio
   EXPECT_THAT(got.set_cookie, HasSubstr("; HttpOnly"));
   EXPECT_THAT(got.set_cookie, HasSubstr("; SameSite=Strict"));
   EXPECT_THAT(got.set_cookie, Not(HasSubstr("Secure")));  // plain HTTP here (below: TLS)
+  // The hint for the page: the same Path, Max-Age and SameSite, readable by scripts, and no
+  // secret in it (it authorizes nothing).
+  EXPECT_EQ(got.set_hint, "alliance_signed_in=1; Path=/; Max-Age=28800; SameSite=Strict");
+  EXPECT_EQ(got.set_cookies, 2);
   EXPECT_EQ(got.json["keyId"], "ka");
   EXPECT_EQ(got.json["tenantId"], "clinic-a");
   EXPECT_EQ(got.json["scopes"], nlohmann::json::array({"read", "watch"}));
@@ -184,7 +204,13 @@ TEST_F(DashboardSessionTest, SignInSetsAnHttpOnlyStrictCookieAndAnswersTheSessio
   Got again = Call("GET", "/api/v1/session", Cookie(token));
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json, got.json);
-  EXPECT_EQ(again.set_cookie, "");
+  EXPECT_EQ(again.set_cookies, 0);
+  // The hint alone is no session.
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_read_timeout(20, 0);
+  auto hint_only = client.Get("/api/v1/session", {{"Cookie", "alliance_signed_in=1"}});
+  ASSERT_TRUE(hint_only);
+  EXPECT_EQ(hint_only->status, 401);
   // The service's log names the key id, never the key, the token or the CSRF token.
   const std::string log = service_.ReadLog();
   EXPECT_THAT(log, HasSubstr("dashboard_signed_in"));
@@ -197,7 +223,7 @@ TEST_F(DashboardSessionTest, WrongKeysAndScopesAreRefused) {
   Got wrong = Call("POST", "/api/v1/session", {}, R"({"apiKey": "not-a-key"})");
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.json["error"]["code"], "UNAUTHENTICATED");
-  EXPECT_EQ(wrong.set_cookie, "");
+  EXPECT_EQ(wrong.set_cookies, 0);  // neither the session nor the hint
   EXPECT_EQ(Call("POST", "/api/v1/session", {}, R"({"apiKey": ""})").status, 401);
   Got watch_only =
       Call("POST", "/api/v1/session", {}, nlohmann::json{{"apiKey", kWatchOnly}}.dump());
@@ -271,6 +297,8 @@ TEST_F(DashboardSessionTest, SignOutDeletesTheSession) {
   EXPECT_EQ(out.status, 204);
   EXPECT_THAT(out.set_cookie, HasSubstr("alliance_session=;"));
   EXPECT_THAT(out.set_cookie, HasSubstr("Max-Age=0"));
+  // The hint goes with it, with the flags it was set with.
+  EXPECT_EQ(out.set_hint, "alliance_signed_in=; Path=/; Max-Age=0; SameSite=Strict");
   EXPECT_TRUE(SessionKeys().empty());
   EXPECT_EQ(Call("GET", "/api/v1/session", Cookie(a.cookie)).status, 401);
   EXPECT_EQ(Call("GET", "/api/v1/dyads/t1/c1", Cookie(a.cookie)).status, 401);
@@ -416,6 +444,7 @@ TEST_F(DashboardSessionExpiryTest, ASessionEndsAtItsTtl) {
   Got got = Call("POST", "/api/v1/session", {}, nlohmann::json{{"apiKey", kKeyA}}.dump());
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_THAT(got.set_cookie, HasSubstr("; Max-Age=2;"));
+  EXPECT_THAT(got.set_hint, HasSubstr("; Max-Age=2;"));  // the browser drops both together
   const std::string token = CookieToken(got.set_cookie);
   // Bounded polling: the session is refused once its 2 s are over, and Redis dropped it.
   int status = 0;
@@ -451,8 +480,10 @@ TEST_F(DashboardSessionTlsTest, TheCookieIsSecure) {
       client.Post("/api/v1/session", nlohmann::json{{"apiKey", kKeyA}}.dump(), "application/json");
   ASSERT_TRUE(got);
   ASSERT_EQ(got->status, 200) << got->body;
-  const std::string set_cookie = got->get_header_value("Set-Cookie");
+  const std::string set_cookie = SetCookieOf(*got, "alliance_session");
   EXPECT_THAT(set_cookie, HasSubstr("; HttpOnly; SameSite=Strict; Secure"));
+  EXPECT_EQ(SetCookieOf(*got, "alliance_signed_in"),
+            "alliance_signed_in=1; Path=/; Max-Age=28800; SameSite=Strict; Secure");
   auto session =
       client.Get("/api/v1/session", {{"Cookie", "alliance_session=" + CookieToken(set_cookie)}});
   ASSERT_TRUE(session);
