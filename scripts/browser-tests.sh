@@ -16,6 +16,8 @@
 # Exit 77 (a skip for ctest) when node or chromium is not installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/npm-cache.sh
+source "$root/scripts/lib/npm-cache.sh"
 cache="" bin="" web="" artifacts=""
 while [[ ${1:-} == --* ]]; do
   case $1 in
@@ -46,27 +48,8 @@ if [[ ! -x $chromium ]]; then
 fi
 
 install_tools() {
-  mkdir -p "$cache"
-  exec 9>"$cache/.lock"
-  flock 9
-  local stamp="$cache/.installed" want
-  want=$(cat "$root/tests/browser/package.json")
-  if [[ -f $stamp && $(cat "$stamp") == "$want" && -d $cache/npm/node_modules/playwright-core ]]; then
-    flock -u 9
-    return
-  fi
-  command -v npm >/dev/null || {
-    echo "browser-tests: npm is missing: run scripts/install-deps.sh" >&2
-    exit 1
-  }
-  echo "browser-tests: installing playwright-core into $cache" >&2
-  rm -rf "$cache/npm"
-  mkdir -p "$cache/npm"
-  cp "$root/tests/browser/package.json" "$cache/npm/"
-  (cd "$cache/npm" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --ignore-scripts \
-    --no-audit --no-fund --no-package-lock >/dev/null)
-  echo "$want" >"$stamp"
-  flock -u 9
+  npm_cache_install browser-tests "$cache" "$root/tests/browser/package.json" \
+    playwright-core/index.mjs
 }
 
 install_tools

@@ -11,6 +11,8 @@
 # Exit 77 (a skip for ctest) when node is not installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/npm-cache.sh
+source "$root/scripts/lib/npm-cache.sh"
 cache=""
 if [[ ${1:-} == --cache ]]; then
   cache=$2
@@ -26,28 +28,7 @@ if ! command -v node >/dev/null; then
 fi
 
 install_tools() {
-  mkdir -p "$cache"
-  exec 9>"$cache/.lock"
-  flock 9
-  local stamp="$cache/.installed" want
-  want=$(cat "$root/tests/fhir/tools/package.json")
-  if [[ -f $stamp && $(cat "$stamp") == "$want" && -d $cache/npm/node_modules/fhir ]]; then
-    flock -u 9
-    return
-  fi
-  command -v npm >/dev/null || {
-    echo "fhir-tools: npm is missing: run scripts/install-deps.sh" >&2
-    exit 1
-  }
-  echo "fhir-tools: installing FHIR.js into $cache" >&2
-  rm -rf "$cache/npm"
-  mkdir -p "$cache/npm"
-  cp "$root/tests/fhir/tools/package.json" "$cache/npm/"
-  (cd "$cache/npm" && npm install --silent --ignore-scripts --no-audit --no-fund \
-    --no-package-lock >/dev/null)
-  NODE_PATH="$cache/npm/node_modules" node -e "new (require('fhir').Fhir)()"
-  echo "$want" >"$stamp"
-  flock -u 9
+  npm_cache_install fhir-tools "$cache" "$root/tests/fhir/tools/package.json" fhir/package.json
 }
 
 case $command in

@@ -14,6 +14,8 @@
 # Exit 77 when node is not installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/npm-cache.sh
+source "$root/scripts/lib/npm-cache.sh"
 web=$root/services/insights/web
 cache=""
 if [[ ${1:-} == --cache ]]; then
@@ -37,25 +39,7 @@ installed() {
 }
 
 install_tools() {
-  mkdir -p "$cache"
-  exec 9>"$cache/.lock"
-  flock 9
-  if installed; then
-    flock -u 9
-    return
-  fi
-  command -v npm >/dev/null || {
-    echo "web-tools: npm is missing: run scripts/install-deps.sh" >&2
-    exit 1
-  }
-  echo "web-tools: installing uPlot into $cache" >&2
-  rm -rf "$cache/npm"
-  mkdir -p "$cache/npm"
-  cp "$web/package.json" "$cache/npm/"
-  (cd "$cache/npm" && npm install --silent --ignore-scripts --no-audit --no-fund \
-    --no-package-lock >/dev/null)
-  cat "$web/package.json" >"$cache/.installed"
-  flock -u 9
+  npm_cache_install web-tools "$cache" "$web/package.json" uplot/dist/uPlot.iife.min.js
 }
 
 assemble() {
