@@ -2,7 +2,10 @@
 // Sign-in makes an HttpOnly session cookie (the page never sees it); the CSRF token that every
 // POST/DELETE must echo in X-CSRF-Token lives in this module's memory only (never in
 // localStorage or sessionStorage), so a reload fetches it again with GET /api/v1/session.
-// A 401 on any call means the session is gone: the page goes to #/signin.
+// Sign-in also sets the cookie alliance_signed_in=1, a hint with no secret that scripts can
+// read: without it no one signed in from this browser, so the page shows the sign-in form
+// without asking (a first visit makes no 401). A 401 on any call means the session is gone:
+// the page clears the hint and goes to #/signin.
 
 let session = null; // {keyId, tenantId, scopes, csrfToken, expiresAt}
 const listeners = new Set();
@@ -23,6 +26,21 @@ export function currentSession() {
 export function onSessionChange(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+const HINT_COOKIE = 'alliance_signed_in';
+
+// True when the browser holds the sign-in hint cookie (set and cleared by the server with the
+// session cookie; docs/dashboard.md, "Sign-in").
+function hasSignedInHint() {
+  return document.cookie.split(';').some((pair) => pair.trim() === `${HINT_COOKIE}=1`);
+}
+
+// Drops the hint when the session turned out to be gone (expired, revoked, signed out
+// elsewhere), so the next visit does not ask again. Same Path and SameSite as the server's.
+function clearSignedInHint() {
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  document.cookie = `${HINT_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict${secure}`;
 }
 
 function setSession(next) {
@@ -65,6 +83,8 @@ export async function request(method, path, body, { signInOn401 = true } = {}) {
     const error = json?.error;
     const message = typeof error === 'string' ? error : error?.message;
     const code = typeof error === 'object' ? error?.code : undefined;
+    // A wrong key at sign-in says nothing about a session this browser may hold.
+    if (response.status === 401 && !(method === 'POST' && path === '/api/v1/session')) clearSignedInHint();
     if (response.status === 401 && signInOn401) {
       setSession(null);
       if (location.hash !== '#/signin') location.hash = '#/signin';
@@ -84,8 +104,13 @@ export async function signIn(apiKey) {
   return body;
 }
 
-// GET /api/v1/session: the session of the cookie, if any (null when signed out).
+// GET /api/v1/session: the session of the cookie, if any (null when signed out). Asked only
+// when the hint cookie says this browser signed in; a 401 clears the hint.
 export async function restoreSession() {
+  if (!hasSignedInHint()) {
+    setSession(null);
+    return session;
+  }
   try {
     setSession(await request('GET', '/api/v1/session', undefined, { signInOn401: false }));
   } catch (e) {
@@ -100,6 +125,7 @@ export async function signOut() {
   try {
     await request('DELETE', '/api/v1/session', undefined, { signInOn401: false });
   } finally {
+    clearSignedInHint();
     setSession(null);
   }
 }

@@ -26,7 +26,8 @@ function parseRoute() {
 async function route() {
   const { name, args } = parseRoute();
   if (!currentSession() && name !== 'signin') {
-    // The cookie may still be good after a reload: ask once before showing the form.
+    // The cookie may still be good after a reload: ask once before showing the form (only
+    // when the sign-in hint cookie is there; restoreSession).
     if (!restored) {
       restored = true;
       try {
