@@ -18,31 +18,19 @@
 #include "services/insights/dashboard_params.h"
 #include "services/insights/dashboard_sse.h"
 #include "services/insights/instruments_rpc.h"
+#include "services/insights/metered_http_call.h"
 #include "services/insights/snooze_query.h"
 #include "services/insights/tenant.h"
 
 namespace alliance::insights {
 namespace {
 
-// Answers and counts one call under `method` (the gRPC method it mirrors).
-class Call {
+// The routes' calls answer in JSON: {"error": ...} or the response message.
+class Call : public MeteredHttpCall {
  public:
   Call(ServiceMetrics* metrics, std::string_view method, http::Responder respond)
-      : metrics_(metrics), method_(method), start_(absl::Now()), respond_(std::move(respond)) {}
-
-  void Finish(const absl::Status& status, http::Response response) {
-    metrics_->RecordCall(method_, static_cast<grpc::StatusCode>(status.code()),
-                         absl::Now() - start_);
-    std::move(respond_)(std::move(response));
-  }
-  void Fail(const absl::Status& status) { Finish(status, ErrorResponse(status)); }
+      : MeteredHttpCall(metrics, method, std::move(respond), &ErrorResponse) {}
   void Succeed(std::string json) { Finish(absl::OkStatus(), JsonResponse(std::move(json))); }
-
- private:
-  ServiceMetrics* const metrics_;
-  const std::string method_;
-  const absl::Time start_;
-  http::Responder respond_;
 };
 
 // A query body: fills its response message for an authorized caller on a pool thread and

@@ -6,15 +6,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/fhir/capability.h"
 #include "common/fhir/questionnaire_response.h"
 #include "common/http/http_auth.h"
-#include "common/log.h"
-#include "common/strings.h"
 #include "services/insights/access_log.h"
 #include "services/insights/fhir_definitions.h"
 #include "services/insights/fhir_queries.h"
+#include "services/insights/metered_http_call.h"
 #include "services/insights/tenant.h"
 
 namespace alliance::insights {
@@ -34,34 +32,11 @@ http::Response Resource(std::string json) {
   return response;
 }
 
-// Answers and counts one call under `method` (the gRPC method it mirrors).
-class Call {
+// The routes' calls answer errors as OperationOutcomes.
+class Call : public MeteredHttpCall {
  public:
   Call(ServiceMetrics* metrics, std::string_view method, http::Responder respond)
-      : metrics_(metrics), method_(method), start_(absl::Now()), respond_(std::move(respond)) {}
-
-  void Finish(const absl::Status& status, http::Response response) {
-    metrics_->RecordCall(method_, static_cast<grpc::StatusCode>(status.code()),
-                         absl::Now() - start_);
-    std::move(respond_)(std::move(response));
-  }
-  void Fail(const absl::Status& status) {
-    // As the gRPC path (InsightsService::Run): failures of the service, not of the request.
-    if (status.code() == absl::StatusCode::kInternal ||
-        status.code() == absl::StatusCode::kUnavailable ||
-        status.code() == absl::StatusCode::kDataLoss) {
-      LogWarning("query_failed", {{"method", std::string_view(method_)},
-                                  {"code", static_cast<int64_t>(status.code())},
-                                  {"error", Std(status.message())}});
-    }
-    Finish(status, Outcome(status));
-  }
-
- private:
-  ServiceMetrics* const metrics_;
-  const std::string method_;
-  const absl::Time start_;
-  http::Responder respond_;
+      : MeteredHttpCall(metrics, method, std::move(respond), &Outcome) {}
 };
 
 // Instrument definitions: the same for every tenant, answered on the server thread.
