@@ -25,9 +25,12 @@ export function launchChromium() {
 // A new page in its own context (own cookies) that records console errors and page errors in
 // page.problems. Chromium itself reports a failed HTTP response as a console error ("Failed to
 // load resource: ... 401"); a test that provokes one on purpose names its URL in
-// expectedFailures (regular expressions), and only those are let through.
-export async function openPage(browser, { expectedFailures = [] } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+// expectedFailures (regular expressions), and only those are let through. The viewport is a
+// laptop's unless given (TABLET for the tablet-width checks).
+export const LAPTOP = { width: 1280, height: 860 };
+export const TABLET = { width: 768, height: 1024 };
+export async function openPage(browser, { expectedFailures = [], viewport = LAPTOP } = {}) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   page.problems = [];
@@ -59,11 +62,11 @@ export async function sessionCookie(page) {
   return cookies.find((c) => c.name === 'alliance_session');
 }
 
-// Saves a full-page screenshot as <artifacts>/<name>.png.
-export async function screenshot(page, name) {
+// Saves a screenshot as <artifacts>/<name>.png: the full page, or only the viewport.
+export async function screenshot(page, name, { fullPage = true } = {}) {
   fs.mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
 

@@ -2,11 +2,13 @@
 // the caseload lists the seeded cohort, a rupture submitted over gRPC reaches the open inbox
 // within 2 s, an acknowledgement made on the page is what gRPC reads, the dyad chart carries the
 // instrument's cutoff and the rupture marker, another tenant's dyad shows nothing of it, and no
-// page logs a console error. Screenshots: caseload, inbox, dyad.
+// page logs a console error; at tablet width (768 px) the caseload's client link and flags, the
+// inbox and the chart stay on screen and the chart follows the window. Screenshots: caseload,
+// inbox, dyad, and each at tablet width.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  byTestId, inboxAlertIds, launchChromium, openPage, screenshot, signIn,
+  TABLET, byTestId, inboxAlertIds, launchChromium, openPage, screenshot, signIn,
 } from './browser.mjs';
 import { Stack, keys, srs, waiT } from './stack.mjs';
 
@@ -210,6 +212,64 @@ test('a dyad of both raters charts the therapist\'s series too', async () => {
   assert.equal(chart.series.client.length, 4);
   assert.deepEqual(chart.markers, []);
   assert.deepEqual(page.problems, []);
+});
+
+// Fails unless `box` (a boundingBox, viewport coordinates) lies within 0..width horizontally.
+function assertWithin(box, width, what) {
+  assert.ok(box, `${what}: not rendered`);
+  assert.ok(box.x >= 0 && box.x + box.width <= width + 0.5, `${what} is off-screen at ${width} px: ${JSON.stringify(box)}`);
+}
+
+test('at tablet width the caseload\'s client link and flags, the inbox and the chart stay on screen', async () => {
+  const tablet = await openPage(browser, { viewport: TABLET });
+  const { width } = TABLET;
+  const noSidewaysScroll = async (view) => assert.equal(
+    await tablet.evaluate(() => document.documentElement.scrollWidth), width, `${view} scrolls sideways`);
+  await signIn(tablet, stack, keys.readerA);
+  // The first row (sorted by flags, most first) has flags: cl-2 is below the SRS cutoff.
+  const row = tablet.locator(byTestId('caseload-row')).first();
+  await row.waitFor();
+  const flags = row.locator('[data-flag]');
+  assert.ok(await flags.count() > 0, 'the first caseload row has no flags');
+  assertWithin(await row.locator('a').first().boundingBox(), width, 'client link');
+  for (const flag of await flags.all()) {
+    assertWithin(await flag.boundingBox(), width, `flag ${await flag.getAttribute('data-flag')}`);
+  }
+  await noSidewaysScroll('caseload');
+  await screenshot(tablet, 'caseload-tablet', { fullPage: false });
+
+  await tablet.goto(`${stack.baseUrl}/#/inbox`);
+  const item = tablet.locator(byTestId('inbox-alert')).first();
+  await item.waitFor();
+  assertWithin(await item.boundingBox(), width, 'inbox item');
+  assertWithin(await item.locator(byTestId('alert-resolve')).boundingBox(), width, 'resolve button');
+  await noSidewaysScroll('inbox');
+  await screenshot(tablet, 'inbox-tablet', { fullPage: false });
+
+  await tablet.goto(`${stack.baseUrl}/#/dyads/th-1/cl-1`);
+  const canvas = tablet.locator(`${byTestId('dyad-chart')} canvas`).first();
+  await canvas.waitFor();
+  const chartBox = await tablet.locator(byTestId('dyad-chart')).boundingBox();
+  const drawn = await canvas.boundingBox();
+  assert.ok(drawn.width <= width, `canvas ${drawn.width} px wide in a ${width} px viewport`);
+  assertWithin(drawn, width, 'chart canvas');
+  assert.ok(drawn.x + drawn.width <= chartBox.x + chartBox.width, `canvas ${JSON.stringify(drawn)} sticks out of its box ${JSON.stringify(chartBox)}`);
+  // The session table scrolls inside its own box, if at all.
+  assertWithin(await tablet.locator('.table-wrap').filter({ has: tablet.locator(byTestId('dyad-sessions')) }).boundingBox(),
+    width, 'session table box');
+  await noSidewaysScroll('dyad');
+  await screenshot(tablet, 'dyad-tablet', { fullPage: false });
+
+  // The chart follows the window: wider at 1024 px, back within 768 px again.
+  const canvasWidth = () => tablet.evaluate(() => document.querySelector('[data-testid="dyad-chart"] canvas').getBoundingClientRect().width);
+  await tablet.setViewportSize({ width: 1024, height: TABLET.height });
+  await tablet.waitForFunction((w) => document.querySelector('[data-testid="dyad-chart"] canvas').getBoundingClientRect().width > w, drawn.width);
+  assert.ok(await canvasWidth() <= 1024);
+  await tablet.setViewportSize(TABLET);
+  await tablet.waitForFunction((w) => document.querySelector('[data-testid="dyad-chart"] canvas').getBoundingClientRect().width <= w, drawn.width);
+  assertWithin(await canvas.boundingBox(), width, 'chart canvas after resizing');
+  assert.deepEqual(tablet.problems, []);
+  await tablet.context().close();
 });
 
 test('another tenant\'s dyad URL shows nothing of it', async () => {

@@ -105,8 +105,10 @@ export function renderCaseload(view) {
     return rows;
   }
 
+  // Every cell carries its column's class (col-<key>): below 900 px the stylesheet hides the
+  // columns a narrow screen can spare (the series and the update time; the dyad page has both).
   function headerCell(column) {
-    if (column.sortable === false) return h('th', { scope: 'col' }, column.label);
+    if (column.sortable === false) return h('th', { scope: 'col', class: `col-${column.key}` }, column.label);
     const active = sort.key === column.key;
     const button = h('button', { type: 'button', class: 'sort' }, column.label,
       h('span', { 'aria-hidden': 'true' }, active ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''));
@@ -115,7 +117,7 @@ export function renderCaseload(view) {
       renderTable();
       tableWrap.querySelector(`th[data-key="${column.key}"] button`)?.focus();
     });
-    return h('th', { scope: 'col', 'data-key': column.key,
+    return h('th', { scope: 'col', class: `col-${column.key}`, 'data-key': column.key,
       'aria-sort': active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none' }, button);
   }
 
@@ -128,18 +130,18 @@ export function renderCaseload(view) {
     const href = `#/dyads/${enc(d.therapistId)}/${enc(d.clientId)}`;
     return h('tr', { 'data-testid': 'caseload-row', 'data-therapist': d.therapistId, 'data-client': d.clientId,
       class: flags.unrepaired ? 'row-unrepaired' : flags.atRisk ? 'row-risk' : '' },
-    h('td', {}, d.therapistId),
-    h('th', { scope: 'row' }, h('a', { href, 'aria-label': `Dyad of therapist ${d.therapistId} and client ${d.clientId}` }, d.clientId)),
-    h('td', { class: 'num' }, client ? formatNumber(client.latestPomp, 0) : '–', h('span', { class: 'sub' }, latestText(client))),
-    h('td', { class: 'num' }, ther ? formatNumber(ther.latestPomp, 0) : '–', h('span', { class: 'sub' }, latestText(ther))),
-    h('td', { 'data-spark': key }, values ? sparkline(values, `Client scores over ${values.length} sessions`) : ''),
-    h('td', { class: 'num' }, d.gap?.latestGapPomp !== undefined
+    h('td', { class: 'col-therapist' }, d.therapistId),
+    h('th', { scope: 'row', class: 'col-client' }, h('a', { href, 'aria-label': `Dyad of therapist ${d.therapistId} and client ${d.clientId}` }, d.clientId)),
+    h('td', { class: 'num col-clientScore' }, client ? formatNumber(client.latestPomp, 0) : '–', h('span', { class: 'sub' }, latestText(client))),
+    h('td', { class: 'num col-therapistScore' }, ther ? formatNumber(ther.latestPomp, 0) : '–', h('span', { class: 'sub' }, latestText(ther))),
+    h('td', { class: 'col-trend', 'data-spark': key }, values ? sparkline(values, `Client scores over ${values.length} sessions`) : ''),
+    h('td', { class: 'num col-gap' }, d.gap?.latestGapPomp !== undefined
       ? [formatNumber(d.gap.latestGapPomp, 0), h('span', { class: 'sub' }, `usual ${formatNumber(usualGap(d), 0)}`)] : '–'),
-    h('td', {}, h('ul', { class: 'flags' },
+    h('td', { class: 'col-flags' }, h('ul', { class: 'flags' },
       Object.entries(FLAG_LABELS).filter(([k]) => flags[k]).map(([k, label]) =>
         h('li', { class: `flag flag-${k}`, 'data-flag': k }, label)))),
-    h('td', { class: 'num' }, String(COLUMNS[7].value(d))),
-    h('td', { class: 'nowrap' }, formatShort(d.updatedAt)));
+    h('td', { class: 'num col-sessions' }, String(COLUMNS[7].value(d))),
+    h('td', { class: 'nowrap col-updated' }, formatShort(d.updatedAt)));
   }
 
   function renderTable() {

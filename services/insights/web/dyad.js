@@ -123,7 +123,7 @@ function buildChart(container, data, subscales, shown) {
     columns.push(sessions.map((s) => (bySession.has(s) ? bySession.get(s) : null)));
     series.push({ label: key, stroke: color, width: 1, spanGaps: true, dash: [2, 3] });
   }
-  const width = Math.max(280, container.clientWidth || 600);
+  const width = Math.max(280, contentWidth(container) || 600);
   const opts = {
     width,
     height: Math.round(Math.min(360, Math.max(220, width * 0.45))),
@@ -137,6 +137,12 @@ function buildChart(container, data, subscales, shown) {
   };
   container.replaceChildren();
   return new window.uPlot(opts, columns, container);
+}
+
+// The width inside the box's padding: the chart's canvas fills exactly that, never more.
+function contentWidth(box) {
+  const style = getComputedStyle(box);
+  return Math.floor(box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight));
 }
 
 function sessionTable(points) {
@@ -261,10 +267,12 @@ export function renderDyad(view, therapistId, clientId) {
       h('section', { 'aria-labelledby': 'dyad-table-title' },
         h('h2', { id: 'dyad-table-title', class: 'visually-hidden' }, 'Sessions'), sessionTable(points)));
     draw();
-    let lastWidth = chartBox.clientWidth;
+    let lastWidth = contentWidth(chartBox);
     observer = new ResizeObserver(() => {
-      if (!chart || Math.abs(chartBox.clientWidth - lastWidth) < 8) return;
-      lastWidth = chartBox.clientWidth;
+      // Any change of width, so the canvas never sticks out of a narrower box; the box's
+      // width does not depend on the canvas (a block), so this cannot loop.
+      if (!chart || contentWidth(chartBox) === lastWidth) return;
+      lastWidth = contentWidth(chartBox);
       chart.setSize({ width: Math.max(280, lastWidth), height: Math.round(Math.min(360, Math.max(220, lastWidth * 0.45))) });
     });
     observer.observe(chartBox);
