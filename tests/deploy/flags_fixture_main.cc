@@ -32,6 +32,7 @@ ABSL_FLAG(int32_t, grpc_port, 50051, "gRPC port.");
 ABSL_FLAG(int32_t, max_connection_age_ms, 300000, "gRPC connection age in ms.");
 ABSL_FLAG(std::string, api_keys_file, "", "Hashed API keys.");
 ABSL_FLAG(int32_t, http_port, 0, "HTTP (FHIR) port.");
+ABSL_FLAG(std::string, web_root, "", "Dashboard page folder (insights).");
 #endif
 
 int main(int argc, char** argv) {
