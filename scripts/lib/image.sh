@@ -1,0 +1,32 @@
+# shellcheck shell=bash disable=SC2154  # $root: the repository, set by the caller
+# Shared by scripts/build-image.sh and scripts/test-image.sh (sourced, not run): the buildah
+# command line (vfs storage, which needs no kernel overlay support, and chroot isolation, which
+# needs no user namespaces: both work as root in a plain VM or chroot) and the image's name.
+# Usage: source scripts/lib/image.sh; bh images; image_ref
+
+# Every buildah call goes through here so that all of them see the same storage.
+bh() { buildah --storage-driver vfs "$@"; }
+
+# The project's VERSION (CMakeLists.txt `project(alliance VERSION x.y.z)`).
+project_version() {
+  sed -n 's/^project(alliance VERSION \([0-9][0-9.]*\).*/\1/p' "$root/CMakeLists.txt"
+}
+
+# The source revision (--version of the binaries, the REVISION build argument).
+source_revision() {
+  git -C "$root" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown
+}
+
+# The image the build tags and the test runs: alliance:<VERSION>-g<commit>, e.g.
+# alliance:0.1.0-g1a2b3c4d5e6f (-dirty with uncommitted changes to tracked files), or
+# alliance:<VERSION>-unknown outside git. The build also tags alliance:<VERSION>, the released tag
+# scheme (the prod overlay's newTag; tests/deploy holds the two together).
+image_ref() {
+  local sha dirty=""
+  if sha=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null); then
+    [[ -z $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]] || dirty=-dirty
+    echo "alliance:$(project_version)-g$sha$dirty"
+  else
+    echo "alliance:$(project_version)-unknown"
+  fi
+}
