@@ -15,6 +15,9 @@
 #   namespaces FILE...           one namespace per overlay, KEDA targets found (namespace_check.cjs)
 #   secret-recipe DOC FILE...    the Secrets docs/operations.md creates are what the pods read
 #   monitoring [DIR]             alerting rules (promtool, PrometheusRule = rules file) and dashboard
+#   image FILE...                manifests vs deploy/Dockerfile (ALLIANCE_DOCKERFILE overrides):
+#                                image tag scheme, ports, uid/gid, mounted and flag paths
+#                                (image_manifest_check.cjs)
 #   all [BUILD_DIR]              render + schema + lint + runtime-libs + flags for what is built
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -152,6 +155,11 @@ secret_recipe() {
   node_env node "$root/tests/deploy/secret_recipe_check.cjs" --kubectl "$(kubectl_bin)" "$@"
 }
 
+image_manifests() {
+  node_env node "$root/tests/deploy/image_manifest_check.cjs" \
+    --dockerfile "${ALLIANCE_DOCKERFILE:-$root/deploy/Dockerfile}" --cmake "$root/CMakeLists.txt" "$@"
+}
+
 monitoring() {
   local dir=${1:-$root/deploy/kubernetes/components/monitoring}
   command -v promtool >/dev/null || die "missing promtool: run scripts/install-deps.sh"
@@ -170,6 +178,7 @@ case $command in
   namespaces) install_tools && namespaces "$@" ;;
   secret-recipe) install_tools && secret_recipe "$@" ;;
   monitoring) install_tools && monitoring "$@" ;;
+  image) install_tools && image_manifests "$@" ;;
   all)
     build_dir=${1:-$root/build}
     install_tools
@@ -180,6 +189,7 @@ case $command in
     namespaces "$out"/*.yaml
     secret_recipe "$root/docs/operations.md" "$out"/*.yaml
     monitoring
+    image_manifests "$out"/*.yaml
     bins=()
     for b in alliance-intake alliance-insights alliance-worker alliancectl; do
       [[ -x $build_dir/bin/$b ]] && bins+=("$build_dir/bin/$b") || echo "all: $b not built" >&2
