@@ -201,61 +201,57 @@ void RequestAuthenticator::SignIn(const http::Request& request, http::Responder 
   }
 }
 
-void RequestAuthenticator::GetSession(const http::Request& request, http::Responder respond) const {
+void RequestAuthenticator::WithSession(const http::Request& request, http::Responder respond,
+                                       SessionStep step) const {
   if (absl::Status s = NeedsAuth(*authorizer_); !s.ok())
     return std::move(respond)(ErrorResponse(s));
   const std::string token(CookieValue(request, kSessionCookie));
   if (token.empty())
     return std::move(respond)(ErrorResponse(SessionStatus(absl::NotFoundError(""))));
   auto shared = std::make_shared<http::Responder>(std::move(respond));
-  const bool queued = pool_->Submit([this, shared, token](absl::StatusOr<RedisExecutor*> redis) {
-    if (!redis.ok()) return Answer(shared, ErrorResponse(redis.status()));
-    absl::StatusOr<DashboardSession> session =
-        ReadDashboardSession(**redis, *layout_, token, absl::Now());
-    if (!session.ok()) return Answer(shared, ErrorResponse(SessionStatus(session.status())));
-    // The key file decides now: the key's current id, tenant and scopes, or 401 if it is gone.
-    absl::StatusOr<Principal> principal =
-        authorizer_->AuthorizeKeyHash(session->key_sha256, Scope::kRead, "");
-    if (!principal.ok()) return Answer(shared, ErrorResponse(principal.status()));
-    Answer(shared, JsonResponse(SessionJson(*principal, *session)));
-  });
+  const bool queued = pool_->Submit(
+      [this, shared, token, step = std::move(step)](absl::StatusOr<RedisExecutor*> redis) {
+        if (!redis.ok()) return Answer(shared, ErrorResponse(redis.status()));
+        absl::StatusOr<DashboardSession> session =
+            ReadDashboardSession(**redis, *layout_, token, absl::Now());
+        if (!session.ok()) return Answer(shared, ErrorResponse(SessionStatus(session.status())));
+        Answer(shared, step(**redis, *session));
+      });
   if (!queued) {
     Answer(shared,
            ErrorResponse(absl::ResourceExhaustedError("too many queries queued; retry later")));
   }
 }
 
+void RequestAuthenticator::GetSession(const http::Request& request, http::Responder respond) const {
+  WithSession(request, std::move(respond),
+              [this](RedisExecutor&, const DashboardSession& session) -> http::Response {
+                // The key file decides now: the key's current id, tenant and scopes, or 401 if
+                // it is gone.
+                absl::StatusOr<Principal> principal =
+                    authorizer_->AuthorizeKeyHash(session.key_sha256, Scope::kRead, "");
+                if (!principal.ok()) return ErrorResponse(principal.status());
+                return JsonResponse(SessionJson(*principal, session));
+              });
+}
+
 void RequestAuthenticator::SignOut(const http::Request& request, http::Responder respond) const {
-  if (absl::Status s = NeedsAuth(*authorizer_); !s.ok())
-    return std::move(respond)(ErrorResponse(s));
-  const std::string token(CookieValue(request, kSessionCookie));
-  if (token.empty())
-    return std::move(respond)(ErrorResponse(SessionStatus(absl::NotFoundError(""))));
-  auto shared = std::make_shared<http::Responder>(std::move(respond));
-  const bool queued =
-      pool_->Submit([this, shared, token, csrf = std::string(request.Header(kCsrfHeader))](
-                        absl::StatusOr<RedisExecutor*> redis) {
-        if (!redis.ok()) return Answer(shared, ErrorResponse(redis.status()));
-        absl::StatusOr<DashboardSession> session =
-            ReadDashboardSession(**redis, *layout_, token, absl::Now());
-        if (!session.ok()) return Answer(shared, ErrorResponse(SessionStatus(session.status())));
-        if (absl::Status s = CheckCsrf(csrf, *session); !s.ok()) {
-          return Answer(shared, ErrorResponse(s));
-        }
-        absl::StatusOr<bool> deleted = DeleteDashboardSession(**redis, *layout_, token);
-        if (!deleted.ok()) return Answer(shared, ErrorResponse(deleted.status()));
-        LogInfo("dashboard_signed_out", {{"key_id", std::string_view(session->key_id)},
-                                         {"tenant", std::string_view(session->tenant)}});
-        http::Response response;
-        response.status = 204;
-        response.headers.emplace_back("Set-Cookie", SetCookie("", absl::ZeroDuration()));
-        response.headers.emplace_back("Set-Cookie", SetHintCookie("", absl::ZeroDuration()));
-        Answer(shared, std::move(response));
-      });
-  if (!queued) {
-    Answer(shared,
-           ErrorResponse(absl::ResourceExhaustedError("too many queries queued; retry later")));
-  }
+  WithSession(request, std::move(respond),
+              [this, token = std::string(CookieValue(request, kSessionCookie)),
+               csrf = std::string(request.Header(kCsrfHeader))](
+                  RedisExecutor& redis, const DashboardSession& session) -> http::Response {
+                if (absl::Status s = CheckCsrf(csrf, session); !s.ok()) return ErrorResponse(s);
+                absl::StatusOr<bool> deleted = DeleteDashboardSession(redis, *layout_, token);
+                if (!deleted.ok()) return ErrorResponse(deleted.status());
+                LogInfo("dashboard_signed_out", {{"key_id", std::string_view(session.key_id)},
+                                                 {"tenant", std::string_view(session.tenant)}});
+                http::Response response;
+                response.status = 204;
+                response.headers.emplace_back("Set-Cookie", SetCookie("", absl::ZeroDuration()));
+                response.headers.emplace_back("Set-Cookie",
+                                              SetHintCookie("", absl::ZeroDuration()));
+                return response;
+              });
 }
 
 void RequestAuthenticator::AddRoutes(http::Router& router) const {

@@ -24,6 +24,7 @@
 #include "common/auth.h"
 #include "common/http/http_server.h"
 #include "services/insights/redis_pool.h"
+#include "store/dashboard_sessions.h"
 #include "store/keys.h"
 
 ABSL_DECLARE_FLAG(absl::Duration, session_ttl);
@@ -78,6 +79,12 @@ class RequestAuthenticator {
   void SignIn(const http::Request& request, http::Responder respond) const;
   void GetSession(const http::Request& request, http::Responder respond) const;
   void SignOut(const http::Request& request, http::Responder respond) const;
+  // GET and DELETE /api/v1/session: reads the cookie's session on the Redis pool and answers
+  // with what `step` makes of it; answers the errors before (no auth 400, no cookie or no
+  // valid session 401, Redis 503, a full pool 429) itself.
+  using SessionStep =
+      std::function<http::Response(RedisExecutor& redis, const DashboardSession& session)>;
+  void WithSession(const http::Request& request, http::Responder respond, SessionStep step) const;
   // The Set-Cookie values of the session cookie (HttpOnly) and of the hint cookie (same Path,
   // SameSite, Secure and Max-Age; readable by scripts).
   std::string SetCookie(std::string_view value, absl::Duration max_age) const;
