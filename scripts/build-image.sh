@@ -9,7 +9,11 @@
 # Tags alliance:<VERSION>-g<commit> (scripts/lib/image.sh) and alliance:<VERSION>; prints the
 # image size and the build time.
 #
-# Usage: scripts/build-image.sh [--bases-only]     (as root)
+# Usage: scripts/build-image.sh [--head | --bases-only]     (as root)
+#   (no option)    build the working tree, as `docker build .` would (deploy/Dockerfile.dockerignore
+#                  filters the context)
+#   --head         build the committed HEAD only (a `git archive` of it), e.g. on a shared
+#                  checkout whose uncommitted changes are not meant for the image
 #   --bases-only   only make the base images (when missing)
 # Environment: ALLIANCE_IMAGE_CACHE (default /var/cache/alliance-image: the Debian root's tar),
 #   ALLIANCE_IMAGE_TIMEOUT (seconds for the image build, default 3600).
@@ -19,8 +23,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/lib/image.sh"
 cache=${ALLIANCE_IMAGE_CACHE:-/var/cache/alliance-image}
 build_timeout=${ALLIANCE_IMAGE_TIMEOUT:-3600}
-bases_only=0
-[[ ${1:-} == --bases-only ]] && bases_only=1
+bases_only=0 head=0
+case ${1:-} in
+  --bases-only) bases_only=1 ;;
+  --head) head=1 ;;
+  "") ;;
+  *)
+    echo "usage: scripts/build-image.sh [--head | --bases-only]" >&2
+    exit 2
+    ;;
+esac
 
 say() { echo "build-image: $*" >&2; }
 die() {
@@ -108,18 +120,27 @@ exec 9>&-
 ((bases_only)) && exit 0
 
 # --- The image ---
-ref=$(image_ref)
+context=$root
+if ((head)); then
+  ref=$(image_ref head)
+  revision=$(git -C "$root" rev-parse --short=12 HEAD)
+  context=$(mktemp -d /tmp/alliance-image-context-XXXXXX)
+  trap 'rm -rf "$context"' EXIT
+  git -C "$root" archive HEAD | tar -x -C "$context"
+else
+  ref=$(image_ref)
+  revision=$(source_revision)
+fi
 release_ref=alliance:$(project_version)
-revision=$(source_revision)
 say "building $ref (revision $revision) from deploy/Dockerfile"
 t0=$SECONDS
 # --pull=never: the base images are the local ones, no registry is asked. --layers keeps the
 # package layer across source changes. The context filter is the Dockerfile's own
 # (deploy/Dockerfile.dockerignore), named explicitly.
 timeout -k 30 "$build_timeout" buildah --storage-driver vfs bud --isolation chroot --pull=never \
-  --layers --network host -f "$root/deploy/Dockerfile" \
-  --ignorefile "$root/deploy/Dockerfile.dockerignore" \
-  --build-arg REVISION="$revision" -t "$ref" -t "$release_ref" "$root" ||
+  --layers --network host -f "$context/deploy/Dockerfile" \
+  --ignorefile "$context/deploy/Dockerfile.dockerignore" \
+  --build-arg REVISION="$revision" -t "$ref" -t "$release_ref" "$context" ||
   die "image build failed or timed out after $((SECONDS - t0)) s"
 build_s=$((SECONDS - t0))
 size=$(bh images --format '{{.Size}}' "$ref" | head -n1)

@@ -18,12 +18,14 @@
 # mounts, processes and the namespace are removed on exit.
 #
 # Usage: scripts/test-image.sh [IMAGE]   (as root; default: the tag scripts/build-image.sh gives
-#                                          this checkout, alliance:<VERSION>-g<commit>)
+#                                          this checkout, alliance:<VERSION>-g<commit>[-dirty],
+#                                          else that of its HEAD, from build-image.sh --head)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/image.sh
 source "$root/scripts/lib/image.sh"
 ref=${1:-$(image_ref)}
+[[ -n ${1:-} ]] || bh inspect --type image "$ref" >/dev/null 2>&1 || ref=$(image_ref head)
 base=$root/deploy/kubernetes/base
 t_start=$SECONDS
 

@@ -18,13 +18,15 @@ source_revision() {
 }
 
 # The image the build tags and the test runs: alliance:<VERSION>-g<commit>, e.g.
-# alliance:0.1.0-g1a2b3c4d5e6f (-dirty with uncommitted changes to tracked files), or
-# alliance:<VERSION>-unknown outside git. The build also tags alliance:<VERSION>, the released tag
-# scheme (the prod overlay's newTag; tests/deploy holds the two together).
+# alliance:0.1.0-g1a2b3c4d5e6f, with -dirty when built from a working tree with uncommitted
+# changes to tracked files (not with `head`: scripts/build-image.sh --head builds the commit), or
+# alliance:<VERSION>-unknown outside git. The build also tags alliance:<VERSION>, the released
+# tag scheme (the prod overlay's newTag; tests/deploy holds the two together).
 image_ref() {
   local sha dirty=""
   if sha=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null); then
-    [[ -z $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]] || dirty=-dirty
+    [[ ${1:-} == head || -z $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]] ||
+      dirty=-dirty
     echo "alliance:$(project_version)-g$sha$dirty"
   else
     echo "alliance:$(project_version)-unknown"
