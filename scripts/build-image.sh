@@ -16,7 +16,9 @@
 #                  checkout whose uncommitted changes are not meant for the image
 #   --bases-only   only make the base images (when missing)
 # Environment: ALLIANCE_IMAGE_CACHE (default /var/cache/alliance-image: the Debian root's tar),
-#   ALLIANCE_IMAGE_TIMEOUT (seconds for the image build, default 3600).
+#   ALLIANCE_IMAGE_TIMEOUT (seconds for the image build, default 3600), BUILDAH_LAYERS=true
+#   (buildah's own: keep every instruction as a cached layer, so that the package step is reused
+#   across source changes; off by default, as vfs storage copies the whole build root per layer).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/image.sh
@@ -134,11 +136,10 @@ fi
 release_ref=alliance:$(project_version)
 say "building $ref (revision $revision) from deploy/Dockerfile"
 t0=$SECONDS
-# --pull=never: the base images are the local ones, no registry is asked. --layers keeps the
-# package layer across source changes. The context filter is the Dockerfile's own
-# (deploy/Dockerfile.dockerignore), named explicitly.
+# --pull=never: the base images are the local ones, no registry is asked. The context filter is
+# the Dockerfile's own (deploy/Dockerfile.dockerignore), named explicitly.
 timeout -k 30 "$build_timeout" buildah --storage-driver vfs bud --isolation chroot --pull=never \
-  --layers --network host -f "$context/deploy/Dockerfile" \
+  --network host -f "$context/deploy/Dockerfile" \
   --ignorefile "$context/deploy/Dockerfile.dockerignore" \
   --build-arg REVISION="$revision" -t "$ref" -t "$release_ref" "$context" ||
   die "image build failed or timed out after $((SECONDS - t0)) s"

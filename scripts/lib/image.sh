@@ -4,8 +4,9 @@
 # needs no user namespaces: both work as root in a plain VM or chroot) and the image's name.
 # Usage: source scripts/lib/image.sh; bh images; image_ref
 
-# Every buildah call goes through here so that all of them see the same storage.
-bh() { buildah --storage-driver vfs "$@"; }
+# Every buildah call goes through here so that all of them see the same storage; none of them
+# (image builds aside, which have their own limit) takes more than a few seconds normally.
+bh() { timeout 900 buildah --storage-driver vfs "$@"; }
 
 # The project's VERSION (CMakeLists.txt `project(alliance VERSION x.y.z)`).
 project_version() {
