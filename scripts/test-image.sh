@@ -56,7 +56,6 @@ redis_port=7379 # inside the test's own network namespace
 mapfile -t env_vars < <(sed -n 's/^ *- \(ALLIANCE_[A-Z_]*=.*\)$/\1/p' "$base/kustomization.yaml" |
   sed -e "s/^ALLIANCE_REDIS_HOST=.*/ALLIANCE_REDIS_HOST=127.0.0.1/" \
     -e "s/^ALLIANCE_REDIS_PORT=.*/ALLIANCE_REDIS_PORT=$redis_port/")
-env_value() { printf '%s\n' "${env_vars[@]}" | sed -n "s/^$1=//p"; }
 
 # --- Scratch space, namespace and cleanup ---
 tmp=$(mktemp -d /tmp/alliance-test-image-XXXXXX)
