@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/strings.h"
@@ -42,14 +43,8 @@ absl::StatusOr<std::string> NewSessionToken() {
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     return absl::InternalError("session token: the random generator failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token;
-  token.reserve(2 * kTokenBytes);
-  for (unsigned char b : bytes) {
-    token.push_back(kHex[b >> 4]);
-    token.push_back(kHex[b & 0xF]);
-  }
-  return token;
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 bool IsSessionTokenForm(std::string_view token) {

@@ -2,6 +2,7 @@
 #include "services/insights/dashboard_session.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <openssl/crypto.h>
 
 #include <memory>
 #include <utility>
@@ -102,12 +103,7 @@ std::string_view CookieValue(const http::Request& request, std::string_view name
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  }
-  return diff == 0;
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 void RequestAuthenticator::Authorize(const http::Request& request, Scope scope,
