@@ -40,7 +40,7 @@ die() {
   exit 1
 }
 ((EUID == 0)) || die "run as root (buildah, namespaces, chroot)"
-for t in buildah redis-server node ip unshare setpriv; do
+for t in buildah redis-server node ip nsenter unshare setpriv; do
   command -v $t >/dev/null || die "missing $t (scripts/install-deps.sh; scripts/build-image.sh installs buildah)"
 done
 bh inspect --type image "$ref" >/dev/null 2>&1 || die "no image $ref: build it with scripts/build-image.sh"
@@ -60,6 +60,8 @@ mapfile -t env_vars < <(sed -n 's/^ *- \(ALLIANCE_[A-Z_]*=.*\)$/\1/p' "$base/kus
 # --- Scratch space, namespace and cleanup ---
 tmp=$(mktemp -d /tmp/alliance-test-image-XXXXXX)
 chmod 755 "$tmp"
+# Each service's mounts are made in a mount namespace of its own, below this private mount.
+make_private_dir "$tmp"
 ns=alliance-test-image-$$
 containers=() pids=()
 declare -A svc_pid=()
@@ -88,6 +90,7 @@ cleanup() {
   stop_all
   for c in "${containers[@]}"; do bh rm "$c" >/dev/null 2>&1; done
   ip netns del "$ns" 2>/dev/null
+  unmount_private_dir "$tmp"
   rm -rf --one-file-system "$tmp"
   exit "$rc"
 }
@@ -95,8 +98,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 ip netns add "$ns"
-ip netns exec "$ns" ip link set lo up
-in_ns() { ip netns exec "$ns" "$@"; }
+# Entered with nsenter, which switches the network namespace only: `ip netns exec` also remounts
+# / as a slave, which fails where / is not a mount point (a chroot).
+netns=(nsenter --net="/run/netns/$ns")
+"${netns[@]}" ip link set lo up
+in_ns() { "${netns[@]}" "$@"; }
 port_open() { in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 wait_port() { # PORT WHAT PID
   for _ in $(seq 1 100); do
@@ -150,7 +156,7 @@ chown -R "$uid:$gid" "$secrets" "$tmp/client"
 chmod -R go-rwx "$secrets" "$tmp/client"
 # Started directly, not through in_ns (a function, which `&` would run in a subshell), so that
 # $! is the process itself.
-ip netns exec "$ns" redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$(cat "$secrets/redis/password")" \
+"${netns[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$(cat "$secrets/redis/password")" \
   --save '' --appendonly no --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no &
 pids+=($!)
 wait_port "$redis_port" redis-server "${pids[-1]}"
@@ -193,7 +199,7 @@ start_service() {
   done
   mapfile -t args < <(manifest_args "$name")
   # shellcheck disable=SC2016 # the inner script's variables are its own
-  ip netns exec "$ns" unshare --mount --pid --fork --kill-child=TERM --propagation private \
+  "${netns[@]}" unshare --mount --pid --fork --kill-child=TERM --propagation unchanged \
     bash -c '
       set -e
       mnt=$1 ro=$2 uid=$3 gid=$4 mounts=$5 bin=$6

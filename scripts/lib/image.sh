@@ -33,3 +33,21 @@ image_ref() {
     echo "alliance:$(project_version)-unknown"
   fi
 }
+
+# DIR: makes DIR a private mount point (a bind mount of itself), so that whatever a mount
+# namespace made with `unshare --mount --propagation unchanged` mounts below it stays in that
+# namespace. `unshare --propagation private` would do this for the whole tree, but it fails where
+# / is not a mount point (inside a chroot, as on a fresh CI root), so the scripts use this
+# instead, everywhere. Undo with unmount_private_dir.
+make_private_dir() {
+  mount --bind "$1" "$1"
+  mount --make-private "$1"
+}
+
+# DIR: unmounts DIR and everything below it (lazily when busy); quiet when nothing is mounted.
+unmount_private_dir() {
+  local m
+  for m in $(findmnt -rn -o TARGET | awk -v d="$1" '$0 == d || index($0, d "/") == 1' | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+}
