@@ -42,6 +42,7 @@ die() {
   exit 1
 }
 ((EUID == 0)) || die "run as root (buildah's chroot isolation, vfs storage and debootstrap need it)"
+run_where_root_is_a_mount "$0" "$@"
 
 # --- Tools ---
 missing=()
@@ -72,17 +73,14 @@ if [[ ! -s $rootfs ]]; then
   say "making the Debian 12 root with debootstrap from $mirror (once; a few minutes)"
   t0=$SECONDS
   tmp=$(mktemp -d -p "$cache" root.XXXXXX)
-  # debootstrap mounts proc and sys in the root while it runs: a mount namespace of its own,
-  # below a private mount, makes sure none of them outlives it or shows outside it.
-  make_private_dir "$tmp"
-  if ! timeout 1200 unshare --mount --propagation unchanged \
+  # debootstrap mounts proc and sys in the root while it runs: a private mount namespace makes
+  # sure none of them outlives it.
+  if ! timeout 1200 unshare --mount --propagation private \
     debootstrap --variant=minbase bookworm "$tmp" "$mirror" >"$cache/debootstrap.log" 2>&1; then
     tail -n 20 "$cache/debootstrap.log" >&2
-    unmount_private_dir "$tmp"
     rm -rf --one-file-system "$tmp"
     die "debootstrap failed (log: $cache/debootstrap.log)"
   fi
-  unmount_private_dir "$tmp"
   chroot "$tmp" apt-get clean
   # Each image gets the machine's sources (below); no lists, as in Debian's own images.
   rm -rf "$tmp"/var/lib/apt/lists/* "$tmp"/etc/apt/sources.list

@@ -40,6 +40,7 @@ die() {
   exit 1
 }
 ((EUID == 0)) || die "run as root (buildah, namespaces, chroot)"
+run_where_root_is_a_mount "$0" "$@"
 for t in buildah redis-server node ip nsenter unshare setpriv; do
   command -v $t >/dev/null || die "missing $t (scripts/install-deps.sh; scripts/build-image.sh installs buildah)"
 done
@@ -60,8 +61,6 @@ mapfile -t env_vars < <(sed -n 's/^ *- \(ALLIANCE_[A-Z_]*=.*\)$/\1/p' "$base/kus
 # --- Scratch space, namespace and cleanup ---
 tmp=$(mktemp -d /tmp/alliance-test-image-XXXXXX)
 chmod 755 "$tmp"
-# Each service's mounts are made in a mount namespace of its own, below this private mount.
-make_private_dir "$tmp"
 ns=alliance-test-image-$$
 containers=() pids=()
 declare -A svc_pid=()
@@ -90,7 +89,6 @@ cleanup() {
   stop_all
   for c in "${containers[@]}"; do bh rm "$c" >/dev/null 2>&1; done
   ip netns del "$ns" 2>/dev/null
-  unmount_private_dir "$tmp"
   rm -rf --one-file-system "$tmp"
   exit "$rc"
 }
@@ -199,7 +197,7 @@ start_service() {
   done
   mapfile -t args < <(manifest_args "$name")
   # shellcheck disable=SC2016 # the inner script's variables are its own
-  "${netns[@]}" unshare --mount --pid --fork --kill-child=TERM --propagation unchanged \
+  "${netns[@]}" unshare --mount --pid --fork --kill-child=TERM --propagation private \
     bash -c '
       set -e
       mnt=$1 ro=$2 uid=$3 gid=$4 mounts=$5 bin=$6

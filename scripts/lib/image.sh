@@ -34,20 +34,26 @@ image_ref() {
   fi
 }
 
-# DIR: makes DIR a private mount point (a bind mount of itself), so that whatever a mount
-# namespace made with `unshare --mount --propagation unchanged` mounts below it stays in that
-# namespace. `unshare --propagation private` would do this for the whole tree, but it fails where
-# / is not a mount point (inside a chroot, as on a fresh CI root), so the scripts use this
-# instead, everywhere. Undo with unmount_private_dir.
-make_private_dir() {
-  mount --bind "$1" "$1"
-  mount --make-private "$1"
-}
-
-# DIR: unmounts DIR and everything below it (lazily when busy); quiet when nothing is mounted.
-unmount_private_dir() {
-  local m
-  for m in $(findmnt -rn -o TARGET | awk -v d="$1" '$0 == d || index($0, d "/") == 1' | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done
+# SCRIPT [ARGS...]: where / is not a mount point (a chroot, such as a fresh CI root), re-runs
+# SCRIPT with ARGS in a mount namespace of its own whose root is a bind mount of this root, and
+# exits with its status; elsewhere returns at once. buildah (layer storage, chroot isolation),
+# `unshare --propagation` and `ip netns` all make / private or slave, which only a mount point
+# can be. Paths, environment and working folder stay as they are.
+run_where_root_is_a_mount() {
+  mountpoint -q / && return 0
+  if [[ -n ${ALLIANCE_ROOT_REBOUND:-} ]]; then
+    echo "$1: / is still not a mount point after rebinding it" >&2
+    exit 1
+  fi
+  local new_root rc=0
+  new_root=$(mktemp -d /tmp/alliance-root-XXXXXX)
+  # shellcheck disable=SC2016 # the inner script's variables are its own
+  ALLIANCE_ROOT_REBOUND=1 unshare --mount --propagation unchanged bash -c '
+    mount --rbind / "$1" && mount --make-rprivate "$1" && exec chroot "$1" env -C "$2" "${@:3}"
+  ' rebind "$new_root" "$PWD" "$(readlink -f "$1")" "${@:2}" || rc=$?
+  # Mounts the namespace made can only have shown outside it through a shared mount; none stay.
+  findmnt -rn -o TARGET | awk -v d="$new_root" 'index($0, d) == 1' | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  rmdir "$new_root" 2>/dev/null || true
+  exit "$rc"
 }
