@@ -102,6 +102,23 @@ make_base() {
     $(grep -lEs 'Proxy|Check-Valid-Until|Check-Date' /etc/apt/apt.conf /etc/apt/apt.conf.d/*); do
     [[ -f $f ]] && install -D -m 0644 "$f" "$mnt$f"
   done
+  if [[ $name == *-slim ]]; then
+    # As Debian's own slim images: no documentation, manual pages or translations, now or from
+    # packages installed later (dpkg's path filters); the copyright files stay.
+    cat >"$mnt/etc/dpkg/dpkg.cfg.d/slim" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/overrides/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+DPKG
+    find "$mnt/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    find "$mnt/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$mnt"/usr/share/{groff,info,linda,lintian/overrides,locale,man}/*
+  fi
   if ((with_ca)); then
     # Picked up by update-ca-certificates when the build stage installs ca-certificates; Node.js
     # (npm) reads the bundle through NODE_EXTRA_CA_CERTS.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the built image (scripts/build-image.sh) the way the Kubernetes manifests run it, and
 # checks what is inside it:
-# - its filesystem: the four binaries and the dashboard page, and no compiler, headers, Node.js,
-#   keys or certificates of ours, sources or tests;
+# - its filesystem: the four binaries (every library they load there) and the dashboard page, and
+#   no compiler, headers, Node.js, keys or certificates of ours, sources or tests;
 # - its three services, each from the image with the args of its manifest
 #   (deploy/kubernetes/base/*.yaml) and the alliance-env settings, as the manifests' uid/gid,
 #   without capabilities or new privileges, on a read-only root with the manifests' mounts
@@ -116,7 +116,13 @@ fs_ctr=$(bh from --pull=never --name "alliance-test-fs-$$" "$ref")
 containers+=("$fs_ctr")
 fs=$(bh mount "$fs_ctr")
 for b in alliance-intake alliance-insights alliance-worker alliancectl; do
-  [[ -x $fs/usr/local/bin/$b ]] || fail "no /usr/local/bin/$b"
+  if [[ ! -x $fs/usr/local/bin/$b ]]; then
+    fail "no /usr/local/bin/$b"
+  # Every shared library the shipped binary needs is in the runtime stage (the deploy_runtime_libs
+  # tests check the apt list against the build tree's binaries; this, the image itself).
+  elif missing=$(chroot "$fs" /usr/bin/ldd "/usr/local/bin/$b" 2>&1 | grep -F 'not found'); then
+    fail "$b: libraries missing from the image: $(echo "$missing" | tr -s ' \t\n' ' ')"
+  fi
 done
 web_root=$(manifest_flag insights web_root)
 [[ -n $web_root ]] || fail "insights' manifest passes no --web_root"
