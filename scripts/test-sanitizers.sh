@@ -2,8 +2,8 @@
 # Builds and runs the suite under sanitizers, with clang, in build folders of their own (our
 # code is instrumented; the Debian libraries are not):
 #   address  AddressSanitizer + UndefinedBehaviorSanitizer (leaks included), the whole suite
-#            except the deploy, benchmark and browser checks (scripts/test.sh runs those on the
-#            Release build), in ./build-asan;
+#            (the deploy checks, benchmark smoke runs and browser tests included), in
+#            ./build-asan;
 #   thread   ThreadSanitizer, the tests labelled `concurrency` and the binaries they start, in
 #            ./build-tsan.
 # Any report ends the process that made it with an error, so its test fails.
@@ -30,7 +30,7 @@ run_address() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:quarantine_size_mb=16 \
     LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --output-on-failure --timeout 900 -j "$jobs" -LE 'deploy|benchmark|browser')
+      ctest --output-on-failure --timeout 900 -j "$jobs")
 }
 
 run_thread() {

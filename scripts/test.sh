@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: installs missing packages; builds the deployables (Release) and runs the
-# tests that check them as shipped (labels deploy, benchmark, browser); builds the whole suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer and runs every other test there (unit,
-# integration against real redis-server instances the tests start on free loopback ports,
-# end-to-end); runs the concurrency tests under ThreadSanitizer (scripts/test-sanitizers.sh);
+# Runs every test: installs missing packages; builds the container image from deploy/Dockerfile
+# (scripts/build-image.sh: the deployables compiled in Release, as shipped) and runs it
+# (scripts/test-image.sh: the three services from the image as the manifests run them, a rating,
+# the dyad, an alert); builds the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# and runs every test there (unit, integration against real redis-server instances the tests
+# start on free loopback ports, end-to-end, the deploy checks, benchmark smoke runs and the
+# browser tests); runs the concurrency tests under ThreadSanitizer (scripts/test-sanitizers.sh);
 # then each libFuzzer target for a short, bounded number of inputs. Each test is built and run
-# once with instrumentation rather than also uninstrumented: that keeps the command near 30
-# minutes on a 2-core machine (a full Release build, scripts/build.sh, still runs them all
-# with a plain `ctest`).
-# Usage: scripts/test.sh   (build folders: ./build, ./build-asan, ./build-tsan, ./build-fuzz)
-# Longer fuzzing: scripts/fuzz.sh [RUNS].
+# once, with instrumentation, and the image build is the Release build: that keeps the command
+# near 35 minutes on a 2-core machine (a plain Release build, scripts/build.sh, still runs the
+# whole suite with `ctest`).
+# Usage: scripts/test.sh   (as root: buildah and namespaces need it; build folders ./build-asan,
+#                           ./build-tsan, ./build-fuzz; the image's Debian base is cached in
+#                           /var/cache/alliance-image)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -20,10 +23,9 @@ stage() { printf '\n==== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 stage "install"
 scripts/install-deps.sh
 
-stage "build (Release: the deployables and what their checks need)"
-ALLIANCE_BUILD_TARGETS=alliance_release_checks scripts/build.sh "$build_dir"
-stage "tests: deploy, benchmark, browser"
-(cd "$build_dir" && ctest --output-on-failure --timeout 600 -j "$(nproc)" -L 'deploy|benchmark|browser')
+stage "image: build (Release) and run"
+scripts/build-image.sh
+scripts/test-image.sh
 
 stage "sanitizers: address + undefined"
 ALLIANCE_SKIP_INSTALL=1 ASAN_BUILD_DIR="$build_dir-asan" scripts/test-sanitizers.sh address
