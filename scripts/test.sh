@@ -8,11 +8,12 @@
 # browser tests); runs the concurrency tests under ThreadSanitizer (scripts/test-sanitizers.sh);
 # then each libFuzzer target for a short, bounded number of inputs. Each test is built and run
 # once, with instrumentation, and the image build is the Release build: that keeps the command
-# near 35 minutes on a 2-core machine (a plain Release build, scripts/build.sh, still runs the
+# near 30 minutes on a 2-core machine (a plain Release build, scripts/build.sh, still runs the
 # whole suite with `ctest`).
-# Usage: scripts/test.sh   (as root: buildah and namespaces need it; build folders ./build-asan,
-#                           ./build-tsan, ./build-fuzz; the image's Debian base is cached in
-#                           /var/cache/alliance-image)
+# Usage: scripts/test.sh   (as root or with sudo: the image scripts need root; build folders
+#                           ./build-asan, ./build-tsan, ./build-fuzz; the image's Debian base is
+#                           cached in /var/cache/alliance-image)
+# Longer fuzzing: scripts/fuzz.sh [RUNS].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,8 +25,10 @@ stage "install"
 scripts/install-deps.sh
 
 stage "image: build (Release) and run"
-scripts/build-image.sh
-scripts/test-image.sh
+as_root=()
+((EUID == 0)) || as_root=(sudo --preserve-env=PATH)
+"${as_root[@]}" scripts/build-image.sh
+"${as_root[@]}" scripts/test-image.sh
 
 stage "sanitizers: address + undefined"
 ALLIANCE_SKIP_INSTALL=1 ASAN_BUILD_DIR="$build_dir-asan" scripts/test-sanitizers.sh address
